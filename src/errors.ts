@@ -1,0 +1,96 @@
+/**
+ * Errors and exit codes, in one place.
+ *
+ * Exit codes are sops's (cmd/sops/codes/codes.go, v3.13.2) so that scripts written
+ * for sops keep working: 51 for a MAC mismatch, 128 when no identity opens the data
+ * key, 200 when `edit` changed nothing, and so on. Codes sops defines but never uses
+ * are left out.
+ *
+ * Messages never contain a secret value: they name files, key paths and recipients.
+ */
+
+export const ExitCode = {
+    Ok: 0,
+    Generic: 1,
+    CouldNotReadInputFile: 2,
+    CouldNotWriteOutputFile: 3,
+    ErrorDumpingTree: 4,
+    InvalidKmsEncryptionContextFormat: 6,
+    InvalidSetFormat: 7,
+    ConflictingParameters: 8,
+    ErrorEncryptingMac: 21,
+    ErrorEncryptingTree: 23,
+    ErrorDecryptingTree: 25,
+    CannotChangeKeysFromNonExistentFile: 49,
+    MacMismatch: 51,
+    InvalidTreePathFormat: 91,
+    NeedAtLeastOneDocument: 92,
+    NoFileSpecified: 100,
+    DuplicateDecryptionKeyType: 112,
+    CouldNotRetrieveKey: 128,
+    FileHasNotBeenModified: 200,
+    NoEditorFound: 201,
+    FailedToCompareVersions: 202,
+    FileAlreadyEncrypted: 203,
+} as const
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+/**
+ * The one error type the program reports. `message` is a lowercase sentence with no
+ * trailing period; `hints` are printed after it as `secrets: hint: …` lines.
+ */
+export class SecretsError extends Error {
+    readonly code: ExitCode
+    readonly hints: readonly string[]
+
+    constructor(code: ExitCode, message: string, hints: readonly string[] = []) {
+        super(message)
+        this.name = "SecretsError"
+        this.code = code
+        this.hints = hints
+    }
+
+    /** The same error with `subject` (usually a quoted file name) in front of the message. */
+    about(subject: string): SecretsError {
+        const e = new SecretsError(this.code, `${subject}: ${this.message}`, this.hints)
+        return e
+    }
+}
+
+/** Input that is not what its format says: bad YAML, a malformed ENC string, bad metadata. */
+export class FormatError extends SecretsError {
+    constructor(message: string, hints: readonly string[] = [], code: ExitCode = ExitCode.Generic) {
+        super(code, message, hints)
+        this.name = "FormatError"
+    }
+}
+
+/** The file was changed by someone without the key: a MAC mismatch or a failed GCM tag. */
+export class IntegrityError extends SecretsError {
+    constructor(message: string, hints: readonly string[] = []) {
+        super(ExitCode.MacMismatch, message, hints)
+        this.name = "IntegrityError"
+    }
+}
+
+/** No identity we have could recover the data key. */
+export class NoIdentityError extends SecretsError {
+    constructor(message: string, hints: readonly string[] = []) {
+        super(ExitCode.CouldNotRetrieveKey, message, hints)
+        this.name = "NoIdentityError"
+    }
+}
+
+/** A `.sops.yaml` that cannot be used. */
+export class ConfigError extends SecretsError {
+    constructor(message: string, hints: readonly string[] = []) {
+        super(ExitCode.Generic, message, hints)
+        this.name = "ConfigError"
+    }
+}
+
+/** Quote a path or key for a message the way age does: JSON string syntax. */
+export function quote(s: string): string {
+    return JSON.stringify(s)
+}
