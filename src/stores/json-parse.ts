@@ -1,0 +1,227 @@
+/**
+ * An ordered JSON parser that types numbers the way sops does.
+ *
+ * `JSON.parse` cannot be used: JS objects move integer-like keys to the front, merge
+ * duplicate keys and round every number to a double. sops decodes tokens with
+ * `UseNumber` and keeps duplicates, and a number's text decides its type: one that
+ * parses as an int64 is an int, anything else (`1.0`, `1e3`, beyond int64) a float
+ * (sops-format.md §7.2, §11.2). The type feeds the MAC, so it has to match exactly.
+ */
+import { FormatError } from "../errors.js"
+import type { ListItem, MapItem, Mapping, Node, Sequence } from "../core/tree.js"
+import { bool, entry, float, int, nil, str } from "../core/tree.js"
+
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+/** Go's decoder gives up at this nesting depth; so do we, before the JS stack does. */
+const MAX_DEPTH = 10000
+
+const WRAP_HINT = "wrap the document in an object, e.g. {\"data\": [...]}"
+
+/** The tree typing of a JSON number literal (already known to match the JSON grammar). */
+export function jsonNumber(text: string): Node {
+    if (/^-?\d+$/.test(text)) {
+        const n = BigInt(text)
+        if (n >= INT64_MIN && n <= INT64_MAX) return int(n)
+    }
+    const x = Number(text)
+    // strconv.ParseFloat reports a range error for these; sops cannot hold them.
+    if (!Number.isFinite(x)) throw new FormatError("JSON number out of float64 range")
+    return float(x)
+}
+
+class Parser {
+    private pos = 0
+    private readonly src: string
+
+    constructor(src: string) {
+        this.src = src
+    }
+
+    /** Line and column (1-based, in characters) of the current position. */
+    private fail(at = this.pos): never {
+        let line = 1
+        let col = 1
+        for (let i = 0; i < at && i < this.src.length; i++) {
+            if (this.src[i] === "\n") {
+                line++
+                col = 1
+            } else {
+                col++
+            }
+        }
+        throw new FormatError(`invalid JSON at line ${line}, column ${col}`)
+    }
+
+    private ws(): void {
+        while (this.pos < this.src.length) {
+            const c = this.src[this.pos]
+            if (c === " " || c === "\t" || c === "\n" || c === "\r") this.pos++
+            else break
+        }
+    }
+
+    document(): Mapping {
+        this.ws()
+        const c = this.src[this.pos]
+        if (c === undefined) this.fail()
+        if (c === "[") {
+            throw new FormatError("JSON documents that are arrays are not supported", [WRAP_HINT])
+        }
+        if (c !== "{") {
+            // Check it is valid JSON first, so a typo is reported as a typo.
+            this.value(0)
+            throw new FormatError("JSON documents that are scalar values are not supported", [WRAP_HINT])
+        }
+        this.pos++
+        const m = this.object(1)
+        this.ws()
+        if (this.pos < this.src.length) this.fail()
+        return m
+    }
+
+    private value(depth: number): Node {
+        if (depth > MAX_DEPTH) throw new FormatError("JSON nested too deeply")
+        this.ws()
+        const c = this.src[this.pos]
+        switch (c) {
+            case "{": this.pos++; return this.object(depth + 1)
+            case "[": this.pos++; return this.array(depth + 1)
+            case "\"": return str(this.string())
+            case "t": return this.literal("true", bool(true))
+            case "f": return this.literal("false", bool(false))
+            case "n": return this.literal("null", nil)
+            default: return this.number()
+        }
+    }
+
+    private literal(word: string, node: Node): Node {
+        for (let i = 0; i < word.length; i++) {
+            if (this.src[this.pos] !== word[i]) this.fail()
+            this.pos++
+        }
+        return node
+    }
+
+    private number(): Node {
+        const re = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
+        re.lastIndex = this.pos
+        const m = re.exec(this.src)
+        if (m === null || m[0] === "" || m[0] === "-") this.fail()
+        const text = m[0]
+        // A number must end at a delimiter: "1.", "01" and "1e" are errors in Go too.
+        const next = this.src[this.pos + text.length]
+        if (next !== undefined && /[0-9.eE+-]/.test(next)) this.fail(this.pos + text.length)
+        const start = this.pos
+        this.pos += text.length
+        try {
+            return jsonNumber(text)
+        } catch (e) {
+            if (e instanceof FormatError) this.fail(start)
+            throw e
+        }
+    }
+
+    private string(): string {
+        this.pos++ // opening quote
+        let out = ""
+        for (;;) {
+            const c = this.src[this.pos]
+            if (c === undefined) this.fail()
+            if (c === "\"") {
+                this.pos++
+                return out
+            }
+            if (c < " ") this.fail()
+            if (c !== "\\") {
+                out += c
+                this.pos++
+                continue
+            }
+            const e = this.src[this.pos + 1]
+            switch (e) {
+                case "\"": out += "\""; break
+                case "\\": out += "\\"; break
+                case "/": out += "/"; break
+                case "b": out += "\b"; break
+                case "f": out += "\f"; break
+                case "n": out += "\n"; break
+                case "r": out += "\r"; break
+                case "t": out += "\t"; break
+                case "u": {
+                    const hi = this.hex4(this.pos + 2)
+                    if (hi >= 0xd800 && hi < 0xdc00 && this.src.startsWith("\\u", this.pos + 6)) {
+                        const lo = this.hex4(this.pos + 8)
+                        if (lo >= 0xdc00 && lo < 0xe000) {
+                            out += String.fromCodePoint(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
+                            this.pos += 12
+                            continue
+                        }
+                    }
+                    // Go turns a lone surrogate into U+FFFD.
+                    out += hi >= 0xd800 && hi < 0xe000 ? "\ufffd" : String.fromCharCode(hi)
+                    this.pos += 6
+                    continue
+                }
+                default: this.fail(this.pos + 1)
+            }
+            this.pos += 2
+        }
+    }
+
+    private hex4(at: number): number {
+        const h = this.src.slice(at, at + 4)
+        if (!/^[0-9a-fA-F]{4}$/.test(h)) this.fail(at)
+        return parseInt(h, 16)
+    }
+
+    private object(depth: number): Mapping {
+        const items: MapItem[] = []
+        this.ws()
+        if (this.src[this.pos] === "}") {
+            this.pos++
+            return { kind: "map", items }
+        }
+        for (;;) {
+            this.ws()
+            if (this.src[this.pos] !== "\"") this.fail()
+            const key = this.string()
+            this.ws()
+            if (this.src[this.pos] !== ":") this.fail()
+            this.pos++
+            // Duplicate keys are kept, in order, as sops' token decoder keeps them.
+            items.push(entry(key, this.value(depth)))
+            this.ws()
+            const c = this.src[this.pos]
+            this.pos++
+            if (c === "}") return { kind: "map", items }
+            if (c !== ",") this.fail(this.pos - 1)
+        }
+    }
+
+    private array(depth: number): Sequence {
+        const items: ListItem[] = []
+        this.ws()
+        if (this.src[this.pos] === "]") {
+            this.pos++
+            return { kind: "list", items }
+        }
+        for (;;) {
+            items.push(this.value(depth))
+            this.ws()
+            const c = this.src[this.pos]
+            this.pos++
+            if (c === "]") return { kind: "list", items }
+            if (c !== ",") this.fail(this.pos - 1)
+        }
+    }
+}
+
+/**
+ * Parse a JSON document whose top level must be an object. Invalid UTF-8 becomes
+ * U+FFFD, as Go's decoder does. Errors give a position, never the offending text.
+ */
+export function parseJsonDocument(input: Uint8Array): Mapping {
+    const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(input)
+    return new Parser(text).document()
+}
