@@ -1,0 +1,251 @@
+/**
+ * The value cipher: one scalar or comment <-> one `ENC[AES256_GCM,…]` string
+ * (sops-format.md §1, sops aes/cipher.go).
+ *
+ * AES-GCM with the 32-byte data key, a 32-byte random IV (sops' `nonceSize`; GCM
+ * accepts any IV length and hashes long ones), the tag stored apart from the
+ * ciphertext, and the value's path as additional data so that a value cannot be
+ * moved to another key unnoticed.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto"
+import { ExitCode, FormatError, IntegrityError } from "../errors.js"
+import type { Comment, Scalar } from "./tree.js"
+import { formatFloat, formatRfc3339, parseGoBool, parseGoFloat, parseGoInt, parseRfc3339 } from "./go-format.js"
+
+/** The four fields of an ENC string, base64-decoded. */
+export interface EncValue {
+    readonly data: Uint8Array
+    readonly iv: Uint8Array
+    readonly tag: Uint8Array
+    /** The `type:` tag as written (`str`, `int`, `float`, `bool`, `time`, `comment`, legacy `bytes`). */
+    readonly type: string
+}
+
+/** The `type:` tags sops writes. */
+export type TypeTag = "str" | "int" | "float" | "bool" | "time" | "comment"
+
+/** A value the cipher handles: any non-null scalar, or a comment. */
+export type Plain = Exclude<Scalar, { kind: "null" }> | Comment
+
+const IV_SIZE = 32
+const TAG_SIZE = 16
+
+// sops' regex, unanchored at the end and greedy: `ENC[…,type:str]trailing]` is
+// accepted with type `str]trailing`, as in Go. `.` excludes newlines in both engines.
+const ENC_RE = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/
+
+// Go's base64.StdEncoding: standard alphabet with padding. It skips CR and LF.
+function decodeBase64(s: string): Uint8Array | null {
+    const clean = s.replace(/[\r\n]/g, "")
+    if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) return null
+    return new Uint8Array(Buffer.from(clean, "base64"))
+}
+
+function encodeBase64(b: Uint8Array): string {
+    return Buffer.from(b).toString("base64")
+}
+
+function malformed(): FormatError {
+    // Never echo the input: a malformed value may be a plaintext secret (sops prints it).
+    return new FormatError("value does not match sops' data format", [], ExitCode.ErrorDecryptingTree)
+}
+
+/** Parse an ENC string, or null when the text does not match sops' format at all. */
+export function parseEnc(s: string): EncValue | null {
+    const m = ENC_RE.exec(s)
+    if (!m) return null
+    const [, data, iv, tag, type] = m
+    if (data === undefined || iv === undefined || tag === undefined || type === undefined) return null
+    const d = decodeBase64(data)
+    const i = decodeBase64(iv)
+    const t = decodeBase64(tag)
+    if (d === null || i === null || t === null) return null
+    return { data: d, iv: i, tag: t, type }
+}
+
+/** The ENC string for a value, in sops' field order. */
+export function formatEnc(v: EncValue): string {
+    return `ENC[AES256_GCM,data:${encodeBase64(v.data)},iv:${encodeBase64(v.iv)},tag:${encodeBase64(v.tag)},type:${v.type}]`
+}
+
+/** The `type:` tag sops writes for a value. Bytes are strings to sops. */
+export function typeTag(v: Plain): TypeTag {
+    return v.kind === "bytes" ? "str" : v.kind
+}
+
+const utf8 = new TextEncoder()
+
+/**
+ * sops' `ToBytes`: the plaintext the cipher encrypts and the MAC hashes. Floats use
+ * Go's `'f'` format, bools are Titlecase (a python-sops legacy), times their
+ * RFC 3339 text, comments their text without `#`.
+ */
+export function valueToBytes(v: Plain): Uint8Array {
+    switch (v.kind) {
+        case "str":
+        case "time":
+            return utf8.encode(v.value)
+        case "bytes":
+            return v.value
+        case "int":
+            return utf8.encode(v.value.toString())
+        case "float":
+            return utf8.encode(formatFloat(v.value, "f"))
+        case "bool":
+            return utf8.encode(v.value ? "True" : "False")
+        case "comment":
+            return utf8.encode(v.text)
+    }
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
+
+function badPlaintext(type: string): FormatError {
+    return new FormatError(`decrypted value is not a valid ${type}`, [], ExitCode.ErrorDecryptingTree)
+}
+
+/**
+ * The typed value for decrypted bytes, with Go's parsers (`Atoi`, `ParseFloat`,
+ * `ParseBool`, `time.UnmarshalText`). A `time` comes back as Go's `MarshalText` of
+ * the parsed time, which is what sops hashes and re-encrypts.
+ */
+export function bytesToValue(type: string, b: Uint8Array): Plain {
+    if (type === "bytes") return { kind: "bytes", value: b }
+    let text: string
+    try {
+        text = strictUtf8.decode(b)
+    } catch {
+        if (type === "str") return { kind: "bytes", value: b }
+        throw badPlaintext(type)
+    }
+    switch (type) {
+        case "str":
+            return { kind: "str", value: text }
+        case "int": {
+            const v = parseGoInt(text)
+            if (v === null) throw badPlaintext(type)
+            return { kind: "int", value: v }
+        }
+        case "float": {
+            const v = parseGoFloat(text)
+            if (v === null) throw badPlaintext(type)
+            return { kind: "float", value: v }
+        }
+        case "bool": {
+            const v = parseGoBool(text)
+            if (v === null) throw badPlaintext(type)
+            return { kind: "bool", value: v }
+        }
+        case "time": {
+            const t = parseRfc3339(text)
+            if (t === null) throw badPlaintext(type)
+            return { kind: "time", value: formatRfc3339(t, true) }
+        }
+        case "comment":
+            return { kind: "comment", text }
+        default: {
+            // The tag is file structure, not a secret, but a malformed file could put
+            // anything there; name it only when it looks like a tag.
+            const shown = /^[a-z0-9_]{1,16}$/.test(type) ? ` ${type}` : ""
+            throw new FormatError(`unknown datatype${shown}`, [], ExitCode.ErrorDecryptingTree)
+        }
+    }
+}
+
+function gcmAlgorithm(key: Uint8Array): "aes-128-gcm" | "aes-192-gcm" | "aes-256-gcm" {
+    // Go's aes.NewCipher picks AES-128/192/256 by key length; sops always makes 32 bytes.
+    switch (key.length) {
+        case 16:
+            return "aes-128-gcm"
+        case 24:
+            return "aes-192-gcm"
+        case 32:
+            return "aes-256-gcm"
+        default:
+            throw new FormatError(`data key has ${key.length} bytes, expected 32`)
+    }
+}
+
+/**
+ * Remembers the IV of every value decrypted, keyed by (AAD, type tag, plaintext),
+ * so that re-encrypting an unchanged value at the same path yields the same ENC
+ * string and an edit only changes the lines it touched (sops' cipher "stash").
+ * Keys are SHA-256 digests so the map holds no plaintext.
+ */
+export class IvStash {
+    readonly #ivs = new Map<string, Uint8Array>()
+
+    static #key(aad: string, v: Plain): string {
+        const h = createHash("sha256")
+        const a = utf8.encode(aad)
+        const t = utf8.encode(typeTag(v))
+        const b = valueToBytes(v)
+        for (const part of [a, t, b]) {
+            const len = Buffer.alloc(8)
+            len.writeBigUInt64BE(BigInt(part.length))
+            h.update(len).update(part)
+        }
+        return h.digest("hex")
+    }
+
+    remember(aad: string, v: Plain, iv: Uint8Array): void {
+        this.#ivs.set(IvStash.#key(aad, v), iv)
+    }
+
+    lookup(aad: string, v: Plain): Uint8Array | undefined {
+        return this.#ivs.get(IvStash.#key(aad, v))
+    }
+
+    get size(): number {
+        return this.#ivs.size
+    }
+}
+
+function isEmpty(v: Plain): boolean {
+    if (v.kind === "str") return v.value === ""
+    if (v.kind === "bytes") return v.value.length === 0
+    if (v.kind === "comment") return v.text === ""
+    return false
+}
+
+/**
+ * Encrypt one value under `aad`. Empty strings, bytes and comments stay `""`:
+ * sops never encrypts them (so emptiness is visible in the file). The IV is, in
+ * order of preference, `iv`, the stash's IV for this exact value and path, or 32
+ * fresh random bytes.
+ */
+export function encryptValue(value: Plain, key: Uint8Array, aad: string, iv?: Uint8Array, stash?: IvStash): string {
+    if (isEmpty(value)) return ""
+    const nonce = iv ?? stash?.lookup(aad, value) ?? new Uint8Array(randomBytes(IV_SIZE))
+    const cipher = createCipheriv(gcmAlgorithm(key), key, nonce, { authTagLength: TAG_SIZE })
+    cipher.setAAD(utf8.encode(aad))
+    const data = Buffer.concat([cipher.update(valueToBytes(value)), cipher.final()])
+    const tag = cipher.getAuthTag()
+    return formatEnc({ data, iv: nonce, tag, type: typeTag(value) })
+}
+
+/**
+ * Decrypt one ENC string under `aad`. `""` is the empty string. A string that is
+ * not an ENC value is a FormatError; a failed tag (wrong key, wrong path, edited
+ * ciphertext) is an IntegrityError. Neither message quotes the input. With a
+ * stash, the IV is remembered for re-encryption.
+ */
+export function decryptValue(enc: string, key: Uint8Array, aad: string, stash?: IvStash): Plain {
+    if (enc === "") return { kind: "str", value: "" }
+    const parsed = parseEnc(enc)
+    if (parsed === null) throw malformed()
+    if (parsed.iv.length === 0 || parsed.tag.length !== TAG_SIZE) throw malformed()
+    let plain: Uint8Array
+    try {
+        const decipher = createDecipheriv(gcmAlgorithm(key), key, parsed.iv, { authTagLength: TAG_SIZE })
+        decipher.setAAD(utf8.encode(aad))
+        decipher.setAuthTag(parsed.tag)
+        plain = new Uint8Array(Buffer.concat([decipher.update(parsed.data), decipher.final()]))
+    } catch (e) {
+        if (e instanceof FormatError) throw e
+        throw new IntegrityError("could not decrypt value: authentication failed")
+    }
+    const value = bytesToValue(parsed.type, plain)
+    stash?.remember(aad, value, parsed.iv)
+    return value
+}
