@@ -1,0 +1,96 @@
+/**
+ * Wrapping the sops data key (or a Shamir share) for one age recipient, and
+ * unwrapping it with whatever identities we hold.
+ *
+ * sops stores, per recipient, a complete ASCII-armored age file with a single
+ * stanza whose payload is the raw key bytes (sops-format.md §3): `BEGIN AGE
+ * ENCRYPTED FILE`, standard base64 in 64-character lines, `END AGE ENCRYPTED FILE`
+ * and a final newline, which typage's armor.encode produces byte for byte.
+ */
+import { Decrypter, Encrypter, armor, generateHybridIdentity, generateX25519Identity as typageX25519, identityToRecipient, type Identity } from "age-encryption"
+
+import { FormatError, IntegrityError, SecretsError } from "../errors.js"
+import { parseRecipient } from "./recipient.js"
+
+/** Anything typage's Decrypter.addIdentity accepts: an `AGE-SECRET-KEY-…` string or an Identity object. */
+export type AgeIdentity = string | Identity
+
+/** A fresh key pair: the secret identity line and its public recipient. */
+export interface KeyPair {
+    readonly identity: string
+    readonly recipient: string
+}
+
+/**
+ * Encrypt `payload` (the 32-byte data key or a 33-byte Shamir share) to one
+ * recipient and return the armored age file exactly as sops stores it in `enc`.
+ */
+export async function wrapDataKey(recipient: string, payload: Uint8Array): Promise<string> {
+    const r = parseRecipient(recipient)
+    const e = new Encrypter()
+    e.addRecipient(r.recipient)
+    return armor.encode(await e.encrypt(payload))
+}
+
+/**
+ * Decrypt an armored age file with the first identity that matches one of its
+ * stanzas. Returns null when none does. Throws FormatError when the armor or the
+ * header is malformed, IntegrityError when a matching stanza, the header MAC or the
+ * payload does not authenticate.
+ */
+export async function unwrapDataKey(enc: string, identities: readonly AgeIdentity[]): Promise<Uint8Array | null> {
+    let file: Uint8Array
+    try {
+        file = armor.decode(enc)
+    } catch (e) {
+        throw new FormatError(`malformed age armor: ${armorReason(e)}`)
+    }
+    const d = new Decrypter()
+    for (const id of identities) {
+        try {
+            d.addIdentity(id)
+        } catch {
+            // Never echo the identity: it is secret.
+            throw new FormatError("invalid age identity")
+        }
+    }
+    try {
+        return await d.decrypt(file)
+    } catch (e) {
+        return translate(e)
+    }
+}
+
+function armorReason(e: unknown): string {
+    const m = e instanceof Error ? e.message : ""
+    // typage's armor messages are fixed strings without input; base64 errors come from @scure and may not be.
+    return /^invalid (header|footer|line length|base64)$/.test(m) ? m : "invalid base64"
+}
+
+/** typage throws plain Errors; map the ones we know to our classes, never quoting input. */
+function translate(e: unknown): null {
+    if (e instanceof SecretsError) throw e
+    const m = e instanceof Error ? e.message : String(e)
+    if (m === "no identity matched any of the file's recipients") return null
+    if (m === "invalid header HMAC") throw new IntegrityError("age header MAC mismatch: the encrypted data key was altered")
+    if (m.startsWith("invalid version")) throw new FormatError("malformed age file: not an age-encryption.org/v1 header")
+    if (/^invalid (stanza|header)$/.test(m) || /^invalid [A-Za-z0-9]+ stanza$/.test(m)) {
+        throw new FormatError(`malformed age file: ${m}`)
+    }
+    if (/decrypt|tag|authenticat|chunk|final|STREAM|stream/i.test(m)) {
+        throw new IntegrityError("age payload does not authenticate: the encrypted data key was altered")
+    }
+    throw new FormatError("malformed age file")
+}
+
+/** A new native X25519 identity (`AGE-SECRET-KEY-1…`) and its `age1…` recipient. */
+export async function generateX25519Identity(): Promise<KeyPair> {
+    const identity = await typageX25519()
+    return { identity, recipient: await identityToRecipient(identity) }
+}
+
+/** A new hybrid post-quantum identity (`AGE-SECRET-KEY-PQ-1…`) and its `age1pq1…` recipient. */
+export async function generatePqIdentity(): Promise<KeyPair> {
+    const identity = await generateHybridIdentity()
+    return { identity, recipient: await identityToRecipient(identity) }
+}

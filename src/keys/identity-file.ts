@@ -1,0 +1,122 @@
+/**
+ * Identity files: what `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, the default
+ * `keys.txt` and SSH private key files contain (sops-format.md §9).
+ *
+ * Key files are line based: empty lines and lines starting with `#` are ignored,
+ * every other line must be exactly one identity, and one bad line fails the whole
+ * source, as in age's ParseIdentities. A file that starts with `age-encryption` or
+ * `-----BEGIN AGE` is an age file encrypted with a passphrase (scrypt) that holds a
+ * key file (sops age/encrypted_keys.go, issue #933).
+ *
+ * Identities are secret: no message here quotes a line, only `source` and a line number.
+ */
+import { Decrypter, armor, identityToRecipient } from "age-encryption"
+
+import { FormatError, NoIdentityError } from "../errors.js"
+import type { AgeIdentity } from "./age.js"
+import { bech32Decode } from "./recipient.js"
+import { isSshPrivateKey, parseSshPrivateKey } from "./ssh-parse.js"
+import { sshIdentity, type SshIdentity } from "./ssh.js"
+
+const X25519_PREFIX = "AGE-SECRET-KEY-1"
+const PQ_PREFIX = "AGE-SECRET-KEY-PQ-1"
+const PLUGIN_PREFIX = "AGE-PLUGIN-"
+
+/**
+ * Parse an identity source. `source` names it in messages (a path or a variable
+ * name). An SSH private key file (OpenSSH, or PEM RSA) is one identity; anything
+ * else is a key file. A passphrase-protected file must go through
+ * {@link decryptIdentityFile} first.
+ */
+export function parseIdentities(text: string, source: string): AgeIdentity[] {
+    if (isSshPrivateKey(text)) return [sshIdentity(parseSshPrivateKey(text, source))]
+    if (isPassphraseProtected(text)) {
+        throw new FormatError(`${source} is encrypted with a passphrase`, ["decrypt it with the passphrase before parsing it"])
+    }
+    const out: AgeIdentity[] = []
+    // Scanner-style lines: "\n" separated, a trailing "\r" dropped (CRLF files).
+    const lines = text.split("\n")
+    for (const [i, raw] of lines.entries()) {
+        const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw
+        if (line === "" || line.startsWith("#")) continue
+        out.push(parseIdentityLine(line, `${source} line ${i + 1}`))
+    }
+    return out
+}
+
+function parseIdentityLine(line: string, where: string): string {
+    if (line.startsWith(PQ_PREFIX)) {
+        const d = bech32Decode(line)
+        if (d === null || d.hrp !== "age-secret-key-pq-" || d.bytes.length !== 32) {
+            throw new FormatError(`malformed post-quantum age identity at ${where}`)
+        }
+        return line
+    }
+    if (line.startsWith(X25519_PREFIX)) {
+        const d = bech32Decode(line)
+        if (d === null || d.hrp !== "age-secret-key-" || d.bytes.length !== 32) {
+            throw new FormatError(`malformed age identity at ${where}`)
+        }
+        return line
+    }
+    if (line.startsWith(PLUGIN_PREFIX)) {
+        throw new FormatError(`age plugin identities are not supported yet (at ${where})`)
+    }
+    throw new FormatError(`unknown identity type at ${where}`, [
+        "each line must be an AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1… identity, a # comment, or empty",
+    ])
+}
+
+/** True for an age-encrypted (passphrase) identity file, binary or armored, as sops peeks for it. */
+export function isPassphraseProtected(content: string | Uint8Array): boolean {
+    const head = typeof content === "string" ? content.slice(0, 14) : new TextDecoder().decode(content.subarray(0, 14))
+    return head === "age-encryption" || head === "-----BEGIN AGE"
+}
+
+/**
+ * Decrypt a passphrase-protected identity file and return its plaintext (a key
+ * file, to hand to {@link parseIdentities}). A wrong passphrase is a
+ * NoIdentityError (exit 128, as when sops cannot retrieve the data key).
+ */
+export async function decryptIdentityFile(content: string | Uint8Array, passphrase: string, source = "identity file"): Promise<string> {
+    let file: Uint8Array
+    const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content
+    try {
+        const armored = new TextDecoder().decode(bytes.subarray(0, 14)) === "-----BEGIN AGE"
+        file = armored ? armor.decode(new TextDecoder().decode(bytes)) : bytes
+    } catch {
+        throw new FormatError(`${source}: malformed age armor`)
+    }
+    const d = new Decrypter()
+    d.addPassphrase(passphrase)
+    try {
+        return await d.decrypt(file, "text")
+    } catch (e) {
+        const m = e instanceof Error ? e.message : ""
+        if (m === "no identity matched any of the file's recipients") {
+            throw new NoIdentityError(`${source}: incorrect passphrase, or the file is not passphrase-encrypted`)
+        }
+        if (m === "scrypt work factor is too high") throw new FormatError(`${source}: scrypt work factor is too high`)
+        throw new FormatError(`${source}: malformed passphrase-encrypted identity file`)
+    }
+}
+
+/**
+ * The public recipient of an identity, for listing: `age1…`, `age1pq1…`, or
+ * `ssh-ed25519 AAAA…` / `ssh-rsa AAAA…` for SSH identities.
+ */
+export async function identityToRecipientString(identity: AgeIdentity): Promise<string> {
+    if (typeof identity === "string") {
+        try {
+            return await identityToRecipient(identity)
+        } catch {
+            throw new FormatError("invalid age identity")
+        }
+    }
+    if (isSshIdentity(identity)) return identity.recipient
+    throw new FormatError("cannot derive a recipient from this kind of identity")
+}
+
+function isSshIdentity(identity: object): identity is SshIdentity {
+    return "recipient" in identity && typeof identity.recipient === "string"
+}
