@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { main } from "./main.js"
+import { nodeIo } from "./cli/io.js"
+
+process.exitCode = await main(process.argv.slice(2), nodeIo())

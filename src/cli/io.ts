@@ -1,0 +1,36 @@
+/**
+ * Everything a command needs from the outside world, passed in so that commands can
+ * run in tests against a temp dir and captured streams (changesets' `cwd` injection,
+ * style.md §4a).
+ */
+export interface Io {
+    readonly cwd: string
+    readonly env: Readonly<Record<string, string | undefined>>
+    readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean }
+    readonly stdout: { write(chunk: string | Uint8Array): unknown; isTTY?: boolean }
+    readonly stderr: { write(chunk: string | Uint8Array): unknown; isTTY?: boolean }
+    /** The current time; tests pin it so that `lastmodified` is predictable. */
+    now(): Date
+}
+
+export function nodeIo(): Io {
+    return {
+        cwd: process.cwd(),
+        env: process.env,
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        now: () => {
+            // SECRETS_NOW pins the clock for reproducible output in tests and demos.
+            const pinned = process.env.SECRETS_NOW
+            return pinned ? new Date(pinned) : new Date()
+        },
+    }
+}
+
+/** Read all of standard input. */
+export async function readStdin(io: Io): Promise<Uint8Array> {
+    const chunks: Buffer[] = []
+    for await (const chunk of io.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array))
+    return Buffer.concat(chunks)
+}

@@ -1,0 +1,43 @@
+/**
+ * The one voice of the program on stderr (style.md §5, after age's tui.go):
+ * `secrets: error: …`, `secrets: hint: …`, `secrets: warning: …`, lowercase, no
+ * trailing period. Unexpected errors are reported in one line too — never a stack
+ * trace, which could show values held in local variables of a failed parse.
+ */
+import { ExitCode, SecretsError } from "../errors.js"
+import type { Io } from "./io.js"
+
+export function warn(io: Io, message: string): void {
+    io.stderr.write(`secrets: warning: ${message}\n`)
+}
+
+export function info(io: Io, message: string): void {
+    io.stderr.write(`secrets: ${message}\n`)
+}
+
+/** Print an error and return the exit code for it. */
+export function reportError(io: Io, err: unknown, verbose = false): number {
+    if (err instanceof SecretsError) {
+        io.stderr.write(`secrets: error: ${oneLine(err.message)}\n`)
+        for (const hint of err.hints) io.stderr.write(`secrets: hint: ${oneLine(hint)}\n`)
+        return err.code
+    }
+    const code = (err as { code?: unknown }).code
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
+        // A Node system error (ENOENT, EACCES, …): its message names the path, not contents.
+        io.stderr.write(`secrets: error: ${oneLine((err as Error).message)}\n`)
+        return ExitCode.Generic
+    }
+    io.stderr.write(`secrets: error: internal error (${err instanceof Error ? err.name : typeof err})\n`)
+    io.stderr.write("secrets: hint: this is a bug in secrets; run with --verbose and report it without the file's contents\n")
+    if (verbose && err instanceof Error && err.stack) {
+        // Frames only: the message line of a foreign error may quote the input.
+        const frames = err.stack.split("\n").filter((l) => l.trimStart().startsWith("at "))
+        io.stderr.write(`${frames.join("\n")}\n`)
+    }
+    return ExitCode.Generic
+}
+
+function oneLine(s: string): string {
+    return s.replace(/\s*\n\s*/g, " ")
+}
