@@ -14,13 +14,24 @@
 import { ExitCode, FormatError, IntegrityError, SecretsError } from "../errors.js"
 import { decryptValue, encryptValue, IvStash, valueToBytes, type Plain } from "./cipher.js"
 import { MacHasher } from "./mac.js"
-import type { Policy } from "./policy.js"
+import type { EncryptionRule } from "./metadata.js"
+import { compilePolicy, type Policy } from "./policy.js"
 import type { Branch, Comment, ListItem, MapItem, Mapping, Node, Scalar, Sequence } from "./tree.js"
 
-/** What decides encryption and what the MAC covers; both come from the file's metadata. */
+/** What decides encryption and what the MAC covers, with the rule already compiled. */
 export interface WalkOptions {
     readonly policy: Policy
     readonly macOnlyEncrypted: boolean
+}
+
+/** The same, straight from a file's metadata; the rule is compiled per walk. */
+export interface CryptOptions {
+    readonly rule: EncryptionRule
+    readonly macOnlyEncrypted: boolean
+}
+
+function policyOf(opts: WalkOptions | CryptOptions): Policy {
+    return "policy" in opts ? opts.policy : compilePolicy(opts.rule)
 }
 
 export interface EncryptResult {
@@ -124,19 +135,20 @@ function atPath(e: unknown, path: readonly string[]): unknown {
 export function encryptBranches(
     branches: readonly Branch[],
     key: Uint8Array,
-    opts: WalkOptions,
+    opts: WalkOptions | CryptOptions,
     stash?: IvStash,
 ): EncryptResult {
+    const policy = policyOf(opts)
     const mac = new MacHasher(opts.macOnlyEncrypted)
     const out = walkAll(branches, {
         scalar(s, path, stack) {
-            const selected = opts.policy.shouldEncrypt(path, stack, false)
+            const selected = policy.shouldEncrypt(path, stack, false)
             if (!opts.macOnlyEncrypted || selected) mac.add(valueToBytes(s))
             if (!selected) return s
             return { kind: "str", value: encryptValue(s, key, aadFor(path), undefined, stash) }
         },
         comment(c, path, stack) {
-            if (!opts.policy.shouldEncrypt(path, stack, true)) return c
+            if (!policy.shouldEncrypt(path, stack, true)) return c
             return withComment(c, encryptValue(c, key, aadFor(path), undefined, stash))
         },
     })
@@ -149,12 +161,17 @@ export function encryptBranches(
  * comment that does not decrypt is kept as written (files from old sops versions
  * have clear comments).
  */
-export function decryptBranches(branches: readonly Branch[], key: Uint8Array, opts: WalkOptions): DecryptResult {
+export function decryptBranches(
+    branches: readonly Branch[],
+    key: Uint8Array,
+    opts: WalkOptions | CryptOptions,
+): DecryptResult {
+    const policy = policyOf(opts)
     const mac = new MacHasher(opts.macOnlyEncrypted)
     const stash = new IvStash()
     const out = walkAll(branches, {
         scalar(s, path, stack) {
-            const selected = opts.policy.shouldEncrypt(path, stack, false)
+            const selected = policy.shouldEncrypt(path, stack, false)
             let v: Plain = s
             if (selected) {
                 if (s.kind !== "str") {
@@ -177,7 +194,7 @@ export function decryptBranches(branches: readonly Branch[], key: Uint8Array, op
             return v
         },
         comment(c, path, stack) {
-            if (!opts.policy.shouldEncrypt(path, stack, true)) return c
+            if (!policy.shouldEncrypt(path, stack, true)) return c
             let v: Plain
             try {
                 v = decryptValue(c.text, key, aadFor(path), stash)
@@ -192,11 +209,12 @@ export function decryptBranches(branches: readonly Branch[], key: Uint8Array, op
 }
 
 /** The MAC of a plaintext document, without encrypting anything. */
-export function computeMac(branches: readonly Branch[], opts: WalkOptions): string {
+export function computeMac(branches: readonly Branch[], opts: WalkOptions | CryptOptions): string {
+    const policy = policyOf(opts)
     const mac = new MacHasher(opts.macOnlyEncrypted)
     walkAll(branches, {
         scalar(s, path, stack) {
-            if (!opts.macOnlyEncrypted || opts.policy.shouldEncrypt(path, stack, false)) mac.add(valueToBytes(s))
+            if (!opts.macOnlyEncrypted || policy.shouldEncrypt(path, stack, false)) mac.add(valueToBytes(s))
             return s
         },
         comment: (c) => c,
