@@ -102,6 +102,25 @@ describe("malformed input", () => {
         await expect(unwrapDataKey(bad, [pair.identity])).rejects.toBeInstanceOf(IntegrityError)
     })
 
+    it("a truncated payload is a FormatError, an altered header MAC an IntegrityError", async () => {
+        const pair = await generateX25519Identity()
+        const enc = await wrapDataKey(pair.recipient, new Uint8Array(32))
+        const raw = Buffer.from(enc.split("\n").slice(1, -2).join(""), "base64")
+        const macEnd = raw.indexOf("\n", raw.indexOf("\n--- ") + 1) + 1
+        const rearmor = (b: Buffer): string =>
+            `-----BEGIN AGE ENCRYPTED FILE-----\n${b.toString("base64").match(/.{1,64}/g)?.join("\n") ?? ""}\n-----END AGE ENCRYPTED FILE-----\n`
+        await expect(unwrapDataKey(rearmor(raw.subarray(0, macEnd + 5)), [pair.identity])).rejects.toThrow(
+            new FormatError("malformed age file: truncated payload"),
+        )
+        const header = raw.subarray(0, macEnd).toString("latin1")
+        const mac = header.slice(header.indexOf("\n--- ") + 5, -1)
+        const otherMac = Buffer.alloc(32, 7).toString("base64").replace(/=+$/, "")
+        const forged = Buffer.concat([Buffer.from(header.replace(mac, otherMac), "latin1"), raw.subarray(macEnd)])
+        await expect(unwrapDataKey(rearmor(forged), [pair.identity])).rejects.toThrow(
+            new IntegrityError("age header MAC mismatch: the encrypted data key was altered"),
+        )
+    })
+
     it("an invalid identity string is rejected without echoing it", async () => {
         const pair = await generateX25519Identity()
         const enc = await wrapDataKey(pair.recipient, new Uint8Array(32))
