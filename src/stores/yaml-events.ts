@@ -1,0 +1,189 @@
+/**
+ * Tree -> emitter events, the way sops builds yaml.v3 nodes (stores/yaml/store.go
+ * appendTreeBranch / appendSequence) and yaml.v3's encoder turns them into events.
+ *
+ * Comment placement follows sops: comments before the first item become the head
+ * comment of the collection, comments between items the head comment of the next key
+ * (or element), trailing comments the foot comment of the last value. An inline
+ * comment (sops ≥ 3.13.0) becomes the line comment of the scalar it precedes, or of
+ * the key when the value is a collection.
+ */
+import type { ListItem, MapItem, Node, Scalar } from "../core/tree.js"
+import { analyzeScalar, selectStyle, type Event, type ScalarStyle } from "./yaml-emitter.js"
+import { formatFloatYaml, plainKeepsString } from "./yaml-resolve.js"
+
+interface Comments {
+    head: string
+    line: string
+    foot: string
+}
+
+const joinComments = (texts: readonly string[]): string => (texts.length ? "#" + texts.join("\n#") : "")
+const prepend = (outer: string, inner: string): string => (outer && inner ? `${outer}\n${inner}` : outer || inner)
+
+/**
+ * The style yaml.v3's `Node.Encode` settles on for a Go string: it emits the string
+ * once as a document of its own (literal for multi-line, plain when it would read
+ * back as a string, else double-quoted), the emitter downgrades what it cannot write,
+ * and the re-parsed node keeps that style.
+ */
+export function stringStyle(s: string): ScalarStyle {
+    const requested: ScalarStyle = s.includes("\n") ? "literal" : plainKeepsString(s) ? "plain" : "double"
+    return selectStyle(requested, analyzeScalar(s), s, { simpleKey: false, flow: false, implicit: true })
+}
+
+function isValidUtf8(b: Uint8Array): boolean {
+    try {
+        new TextDecoder("utf-8", { fatal: true }).decode(b)
+        return true
+    } catch {
+        return false
+    }
+}
+
+// yaml.v3 encodeBase64: lines of 70 characters when the text is longer than that.
+function base64Lines(b: Uint8Array): string {
+    const s = Buffer.from(b).toString("base64")
+    if (s.length <= 70) return s
+    const lines: string[] = []
+    for (let i = 0; i < s.length; i += 70) lines.push(s.slice(i, i + 70))
+    return lines.join("\n") + "\n"
+}
+
+function scalarEvent(sc: Scalar, c: Comments): Event {
+    const base = { tag: "", head: c.head, line: c.line, foot: c.foot }
+    switch (sc.kind) {
+        case "str":
+            return { t: "scalar", ...base, value: sc.value, style: stringStyle(sc.value) }
+        case "bytes": {
+            if (isValidUtf8(sc.value)) {
+                const s = new TextDecoder().decode(sc.value)
+                return { t: "scalar", ...base, value: s, style: stringStyle(s) }
+            }
+            // Invalid UTF-8 cannot be YAML text: yaml.v3 writes it as !!binary base64.
+            const b64 = base64Lines(sc.value)
+            return { t: "scalar", ...base, tag: "!!binary", value: b64, style: b64.includes("\n") ? "literal" : "plain" }
+        }
+        case "int":
+            return { t: "scalar", ...base, value: sc.value.toString(), style: "plain" }
+        case "float":
+            return { t: "scalar", ...base, value: formatFloatYaml(sc.value), style: "plain" }
+        case "bool":
+            return { t: "scalar", ...base, value: sc.value ? "true" : "false", style: "plain" }
+        case "time":
+            return { t: "scalar", ...base, value: sc.value, style: "plain" }
+        case "null":
+            return { t: "scalar", ...base, value: "null", style: "plain" }
+    }
+}
+
+/** Events for one value node with the comments sops attached to it. */
+function nodeEvents(n: Node, c: Comments, out: Event[]): void {
+    if (n.kind === "map") return mappingEvents(n.items, c, out)
+    if (n.kind === "list") return sequenceEvents(n.items, c, out)
+    out.push(scalarEvent(n, c))
+}
+
+function mappingEvents(items: readonly MapItem[], c: Comments, out: Event[]): void {
+    // sops: the comments before the first entry become the mapping's head comment.
+    const entries: { key: string; value: Node; head: string; inline: string }[] = []
+    let pending: string[] = []
+    let leading = ""
+    let inline = ""
+    for (const item of items) {
+        if (item.kind === "comment") {
+            if (inline) pending.push(inline)
+            inline = ""
+            if (item.inline) inline = item.text
+            else pending.push(item.text)
+            continue
+        }
+        if (entries.length === 0) {
+            leading = joinComments(pending)
+            pending = []
+        }
+        entries.push({ key: item.key, value: item.value, head: joinComments(pending), inline: inline ? "#" + inline : "" })
+        pending = []
+        inline = ""
+    }
+    if (inline) pending.push(inline)
+    const trailing = joinComments(pending)
+    if (entries.length === 0) {
+        out.push({ t: "mapStart", head: prepend(c.head, trailing) })
+        out.push({ t: "mapEnd", line: c.line, foot: c.foot })
+        return
+    }
+    out.push({ t: "mapStart", head: prepend(c.head, leading) })
+    entries.forEach((e, i) => {
+        const last = i === entries.length - 1
+        const valueIsScalar = e.value.kind !== "map" && e.value.kind !== "list"
+        out.push({
+            t: "scalar",
+            tag: "",
+            value: e.key,
+            style: stringStyle(e.key),
+            head: e.head,
+            line: valueIsScalar ? "" : e.inline,
+            foot: "",
+        })
+        nodeEvents(e.value, { head: "", line: valueIsScalar ? e.inline : "", foot: last ? trailing : "" }, out)
+    })
+    out.push({ t: "mapEnd", line: c.line, foot: c.foot })
+}
+
+function sequenceEvents(items: readonly ListItem[], c: Comments, out: Event[]): void {
+    const elems: { value: Node; head: string; inline: string }[] = []
+    let pending: string[] = []
+    let leading = ""
+    let inline = ""
+    for (const item of items) {
+        if (item.kind === "comment") {
+            if (inline) pending.push(inline)
+            inline = ""
+            if (item.inline) inline = item.text
+            else pending.push(item.text)
+            continue
+        }
+        if (elems.length === 0) {
+            leading = joinComments(pending)
+            pending = []
+        }
+        const scalar = item.kind !== "map" && item.kind !== "list"
+        if (inline && !scalar) pending.push(inline)
+        elems.push({ value: item, head: joinComments(pending), inline: inline && scalar ? "#" + inline : "" })
+        pending = []
+        inline = ""
+    }
+    if (inline) pending.push(inline)
+    const trailing = joinComments(pending)
+    if (elems.length === 0) {
+        out.push({ t: "seqStart", head: prepend(c.head, trailing) })
+        out.push({ t: "seqEnd", line: c.line, foot: c.foot })
+        return
+    }
+    out.push({ t: "seqStart", head: prepend(c.head, leading) })
+    elems.forEach((e, i) => {
+        const last = i === elems.length - 1
+        nodeEvents(e.value, { head: e.head, line: e.inline, foot: last ? trailing : "" }, out)
+    })
+    out.push({ t: "seqEnd", line: c.line, foot: c.foot })
+}
+
+/** Events for a whole stream: one implicit first document, `---` before the others. */
+export function documentEvents(docs: readonly MapItem[][]): Event[] {
+    const out: Event[] = []
+    docs.forEach((items, i) => {
+        out.push({ t: "docStart", implicit: i === 0 })
+        mappingEvents(items, { head: "", line: "", foot: "" }, out)
+        out.push({ t: "docEnd" })
+    })
+    return out
+}
+
+/** Events for a single value as its own document (sops EmitValue -> yaml.Marshal). */
+export function valueEvents(n: Node): Event[] {
+    const out: Event[] = [{ t: "docStart", implicit: true }]
+    nodeEvents(n, { head: "", line: "", foot: "" }, out)
+    out.push({ t: "docEnd" })
+    return out
+}

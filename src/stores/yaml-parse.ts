@@ -1,0 +1,317 @@
+/**
+ * YAML text -> documents, typed and commented the way sops 3.13 reads them with
+ * go.yaml.in/yaml/v3 (sops-format.md §7.1).
+ *
+ * The `yaml` package does the syntax (failsafe schema, so every scalar arrives as
+ * text with its style and tag); typing is ours (yaml-resolve.ts). Comments are placed
+ * from their source positions rather than from the `yaml` package's own attachment,
+ * to match where yaml.v3's head/line/foot comments end up in sops's tree.
+ */
+import { Lexer, parseAllDocuments, isAlias, isMap, isScalar, isSeq, type Document, type Node as YNode } from "yaml"
+import { FormatError, quote } from "../errors.js"
+import type { Branch, Comment, ListItem, MapItem, Node, Scalar } from "../core/tree.js"
+import { resolvePlain, type Resolved } from "./yaml-resolve.js"
+
+interface Coll {
+    readonly kind: "map" | "list"
+    column: number
+    readonly parent: Coll | null
+    readonly flow: boolean
+    readonly slots: Slot[]
+}
+interface Slot {
+    readonly offset: number
+    readonly key?: string
+    readonly value?: Scalar | Coll
+    readonly comment?: Comment
+}
+interface Anchor {
+    readonly offset: number
+    readonly line: number
+    readonly column: number
+    readonly coll: Coll
+}
+
+const YAML_TAG = "tag:yaml.org,2002:"
+const MAX_ALIAS_DEPTH = 100
+
+class Positions {
+    private readonly starts: number[] = [0]
+    constructor(text: string) {
+        for (let i = 0; i < text.length; i++) if (text[i] === "\n") this.starts.push(i + 1)
+    }
+    /** 1-based line and column. */
+    at(offset: number): { line: number; column: number } {
+        let lo = 0
+        let hi = this.starts.length - 1
+        while (lo < hi) {
+            const mid = (lo + hi + 1) >> 1
+            if ((this.starts[mid] ?? 0) <= offset) lo = mid
+            else hi = mid - 1
+        }
+        return { line: lo + 1, column: offset - (this.starts[lo] ?? 0) + 1 }
+    }
+}
+
+function reasonFor(code: string): string {
+    return code.toLowerCase().replaceAll("_", " ")
+}
+
+class DocumentReader {
+    readonly anchors: Anchor[] = []
+
+    private readonly doc: Document.Parsed
+    private readonly pos: Positions
+    private readonly checkDuplicates: boolean
+
+    constructor(doc: Document.Parsed, pos: Positions, checkDuplicates: boolean) {
+        this.doc = doc
+        this.pos = pos
+        this.checkDuplicates = checkDuplicates
+    }
+
+    private lineOf(n: YNode | null | undefined): number {
+        return this.pos.at(n?.range?.[0] ?? 0).line
+    }
+
+    private anchor(offset: number, coll: Coll): void {
+        const { line, column } = this.pos.at(offset)
+        this.anchors.push({ offset, line, column: column - 1, coll })
+    }
+
+    /** A scalar node's value as yaml.v3 types it. */
+    scalar(n: YNode & { value: unknown; type?: string; tag?: string }): Scalar {
+        const text = typeof n.value === "string" ? n.value : String(n.value ?? "")
+        const tag = n.tag
+        const line = this.lineOf(n)
+        let r: Resolved
+        if (tag === undefined || tag === "") {
+            r = n.type === "PLAIN" || n.type === undefined ? resolvePlain(text) : { kind: "str", value: text }
+        } else if (!tag.startsWith(YAML_TAG)) {
+            // Custom and non-specific tags are not resolvable in yaml.v3: the text stays a string.
+            r = { kind: "str", value: text }
+        } else {
+            r = this.tagged(tag.slice(YAML_TAG.length), text, line)
+        }
+        if (r.kind === "uint") {
+            throw new FormatError(`integer at line ${line} is out of the int64 range, which sops cannot store`)
+        }
+        return r
+    }
+
+    private tagged(tag: string, text: string, line: number): Resolved {
+        switch (tag) {
+            case "str":
+                return { kind: "str", value: text }
+            case "null":
+                return { kind: "null" }
+            case "binary": {
+                const bytes = Buffer.from(text.replace(/\s+/g, ""), "base64")
+                try {
+                    return { kind: "str", value: new TextDecoder("utf-8", { fatal: true }).decode(bytes) }
+                } catch {
+                    return { kind: "bytes", value: new Uint8Array(bytes) }
+                }
+            }
+            case "int":
+            case "float":
+            case "bool":
+            case "timestamp": {
+                const r = resolvePlain(text, tag === "timestamp")
+                const want = tag === "timestamp" ? "time" : tag
+                if (r.kind === want || (r.kind === "uint" && tag === "int")) return r
+                if (tag === "float" && r.kind === "int") return { kind: "float", value: Number(r.value) }
+                throw new FormatError(`cannot decode the value at line ${line} as !!${tag}`)
+            }
+            case "map":
+            case "seq":
+                throw new FormatError(`cannot decode the scalar at line ${line} as !!${tag}`)
+            default:
+                return { kind: "str", value: text }
+        }
+    }
+
+    /** Converts a node; `parent` is the collection it sits in (for comment placement). */
+    node(n: YNode | null | undefined, parent: Coll | null, register: boolean, depth = 0): Scalar | Coll {
+        if (depth > MAX_ALIAS_DEPTH) throw new FormatError("yaml aliases nest too deeply")
+        if (n === null || n === undefined) return { kind: "null" }
+        if (isAlias(n)) {
+            const target = n.resolve(this.doc)
+            if (target === undefined) throw new FormatError(`unknown alias at line ${this.lineOf(n)}`)
+            return this.node(target, parent, false, depth + 1)
+        }
+        if (isScalar(n)) return this.scalar(n)
+        if (isMap(n)) {
+            const flow = n.flow === true
+            const coll: Coll = { kind: "map", column: 0, parent, flow, slots: [] }
+            const seen = new Map<string, number>()
+            n.items.forEach((pair, i) => {
+                const k = pair.key as YNode | null
+                const keyNode = k !== null && isAlias(k) ? k.resolve(this.doc) : k
+                const offset = k?.range?.[0] ?? (pair.value as YNode | null)?.range?.[0] ?? 0
+                const line = this.pos.at(offset).line
+                let key: string
+                if (keyNode === null || keyNode === undefined) {
+                    throw new FormatError(`non-string key (type null) at line ${line}: only string keys are supported`)
+                } else if (isScalar(keyNode)) {
+                    const sc = this.scalar(keyNode)
+                    if (sc.kind !== "str") {
+                        throw new FormatError(`non-string key (type ${sc.kind}) at line ${line}: only string keys are supported`)
+                    }
+                    key = sc.value
+                } else {
+                    const kind = isMap(keyNode) ? "map" : "list"
+                    throw new FormatError(`non-string key (type ${kind}) at line ${line}: only string keys are supported`)
+                }
+                if (register && this.checkDuplicates) {
+                    const first = seen.get(key)
+                    if (first !== undefined) throw new FormatError(`mapping key ${quote(key)} already defined at line ${first}`)
+                    seen.set(key, line)
+                }
+                if (register) {
+                    if (i === 0) coll.column = this.pos.at(offset).column - 1
+                    this.anchor(offset, coll)
+                }
+                const value = this.node(pair.value as YNode | null, coll, register, depth)
+                coll.slots.push({ offset, key, value })
+            })
+            return coll
+        }
+        if (isSeq(n)) {
+            const flow = n.flow === true
+            const coll: Coll = { kind: "list", column: 0, parent, flow, slots: [] }
+            const src = n.srcToken
+            const cstItems = src !== undefined && "items" in src && src.type === "block-seq" ? src.items : undefined
+            n.items.forEach((item, i) => {
+                const it = item as YNode | null
+                const ind = cstItems?.[i]?.start.find((t) => t.type === "seq-item-ind")
+                const offset = ind !== undefined && "offset" in ind ? ind.offset : (it?.range?.[0] ?? 0)
+                if (register) {
+                    if (i === 0) coll.column = this.pos.at(offset).column - 1
+                    this.anchor(offset, coll)
+                }
+                coll.slots.push({ offset, value: this.node(it, coll, register, depth) })
+            })
+            return coll
+        }
+        throw new FormatError(`unsupported yaml node at line ${this.lineOf(n)}`)
+    }
+}
+
+interface SourceComment {
+    readonly offset: number
+    readonly line: number
+    readonly column: number
+    readonly ownLine: boolean
+    readonly text: string
+    readonly doc: number
+}
+
+// The lexer emits control characters for document starts, scalars and flow ends that
+// are not part of the source text.
+const CONTROL_TOKENS = new Set(["\u0002", "\u0018", "\u001f"])
+
+function sourceComments(text: string, pos: Positions): SourceComment[] {
+    const out: SourceComment[] = []
+    let offset = 0
+    let doc = -1
+    let flow = 0
+    for (const tok of new Lexer().lex(text)) {
+        if (CONTROL_TOKENS.has(tok)) {
+            if (tok === "\u0002") doc++
+            continue
+        }
+        if (tok === "[" || tok === "{") flow++
+        else if ((tok === "]" || tok === "}") && flow > 0) flow--
+        else if (tok.startsWith("#") && flow === 0) {
+            const { line, column } = pos.at(offset)
+            const lineStart = offset - (column - 1)
+            const ownLine = text.slice(lineStart, offset).trim() === ""
+            out.push({ offset, line, column: column - 1, ownLine, text: tok.slice(1).replace(/\r$/, ""), doc: Math.max(doc, 0) })
+        }
+        offset += tok.length
+    }
+    return out
+}
+
+function placeComment(c: SourceComment, anchors: readonly Anchor[], root: Coll): void {
+    if (!c.ownLine) {
+        let on: Anchor | undefined
+        for (const a of anchors) if (a.line === c.line && a.offset < c.offset) on = a
+        if (on !== undefined) {
+            // sops ≥ 3.13: the inline comment goes right before its entry (spec §5).
+            if (!on.coll.flow) on.coll.slots.push({ offset: on.offset - 0.5, comment: { kind: "comment", text: c.text, inline: true } })
+            return
+        }
+    }
+    const next = anchors.find((a) => a.offset > c.offset)
+    let target: Coll | undefined
+    if (next !== undefined && c.column <= next.column) {
+        target = next.coll
+    } else {
+        let prev: Anchor | undefined
+        for (const a of anchors) if (a.offset < c.offset) prev = a
+        target = prev?.coll ?? root
+        while (target.column > c.column && target.parent !== null) target = target.parent
+    }
+    if (target.flow) return
+    target.slots.push({ offset: c.offset, comment: { kind: "comment", text: c.text } })
+}
+
+function finish(v: Scalar | Coll): Node {
+    if (!("slots" in v)) return v
+    const slots = [...v.slots].sort((a, b) => a.offset - b.offset)
+    if (v.kind === "map") {
+        const items: MapItem[] = slots.map((s) =>
+            s.comment ?? { kind: "entry", key: s.key ?? "", value: finish(s.value ?? { kind: "null" }) },
+        )
+        return { kind: "map", items }
+    }
+    const items: ListItem[] = slots.map((s) => s.comment ?? finish(s.value ?? { kind: "null" }))
+    return { kind: "list", items }
+}
+
+/** Parses every document of a YAML stream into branches. */
+export function parseYaml(text: string): Branch[] {
+    const pos = new Positions(text)
+    const docs = parseAllDocuments(text, { schema: "failsafe", keepSourceTokens: true, uniqueKeys: false })
+    const list = Array.isArray(docs) ? docs : []
+    for (const d of list) {
+        const err = d.errors[0]
+        if (err !== undefined) {
+            const lp = err.linePos?.[0]
+            throw new FormatError(`invalid YAML at line ${lp?.line ?? 0}, column ${lp?.col ?? 0}: ${reasonFor(err.code)}`)
+        }
+    }
+    const readers: DocumentReader[] = []
+    const roots: Coll[] = []
+    list.forEach((d, i) => {
+        // sops decodes only the first document into a map, which is where yaml.v3's
+        // duplicate-key check runs (spec §7.1).
+        const reader = new DocumentReader(d, pos, i === 0)
+        const c = d.contents as YNode | null
+        let root: Coll
+        const top = c !== null && isAlias(c) ? c.resolve(d) : c
+        if (top === null || top === undefined) {
+            root = { kind: "map", column: 0, parent: null, flow: false, slots: [] }
+        } else if (isMap(top)) {
+            root = reader.node(c, null, true) as Coll
+        } else if (isSeq(top)) {
+            throw new FormatError("yaml documents that are sequences are not supported")
+        } else if (isScalar(top) && reader.scalar(top).kind === "null") {
+            root = { kind: "map", column: 0, parent: null, flow: false, slots: [] }
+        } else {
+            throw new FormatError("yaml documents that are values are not supported")
+        }
+        readers.push(reader)
+        roots.push(root)
+    })
+    if (roots.length > 0) {
+        for (const c of sourceComments(text, pos)) {
+            const i = Math.min(c.doc, roots.length - 1)
+            const root = roots[i] as Coll
+            placeComment(c, (readers[i] as DocumentReader).anchors, root)
+        }
+    }
+    return roots.map((r) => finish(r) as Branch)
+}

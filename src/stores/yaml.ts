@@ -1,0 +1,75 @@
+/**
+ * The YAML store: byte-compatible with what sops 3.13 (go.yaml.in/yaml/v3 v3.0.4)
+ * reads and writes (sops-format.md §6, §7.1, §11).
+ *
+ * Parsing lives in yaml-parse.ts (typing in yaml-resolve.ts); writing goes tree ->
+ * events (yaml-events.ts) -> a port of yaml.v3's emitter (yaml-emitter.ts).
+ */
+import { FormatError } from "../errors.js"
+import type { Branch, MapItem, Mapping, Node } from "../core/tree.js"
+import type { EncryptedDocument, Store, StoreOptions } from "./store.js"
+import { emitEvents } from "./yaml-emitter.js"
+import { documentEvents, valueEvents } from "./yaml-events.js"
+import { parseYaml } from "./yaml-parse.js"
+
+const encoder = new TextEncoder()
+
+function decodeText(input: Uint8Array): string {
+    try {
+        return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(input)
+    } catch {
+        throw new FormatError("invalid YAML: the input is not valid UTF-8")
+    }
+}
+
+/** Creates the YAML store; `indent` outside 2–9 becomes 2 as in libyaml (default 4). */
+export function createYamlStore(opts: StoreOptions = {}): Store {
+    const requested = opts.indent ?? 4
+    const indent = requested < 2 || requested > 9 ? 2 : requested
+
+    const emitDocs = (docs: readonly MapItem[][]): Uint8Array =>
+        docs.length === 0 ? new Uint8Array() : encoder.encode(emitEvents(documentEvents(docs), indent))
+
+    return {
+        format: "yaml",
+
+        parsePlain(input: Uint8Array): Branch[] {
+            return parseYaml(decodeText(input))
+        },
+
+        parseEncrypted(input: Uint8Array): EncryptedDocument {
+            const docs = parseYaml(decodeText(input))
+            const first = docs[0]
+            let metadata: Mapping | undefined
+            for (const item of first?.items ?? []) {
+                if (item.kind === "entry" && item.key === "sops") {
+                    if (item.value.kind !== "map") throw new FormatError("sops metadata is not a mapping")
+                    metadata = item.value
+                    break
+                }
+            }
+            if (metadata === undefined) throw new FormatError("sops metadata not found")
+            // sops repeats the metadata in every document and strips it from all of them.
+            const branches = docs.map((d) => ({
+                kind: "map" as const,
+                items: d.items.filter((it) => !(it.kind === "entry" && it.key === "sops")),
+            }))
+            return { branches, metadata }
+        },
+
+        emitPlain(branches: readonly Branch[]): Uint8Array {
+            return emitDocs(branches.map((b) => b.items))
+        },
+
+        emitEncrypted(doc: EncryptedDocument): Uint8Array {
+            const sops: MapItem = { kind: "entry", key: "sops", value: doc.metadata }
+            return emitDocs(doc.branches.map((b) => [...b.items, sops]))
+        },
+
+        emitValue(node: Node): Uint8Array {
+            if (node.kind === "str") return encoder.encode(node.value)
+            if (node.kind === "bytes") return node.value
+            return encoder.encode(emitEvents(valueEvents(node), indent))
+        },
+    }
+}
