@@ -10,7 +10,7 @@
 import { Decrypter, Encrypter, armor, generateHybridIdentity, generateX25519Identity as typageX25519, identityToRecipient, type Identity } from "age-encryption"
 
 import { FormatError, IntegrityError, SecretsError } from "../errors.js"
-import { parseRecipient } from "./recipient.js"
+import { parseRecipient, type ParsedRecipient } from "./recipient.js"
 
 /** Anything typage's Decrypter.addIdentity accepts: an `AGE-SECRET-KEY-…` string or an Identity object. */
 export type AgeIdentity = string | Identity
@@ -23,10 +23,11 @@ export interface KeyPair {
 
 /**
  * Encrypt `payload` (the 32-byte data key or a 33-byte Shamir share) to one
- * recipient and return the armored age file exactly as sops stores it in `enc`.
+ * recipient (a string as in `.sops.yaml`, or one already parsed) and return the
+ * armored age file exactly as sops stores it in `enc`.
  */
-export async function wrapDataKey(recipient: string, payload: Uint8Array): Promise<string> {
-    const r = parseRecipient(recipient)
+export async function wrapDataKey(recipient: string | ParsedRecipient, payload: Uint8Array): Promise<string> {
+    const r = typeof recipient === "string" ? parseRecipient(recipient) : recipient
     const e = new Encrypter()
     e.addRecipient(r.recipient)
     return armor.encode(await e.encrypt(payload))

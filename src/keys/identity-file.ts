@@ -22,13 +22,21 @@ const X25519_PREFIX = "AGE-SECRET-KEY-1"
 const PQ_PREFIX = "AGE-SECRET-KEY-PQ-1"
 const PLUGIN_PREFIX = "AGE-PLUGIN-"
 
+export interface ParseOptions {
+    /**
+     * Allow several whitespace-separated identities on one line, as sops ≥3.13
+     * does for the `SOPS_AGE_KEY` variable (files stay one identity per line).
+     */
+    readonly severalPerLine?: boolean
+}
+
 /**
  * Parse an identity source. `source` names it in messages (a path or a variable
  * name). An SSH private key file (OpenSSH, or PEM RSA) is one identity; anything
  * else is a key file. A passphrase-protected file must go through
  * {@link decryptIdentityFile} first.
  */
-export function parseIdentities(text: string, source: string): AgeIdentity[] {
+export function parseIdentities(text: string, source: string, options: ParseOptions = {}): AgeIdentity[] {
     if (isSshPrivateKey(text)) return [sshIdentity(parseSshPrivateKey(text, source))]
     if (isPassphraseProtected(text)) {
         throw new FormatError(`${source} is encrypted with a passphrase`, ["decrypt it with the passphrase before parsing it"])
@@ -39,7 +47,12 @@ export function parseIdentities(text: string, source: string): AgeIdentity[] {
     for (const [i, raw] of lines.entries()) {
         const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw
         if (line === "" || line.startsWith("#")) continue
-        out.push(parseIdentityLine(line, `${source} line ${i + 1}`))
+        const where = `${source} line ${i + 1}`
+        if (options.severalPerLine === true) {
+            for (const word of line.trim().split(/\s+/)) if (word !== "") out.push(parseIdentityLine(word, where))
+        } else {
+            out.push(parseIdentityLine(line, where))
+        }
     }
     return out
 }

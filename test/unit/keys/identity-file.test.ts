@@ -57,6 +57,14 @@ describe("parseIdentities", () => {
         expect(err.message).not.toContain(identity.slice(16, 30))
     })
 
+    it("several identities per line only when asked (SOPS_AGE_KEY since sops 3.13)", async () => {
+        const a = await generateX25519Identity()
+        const b = await generatePqIdentity()
+        const text = `${a.identity} ${b.identity}\n\t${a.identity}\n`
+        expect(parseIdentities(text, "SOPS_AGE_KEY", { severalPerLine: true })).toEqual([a.identity, b.identity, a.identity])
+        expect(() => parseIdentities(text, "k")).toThrow(/^malformed age identity at k line 1$/)
+    })
+
     it("plugin identities are rejected as not supported yet", () => {
         const err = thrown(() => parseIdentities("AGE-PLUGIN-YUBIKEY-1QQQQQQ\n", "k"))
         expect(err).toBeInstanceOf(FormatError)
