@@ -69,8 +69,14 @@ export function formatEnc(v: EncValue): string {
 }
 
 /** The `type:` tag sops writes for a value. Bytes are strings to sops. */
-export function typeTag(v: Plain): TypeTag {
+export function typeTag(v: Scalar | Comment): TypeTag {
+    if (v.kind === "null") throw nullValue()
     return v.kind === "bytes" ? "str" : v.kind
+}
+
+// Nulls are never walked (sops skips nil leaves), so one reaching the cipher is a bug.
+function nullValue(): FormatError {
+    return new FormatError("a null value has no plaintext")
 }
 
 const utf8 = new TextEncoder()
@@ -80,8 +86,10 @@ const utf8 = new TextEncoder()
  * Go's `'f'` format, bools are Titlecase (a python-sops legacy), times their
  * RFC 3339 text, comments their text without `#`.
  */
-export function valueToBytes(v: Plain): Uint8Array {
+export function valueToBytes(v: Scalar | Comment): Uint8Array {
     switch (v.kind) {
+        case "null":
+            throw nullValue()
         case "str":
         case "time":
             return utf8.encode(v.value)
@@ -175,7 +183,7 @@ function gcmAlgorithm(key: Uint8Array): "aes-128-gcm" | "aes-192-gcm" | "aes-256
 export class IvStash {
     readonly #ivs = new Map<string, Uint8Array>()
 
-    static #key(aad: string, v: Plain): string {
+    static #key(aad: string, v: Scalar | Comment): string {
         const h = createHash("sha256")
         const a = utf8.encode(aad)
         const t = utf8.encode(typeTag(v))
@@ -188,11 +196,11 @@ export class IvStash {
         return h.digest("hex")
     }
 
-    remember(aad: string, v: Plain, iv: Uint8Array): void {
+    remember(aad: string, v: Scalar | Comment, iv: Uint8Array): void {
         this.#ivs.set(IvStash.#key(aad, v), iv)
     }
 
-    lookup(aad: string, v: Plain): Uint8Array | undefined {
+    lookup(aad: string, v: Scalar | Comment): Uint8Array | undefined {
         return this.#ivs.get(IvStash.#key(aad, v))
     }
 
@@ -201,7 +209,7 @@ export class IvStash {
     }
 }
 
-function isEmpty(v: Plain): boolean {
+function isEmpty(v: Scalar | Comment): boolean {
     if (v.kind === "str") return v.value === ""
     if (v.kind === "bytes") return v.value.length === 0
     if (v.kind === "comment") return v.text === ""
@@ -214,7 +222,7 @@ function isEmpty(v: Plain): boolean {
  * order of preference, `iv`, the stash's IV for this exact value and path, or 32
  * fresh random bytes.
  */
-export function encryptValue(value: Plain, key: Uint8Array, aad: string, iv?: Uint8Array, stash?: IvStash): string {
+export function encryptValue(value: Scalar | Comment, key: Uint8Array, aad: string, iv?: Uint8Array, stash?: IvStash): string {
     if (isEmpty(value)) return ""
     const nonce = iv ?? stash?.lookup(aad, value) ?? new Uint8Array(randomBytes(IV_SIZE))
     const cipher = createCipheriv(gcmAlgorithm(key), key, nonce, { authTagLength: TAG_SIZE })
