@@ -111,3 +111,32 @@ describe("ssh-ed25519 vectors and tampering", () => {
         )
     })
 })
+
+describe("broken ssh private keys", () => {
+    it("a truncated or garbled OpenSSH key is a FormatError naming only the source", () => {
+        const key = sshKeygen(tempDir(), "ed25519")
+        const lines = key.priv.trim().split("\n")
+        const truncated = [...lines.slice(0, 5), lines[lines.length - 1]].join("\n") // 4 × 70 base64 chars: valid base64, cut blob
+        const errors = [truncated, key.priv.replace(/^(-----BEGIN OPENSSH PRIVATE KEY-----\n)b3Bl/, "$1AAAA")].map((t) => {
+            try {
+                parseIdentities(t, "id_broken")
+            } catch (e) {
+                return e as Error
+            }
+            return null
+        })
+        expect(errors[0]).toEqual(new FormatError("truncated ssh private key id_broken"))
+        expect(errors[1]).toEqual(new FormatError("id_broken: not an openssh-key-v1 private key"))
+        for (const line of lines.slice(1, -1)) {
+            for (const e of errors) expect(e?.message).not.toContain(line.slice(10, 30))
+        }
+    })
+
+    it("wrapping to the .pub of a passphrase-protected key works (only the public half is needed)", async () => {
+        const dir = tempDir()
+        const key = sshKeygen(dir, "ed25519", "pw")
+        const enc = await wrapDataKey(key.pub, new Uint8Array(32).fill(9))
+        expect(stanzaLine(enc).startsWith("-> ssh-ed25519 ")).toBe(true)
+    })
+})
+
