@@ -274,7 +274,7 @@ function finish(v: Scalar | Coll): Node {
 /** Parses every document of a YAML stream into branches. */
 export function parseYaml(text: string): Branch[] {
     const pos = new Positions(text)
-    const docs = parseAllDocuments(text, { schema: "failsafe", keepSourceTokens: true, uniqueKeys: false })
+    const docs = parseAllDocuments(text, { schema: "failsafe", keepSourceTokens: true, uniqueKeys: false, resolveKnownTags: false })
     const list = Array.isArray(docs) ? docs : []
     for (const d of list) {
         const err = d.errors[0]
