@@ -57,7 +57,7 @@ export async function encryptNew(branches: Branch[], store: Store, plan: NewFile
     }
     const dataKey = newDataKey()
     const threshold = plan.groups.length > 1 ? plan.shamirThreshold || plan.groups.length : 0
-    const keyGroups = await wrapGroups(plan.groups, splitForGroups(dataKey, plan.groups.length, threshold))
+    const keyGroups = await wrapGroups(plan.groups, await splitForGroups(dataKey, plan.groups.length, threshold))
     const metadata: Metadata = {
         keyGroups,
         shamirThreshold: threshold,

@@ -23,7 +23,7 @@ const datakeys = JSON.parse(read("_derived/datakeys.json").toString()) as Record
 
 type Oracle =
     | { derived: string } // _derived/plaintext/<name>.decrypted.json
-    | { plainJson: string } // a JSON plaintext from the source repo
+    | { plainJson: string; omit?: string[] } // a JSON plaintext from the source repo, less keys the vector lacks
     | { plainYaml: string } // a YAML plaintext from the source repo
     | { has: Record<string, unknown> } // values the source repo's tests assert
     | { macOnly: true } // no plaintext known: the verified MAC is the oracle
@@ -61,7 +61,13 @@ const V: Vector[] = [
         oracle: { has: { test_key: "test_value_user", test_key2: "test_value2_user", test_key3: "test_value3_user" } },
     },
     { path: "humphd-sops-age/HEAD/secret.enc.json", keys: "humphd-sops-age/key.txt", expect: "ok", oracle: { plainJson: "humphd-sops-age/HEAD/secret.json" } },
-    { path: "humphd-sops-age/HEAD/secret.enc.yaml", keys: "humphd-sops-age/key.txt", expect: "ok", oracle: { plainJson: "humphd-sops-age/HEAD/secret.json" } },
+        // The YAML vector predates the "0word" key that the repo's JSON plaintext has.
+    {
+        path: "humphd-sops-age/HEAD/secret.enc.yaml",
+        keys: "humphd-sops-age/key.txt",
+        expect: "ok",
+        oracle: { plainJson: "humphd-sops-age/HEAD/secret.json", omit: ["0word"] },
+    },
     {
         path: "humphd-sops-age/HEAD/secret.enc.env",
         keys: "humphd-sops-age/key.txt",
@@ -141,7 +147,11 @@ async function open(v: Vector, ignoreMac = false): Promise<Branch[]> {
 
 async function expected(o: Oracle): Promise<unknown> {
     if ("derived" in o) return JSON.parse(read(`_derived/plaintext/${o.derived}.decrypted.json`).toString())
-    if ("plainJson" in o) return treeToJs((await loadStore("json")).parsePlain(read(o.plainJson))[0]!)
+    if ("plainJson" in o) {
+        const js = treeToJs((await loadStore("json")).parsePlain(read(o.plainJson))[0]!) as Record<string, unknown>
+        for (const k of o.omit ?? []) delete js[k]
+        return js
+    }
     if ("plainYaml" in o) {
         const text = read(o.plainYaml).toString().replaceAll("Pa$$word", "Pa58163word")
         const docs = (await loadStore("yaml")).parsePlain(Buffer.from(text))
@@ -167,7 +177,9 @@ describe("real sops vectors", () => {
                 return
             }
             const branches = await open(v)
-            const got = treeToJs(branches[0]!)
+            const got = treeToJs(branches[0]!) as Record<string, unknown>
+            // ini.v1 always has a DEFAULT section; the MANIFEST's decryptions leave it out when empty.
+            if (v.path.endsWith(".ini") && JSON.stringify(got.DEFAULT) === "{}") delete got.DEFAULT
             if ("has" in v.oracle) expect(got).toMatchObject(v.oracle.has)
             else if (!("macOnly" in v.oracle)) expect(got).toEqual(await expected(v.oracle))
         })
