@@ -1,0 +1,225 @@
+/**
+ * Where age identities come from when decrypting (sops-format.md §9). Every source
+ * is read and all identities are combined, in sops's order: SSH keys, then
+ * `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, then the default
+ * `keys.txt`. As in sops (age/keysource.go loadIdentities), a broken source does
+ * not stop the others: it becomes a warning, and only if no identity opens the
+ * data key does the user see the whole list of places looked in (exit 128).
+ *
+ * The outside world comes in through {@link IdentityContext}, so this file reads no
+ * environment, file or terminal of its own and is tested with fakes.
+ */
+import { posix, win32 } from "node:path"
+
+import { SecretsError } from "../errors.js"
+import type { AgeIdentity } from "../keys/age.js"
+import { decryptIdentityFile, isPassphraseProtected, parseIdentities } from "../keys/identity-file.js"
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/** What {@link collectIdentities} needs from the outside. */
+export interface IdentityContext {
+    readonly env: Env
+    /** The user's home directory (`os.homedir()`). */
+    readonly homedir: string
+    /** `process.platform`. */
+    readonly platform: string
+    readFile(path: string): Promise<Uint8Array | string>
+    exists(path: string): Promise<boolean>
+    /** integrations/key-command's runKeyCommand, or a fake. */
+    runKeyCommand(cmd: string, env: Env, recipient?: string): Promise<string>
+    /** Present only when a terminal can ask: then passphrase-protected identity files are opened. */
+    promptPassphrase?(source: string): Promise<string>
+    /**
+     * The file's age recipients. sops runs a key command once per recipient it tries,
+     * with `SOPS_AGE_RECIPIENT` set; we run it once per recipient given here and
+     * combine the results. Without recipients it runs once, without the variable.
+     */
+    readonly recipients?: readonly string[]
+}
+
+/** Every identity found, every place considered (annotated), and what went wrong. */
+export interface CollectedIdentities {
+    readonly identities: AgeIdentity[]
+    /** E.g. `SOPS_AGE_KEY (not set)`, `/home/u/.ssh/id_rsa (not found)`, `SOPS_AGE_KEY_FILE=/k.txt (2 keys)`. */
+    readonly lookedIn: string[]
+    /** One line per source that could not be used; never contains key material. */
+    readonly warnings: string[]
+}
+
+/** Gather identities from every source, in sops's order (§9). */
+export async function collectIdentities(ctx: IdentityContext): Promise<CollectedIdentities> {
+    const out: Collector = { identities: [], lookedIn: [], warnings: [] }
+    const join = ctx.platform === "win32" ? win32.join : posix.join
+
+    // 1. SSH keys: the variables, then ~/.ssh/id_ed25519 and ~/.ssh/id_rsa if they exist.
+    await fileVariable(ctx, out, "SOPS_AGE_SSH_PRIVATE_KEY_FILE")
+    await commandVariable(ctx, out, "SOPS_AGE_SSH_PRIVATE_KEY_CMD")
+    if (ctx.homedir === "") {
+        out.lookedIn.push("~/.ssh (home directory unknown)")
+    } else {
+        for (const name of ["id_ed25519", "id_rsa"]) await optionalFile(ctx, out, join(ctx.homedir, ".ssh", name))
+    }
+    // 2.–4. The age variables.
+    const key = ctx.env.SOPS_AGE_KEY
+    if (key === undefined) out.lookedIn.push("SOPS_AGE_KEY (not set)")
+    else await fromContent(ctx, out, "SOPS_AGE_KEY", "SOPS_AGE_KEY", key, splitKeysPerLine)
+    await fileVariable(ctx, out, "SOPS_AGE_KEY_FILE")
+    await commandVariable(ctx, out, "SOPS_AGE_KEY_CMD")
+    // 5. The default key file, read whenever it exists.
+    const def = defaultKeyFile(ctx.env, ctx.homedir, ctx.platform)
+    if ("problem" in def) out.lookedIn.push(`default key file (${def.problem})`)
+    else await optionalFile(ctx, out, def.path)
+    return out
+}
+
+/**
+ * `<UserConfigDir>/sops/age/keys.txt`: Go's os.UserConfigDir, except that on macOS
+ * sops prefers `$XDG_CONFIG_HOME` when set (age/keysource.go getUserConfigDir).
+ */
+export function defaultKeyFile(env: Env, homedir: string, platform: string): { path: string } | { problem: string } {
+    if (platform === "win32") {
+        const appData = env.AppData ?? env.APPDATA
+        if (appData === undefined || appData === "") return { problem: "%AppData% is not set" }
+        return { path: win32.join(appData, "sops", "age", "keys.txt") }
+    }
+    const xdg = env.XDG_CONFIG_HOME ?? ""
+    if (platform === "darwin") {
+        if (xdg !== "") return { path: posix.join(xdg, "sops", "age", "keys.txt") }
+        if (homedir === "") return { problem: "home directory unknown" }
+        return { path: posix.join(homedir, "Library", "Application Support", "sops", "age", "keys.txt") }
+    }
+    if (xdg !== "") {
+        // Go refuses a relative $XDG_CONFIG_HOME, and sops then skips the default file.
+        if (!xdg.startsWith("/")) return { problem: "$XDG_CONFIG_HOME is not an absolute path" }
+        return { path: posix.join(xdg, "sops", "age", "keys.txt") }
+    }
+    if (homedir === "") return { problem: "home directory unknown" }
+    return { path: posix.join(homedir, ".config", "sops", "age", "keys.txt") }
+}
+
+/**
+ * sops 3.13 lets each line of `SOPS_AGE_KEY` hold several identities separated by
+ * whitespace (handy for CI secrets pasted on one line); comment lines stay whole.
+ */
+function splitKeysPerLine(text: string): string {
+    return text
+        .split("\n")
+        .flatMap((line) => (line.trimStart().startsWith("#") ? [line] : line.split(/\s+/).filter((w) => w !== "")))
+        .join("\n")
+}
+
+interface Collector {
+    identities: AgeIdentity[]
+    lookedIn: string[]
+    warnings: string[]
+}
+
+async function fileVariable(ctx: IdentityContext, out: Collector, variable: string): Promise<void> {
+    const path = ctx.env[variable]
+    if (path === undefined) return void out.lookedIn.push(`${variable} (not set)`)
+    if (path === "") return void out.lookedIn.push(`${variable} (empty)`)
+    const place = `${variable}=${path}`
+    if (!(await ctx.exists(path))) {
+        out.lookedIn.push(`${place} (not found)`)
+        out.warnings.push(`${variable} names ${JSON.stringify(path)}, which does not exist`)
+        return
+    }
+    const content = await read(ctx, out, place, path)
+    if (content !== null) await fromContent(ctx, out, place, path, content)
+}
+
+async function optionalFile(ctx: IdentityContext, out: Collector, path: string): Promise<void> {
+    if (!(await ctx.exists(path))) return void out.lookedIn.push(`${path} (not found)`)
+    const content = await read(ctx, out, path, path)
+    if (content !== null) await fromContent(ctx, out, path, path, content)
+}
+
+async function commandVariable(ctx: IdentityContext, out: Collector, variable: string): Promise<void> {
+    const cmd = ctx.env[variable]
+    if (cmd === undefined) return void out.lookedIn.push(`${variable} (not set)`)
+    if (cmd.trim() === "") return void out.lookedIn.push(`${variable} (empty)`)
+    const runs: (string | undefined)[] = ctx.recipients !== undefined && ctx.recipients.length > 0 ? [...ctx.recipients] : [undefined]
+    let found = 0
+    let failed = 0
+    for (const recipient of runs) {
+        let stdout: string
+        try {
+            stdout = await ctx.runKeyCommand(cmd, ctx.env, recipient)
+        } catch (e) {
+            failed++
+            out.warnings.push(`${variable}: ${describe(e)}`)
+            continue
+        }
+        const before = out.identities.length
+        // Output is parsed but not counted in lookedIn per run: one line per variable.
+        await fromContent(ctx, out, null, variable, stdout)
+        found += out.identities.length - before
+    }
+    out.lookedIn.push(`${variable} (${failed === runs.length ? "failed" : count(found)})`)
+}
+
+async function read(ctx: IdentityContext, out: Collector, place: string, path: string): Promise<Uint8Array | string | null> {
+    try {
+        return await ctx.readFile(path)
+    } catch (e) {
+        out.lookedIn.push(`${place} (unreadable)`)
+        out.warnings.push(`could not read ${JSON.stringify(path)}: ${describe(e)}`)
+        return null
+    }
+}
+
+/**
+ * Parse one source's content and record it. `place` is the lookedIn entry (null:
+ * the caller records it); `source` names the source inside parse messages.
+ */
+async function fromContent(
+    ctx: IdentityContext,
+    out: Collector,
+    place: string | null,
+    source: string,
+    content: Uint8Array | string,
+    preprocess: (text: string) => string = (t) => t,
+): Promise<void> {
+    const note = (s: string): void => {
+        if (place !== null) out.lookedIn.push(`${place} (${s})`)
+    }
+    let text: string
+    if (isPassphraseProtected(content)) {
+        if (ctx.promptPassphrase === undefined) {
+            note("passphrase-protected, skipped")
+            out.warnings.push(`${source} is protected by a passphrase and there is no terminal to ask for it; run the command in a terminal`)
+            return
+        }
+        const passphrase = await ctx.promptPassphrase(source)
+        try {
+            text = await decryptIdentityFile(content, passphrase, source)
+        } catch (e) {
+            note("could not be decrypted")
+            out.warnings.push(describe(e))
+            return
+        }
+    } else {
+        text = typeof content === "string" ? content : new TextDecoder().decode(content)
+    }
+    try {
+        const ids = parseIdentities(preprocess(text), source)
+        out.identities.push(...ids)
+        note(count(ids.length))
+    } catch (e) {
+        note("invalid")
+        out.warnings.push(describe(e))
+    }
+}
+
+function count(n: number): string {
+    return n === 0 ? "no keys" : n === 1 ? "1 key" : `${n} keys`
+}
+
+/** Our own errors carry safe messages; anything else is reduced to its code or name, never its text. */
+function describe(e: unknown): string {
+    if (e instanceof SecretsError) return e.message
+    const code = (e as { code?: unknown } | null)?.code
+    if (typeof code === "string") return code
+    return e instanceof Error ? e.name : "unknown error"
+}

@@ -1,0 +1,100 @@
+/**
+ * The plaintext copy `edit` hands to the editor (sops-format.md §10.2 step 2): a
+ * private directory (0700) holding one 0600 file named after the target, so the
+ * editor picks the right syntax highlighting. It lives on /dev/shm when there is
+ * one, so the plaintext never reaches a disk, and it is removed on every way out:
+ * a normal return, a throw, SIGINT/SIGTERM/SIGHUP (Ctrl-C, a closed terminal) and
+ * `process.exit` from inside the callback.
+ */
+import { rmSync } from "node:fs"
+import { access, chmod, constants, mkdtemp, open, rm, stat } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { basename, join } from "node:path"
+
+import { ExitCode, SecretsError } from "../errors.js"
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
+
+/** Options for {@link withPrivateTempFile}. */
+export interface PrivateTempOptions {
+    /** Parent directory for the private dir; default /dev/shm if usable, else the OS temp dir. */
+    readonly parent?: string
+}
+
+/**
+ * Write `data` to `<private dir>/<basename>` and call `fn` with that path. The
+ * directory and everything in it is removed when `fn` settles, and also if the
+ * process is interrupted meanwhile — after which the signal is raised again so
+ * that the process ends the way it would have (exit status 128 + signal number).
+ */
+export async function withPrivateTempFile<T>(
+    name: string,
+    data: Uint8Array,
+    fn: (path: string) => Promise<T>,
+    opts: PrivateTempOptions = {},
+): Promise<T> {
+    const parent = opts.parent ?? (await defaultParent())
+    const dir = await mkdtemp(join(parent, "secrets-"))
+    let removed = false
+    const removeNow = (): void => {
+        if (removed) return
+        removed = true
+        // Synchronous: in a signal or exit handler there is no later tick.
+        rmSync(dir, { recursive: true, force: true })
+    }
+    const onSignal = (signal: NodeJS.Signals): void => {
+        removeNow()
+        detach()
+        // Our listener suppressed the default action; with it gone, re-raising
+        // ends the process as the signal would have (or reaches other listeners).
+        process.kill(process.pid, signal)
+    }
+    const onExit = (): void => removeNow()
+    const detach = (): void => {
+        for (const s of SIGNALS) process.removeListener(s, onSignal)
+        process.removeListener("exit", onExit)
+    }
+    for (const s of SIGNALS) process.on(s, onSignal)
+    process.on("exit", onExit)
+    try {
+        // mkdtemp already uses 0700; say so explicitly in case of an odd platform default.
+        await chmod(dir, 0o700)
+        const file = join(dir, safeName(name))
+        const fh = await open(file, "wx", 0o600)
+        try {
+            await fh.writeFile(data)
+            await fh.sync()
+        } finally {
+            await fh.close()
+        }
+        return await fn(file)
+    } finally {
+        detach()
+        if (!removed) {
+            removed = true
+            await rm(dir, { recursive: true, force: true })
+        }
+    }
+}
+
+/** /dev/shm (RAM-backed, Linux) when it is a writable directory, else the OS temp dir. */
+async function defaultParent(): Promise<string> {
+    try {
+        const st = await stat("/dev/shm")
+        if (st.isDirectory()) {
+            await access("/dev/shm", constants.W_OK | constants.X_OK)
+            return "/dev/shm"
+        }
+    } catch {
+        // not there or not writable: fall through
+    }
+    return tmpdir()
+}
+
+/** Only the last path component: a name like `../x` must not leave the private dir. */
+function safeName(name: string): string {
+    const b = basename(name.replaceAll("\\", "/"))
+    if (b === "" || b === "." || b === "..") return "tmp-file"
+    if (b.includes("\0")) throw new SecretsError(ExitCode.Generic, "invalid temporary file name")
+    return b
+}
