@@ -36,8 +36,8 @@ export type MasterKey = AgeKey | ForeignKey
 export type KeyGroup = readonly MasterKey[]
 
 /**
- * Which values get encrypted (sops-format.md §5). At most one of the four path rules
- * and at most one of the two comment rules is set.
+ * Which values get encrypted (sops-format.md §5). At most one of the six rules is set:
+ * sops 3.13 counts the comment regexes with the path rules.
  */
 export interface EncryptionRule {
     readonly unencryptedSuffix?: string
