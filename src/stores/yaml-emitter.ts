@@ -372,10 +372,12 @@ class Emitter {
     private scalar(ev: Extract<Event, { t: "scalar" }>): void {
         const a = analyzeScalar(ev.value)
         const implicit = ev.tag === ""
+        // libyaml forces quotes only for an untagged non-implicit scalar, which the
+        // yaml.v3 encoder never produces: every event here is tagged or implicit.
         const style = selectStyle(ev.style, a, ev.value, {
             simpleKey: this.simpleKeyContext,
             flow: this.flowLevel > 0,
-            implicit,
+            implicit: true,
         })
         if (!implicit) {
             if (!this.whitespace) this.put(" ")
@@ -507,6 +509,13 @@ class Emitter {
         this.lineComment = ""
     }
 
+    // yaml.v3 ≥ 3.0.1 (go-yaml issue #755): the block scalar header always ends its
+    // line, so a value that starts with a line break keeps it.
+    private lineCommentOrBreak(): void {
+        if (this.lineComment) this.processLineComment()
+        else this.putBreak()
+    }
+
     private processFootComment(): void {
         if (!this.footComment) return
         this.writeIndent()
@@ -634,7 +643,7 @@ class Emitter {
         const v = Array.from(value)
         this.writeIndicator("|", true, false, false)
         this.writeBlockHints(v)
-        this.processLineComment()
+        this.lineCommentOrBreak()
         this.whitespace = true
         let breaks = true
         for (const c of v) {
@@ -654,7 +663,7 @@ class Emitter {
         const v = Array.from(value)
         this.writeIndicator(">", true, false, false)
         this.writeBlockHints(v)
-        this.processLineComment()
+        this.lineCommentOrBreak()
         this.whitespace = true
         let breaks = true
         let leadingSpaces = true
