@@ -58,7 +58,7 @@ export async function runKeyCommand(
     const name = quote(program)
     const hints = stderrSummary(result.stderr)
     if (result.timedOut) {
-        throw new SecretsError(ExitCode.Generic, `key command ${name} timed out after ${Math.round(timeout / 1000)} s`, hints)
+        throw new SecretsError(ExitCode.Generic, `key command ${name} timed out after ${timeout / 1000} s`, hints)
     }
     const code = (result as { code?: unknown }).code
     if (result.exitCode === undefined && result.signal === undefined) {
