@@ -1,0 +1,50 @@
+/**
+ * Reading and opening the file a command works on, with errors that name the file
+ * and, when no identity fits, every place that was looked in.
+ */
+import { readFile } from "node:fs/promises"
+import { resolve } from "node:path"
+import { ExitCode, NoIdentityError, SecretsError, quote } from "../errors.js"
+import { openEncrypted, type OpenedFile, type OpenOptions } from "../engine/open.js"
+import { metadataFromTree } from "../stores/metadata.js"
+import type { Store } from "../stores/store.js"
+import type { Io } from "./io.js"
+import { readStdin } from "./io.js"
+import { identitiesFor } from "./node-identities.js"
+
+/** The bytes of `file` (or stdin when undefined); a missing file exits 100 as in sops. */
+export async function readInput(io: Io, file: string | undefined): Promise<Uint8Array> {
+    if (file === undefined || file === "-") return readStdin(io)
+    try {
+        return await readFile(resolve(io.cwd, file))
+    } catch (e) {
+        const code = (e as { code?: string }).code
+        if (code === "ENOENT") throw new SecretsError(ExitCode.NoFileSpecified, `${quote(file)} does not exist`)
+        if (code === "EISDIR") throw new SecretsError(ExitCode.CouldNotReadInputFile, `${quote(file)} is a directory`)
+        throw new SecretsError(ExitCode.CouldNotReadInputFile, `cannot read ${quote(file)}: ${code ?? "unknown error"}`)
+    }
+}
+
+/** Parse, recover the data key and decrypt `input`; errors are prefixed with the file's name. */
+export async function openInput(io: Io, name: string, input: Uint8Array, store: Store, opts: OpenOptions): Promise<OpenedFile> {
+    let recipients: string[] = []
+    try {
+        const doc = store.parseEncrypted(input)
+        recipients = metadataFromTree(doc.metadata).keyGroups.flatMap((g) => g.flatMap((k) => (k.type === "age" ? [k.recipient] : [])))
+    } catch (e) {
+        throw e instanceof SecretsError ? e.about(quote(name)) : e
+    }
+    const found = await identitiesFor(io, recipients)
+    try {
+        return await openEncrypted(input, store, found.identities, opts)
+    } catch (e) {
+        if (e instanceof NoIdentityError) {
+            throw new NoIdentityError(`${quote(name)}: ${e.message}`, [
+                ...e.hints,
+                `looked for identities in: ${found.lookedIn.join("; ")}`,
+                "set SOPS_AGE_KEY_FILE to your key file, or ask someone who can read the file to add your recipient",
+            ])
+        }
+        throw e instanceof SecretsError ? e.about(quote(name)) : e
+    }
+}

@@ -1,0 +1,32 @@
+/**
+ * Where a command's result goes: stdout, `--output FILE`, or back into the input
+ * file with `-i`. Files are written atomically, so a failure leaves the old content
+ * (or nothing) in place; plaintext files are created 0600.
+ */
+import { resolve } from "node:path"
+import { ExitCode, SecretsError } from "../errors.js"
+import { writeFileAtomic } from "./fs-atomic.js"
+import type { Io } from "./io.js"
+
+export interface OutputTarget {
+    readonly file?: string
+    readonly inPlace?: boolean
+    readonly output?: string
+}
+
+/** sops refuses `-i` together with `--output`, and `-i` on stdin (exit 8). */
+export function checkTarget(t: OutputTarget): void {
+    if (t.inPlace && t.output !== undefined) {
+        throw new SecretsError(ExitCode.ConflictingParameters, "--in-place and --output cannot be used together")
+    }
+    if (t.inPlace && (t.file === undefined || t.file === "-")) {
+        throw new SecretsError(ExitCode.ConflictingParameters, "--in-place needs a file, not stdin")
+    }
+}
+
+export async function writeOutput(io: Io, t: OutputTarget, data: Uint8Array): Promise<void> {
+    if (t.inPlace && t.file !== undefined) return writeFileAtomic(resolve(io.cwd, t.file), data)
+    if (t.output !== undefined) return writeFileAtomic(resolve(io.cwd, t.output), data, { mode: 0o600 })
+    // bin.ts sets process.exitCode instead of calling process.exit, so stdout drains.
+    io.stdout.write(data)
+}
