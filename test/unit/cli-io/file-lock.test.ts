@@ -1,0 +1,173 @@
+import { execFile, spawn } from "node:child_process"
+import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
+import { readFile, writeFile } from "node:fs/promises"
+import { hostname } from "node:os"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
+import { promisify } from "node:util"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+import { withFileLock } from "../../../src/cli/file-lock.js"
+import { SecretsError } from "../../../src/errors.js"
+import { tempDir } from "../../helpers/tmp.js"
+import { compileSrc } from "./compiled.js"
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Read-modify-write with a pause in the middle, the window in which an update gets lost. */
+async function increment(file: string): Promise<void> {
+    const n = (JSON.parse(await readFile(file, "utf8")) as { n: number }).n
+    await sleep(2 + Math.random() * 8)
+    await writeFile(file, JSON.stringify({ n: n + 1 }))
+}
+
+async function caught(p: Promise<unknown>): Promise<SecretsError> {
+    try {
+        await p
+    } catch (e) {
+        if (e instanceof SecretsError) return e
+        throw e
+    }
+    throw new Error("expected a SecretsError")
+}
+
+/** A pid that is not running now (a child that has exited). */
+async function deadPid(): Promise<number> {
+    const child = spawn("true")
+    await new Promise((r) => child.on("exit", r))
+    if (child.pid === undefined) throw new Error("no pid")
+    return child.pid
+}
+
+describe("withFileLock in one process", () => {
+    it("the harness loses updates without the lock (so the next test means something)", async () => {
+        const file = join(tempDir(), "counter.json")
+        writeFileSync(file, "{\"n\":0}")
+        await Promise.all(Array.from({ length: 20 }, () => increment(file)))
+        expect(JSON.parse(readFileSync(file, "utf8")).n).toBeLessThan(20)
+    })
+
+    it("20 racing read-modify-writes all land", async () => {
+        const file = join(tempDir(), "counter.json")
+        writeFileSync(file, "{\"n\":0}")
+        await Promise.all(Array.from({ length: 20 }, () => withFileLock(file, () => increment(file))))
+        expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ n: 20 })
+        expect(existsSync(`${file}.lock`)).toBe(false)
+    })
+
+    it("writes pid, hostname and time into the lock, and removes it after a throw", async () => {
+        const file = join(tempDir(), "f.yaml")
+        const err = new Error("boom")
+        let inside: unknown
+        await expect(
+            withFileLock(file, async () => {
+                inside = JSON.parse(readFileSync(`${file}.lock`, "utf8"))
+                throw err
+            }),
+        ).rejects.toBe(err)
+        expect(inside).toMatchObject({ pid: process.pid, hostname: hostname() })
+        expect(typeof (inside as { time: unknown }).time).toBe("number")
+        expect(existsSync(`${file}.lock`)).toBe(false)
+    })
+
+    it("breaks a lock whose pid is dead on this host at once", async () => {
+        const file = join(tempDir(), "f.yaml")
+        const pid = await deadPid()
+        writeFileSync(`${file}.lock`, JSON.stringify({ pid, hostname: hostname(), time: Date.now(), token: "x" }))
+        const t = Date.now()
+        expect(await withFileLock(file, async () => "ran", { timeoutMs: 5000 })).toBe("ran")
+        expect(Date.now() - t).toBeLessThan(1000)
+        expect(existsSync(`${file}.lock`)).toBe(false)
+    })
+
+    it("breaks a lock from another host once it is older than staleMs", async () => {
+        const file = join(tempDir(), "f.yaml")
+        const old = Date.now() - 120_000
+        writeFileSync(`${file}.lock`, JSON.stringify({ pid: 1, hostname: "elsewhere", time: old, token: "x" }))
+        utimesSync(`${file}.lock`, old / 1000, old / 1000)
+        expect(await withFileLock(file, async () => "ran", { timeoutMs: 2000, staleMs: 60_000 })).toBe("ran")
+    })
+
+    it("breaks an unreadable lock only by age", async () => {
+        const file = join(tempDir(), "f.yaml")
+        writeFileSync(`${file}.lock`, "")
+        const e = await caught(withFileLock(file, async () => "ran", { timeoutMs: 200 }))
+        expect(e.message).toBe(`could not lock ${JSON.stringify(`${file}.lock`)}: held by another process`)
+        const old = (Date.now() - 120_000) / 1000
+        utimesSync(`${file}.lock`, old, old)
+        expect(await withFileLock(file, async () => "ran", { timeoutMs: 2000 })).toBe("ran")
+    })
+
+    it("waits for a live holder, then times out naming it", async () => {
+        const file = join(tempDir(), "f.yaml")
+        writeFileSync(`${file}.lock`, JSON.stringify({ pid: 4242, hostname: "buildbox", time: Date.now(), token: "x" }))
+        const t = Date.now()
+        const e = await caught(withFileLock(file, async () => "ran", { timeoutMs: 400 }))
+        expect(Date.now() - t).toBeGreaterThanOrEqual(400)
+        expect(e.message).toBe(`could not lock ${JSON.stringify(`${file}.lock`)}: held by process 4242 on "buildbox"`)
+        expect(e.hints).toEqual([`if no other secrets command is running on this file, remove ${JSON.stringify(`${file}.lock`)}`])
+        // A live lock is never removed by a waiter.
+        expect(JSON.parse(readFileSync(`${file}.lock`, "utf8")).pid).toBe(4242)
+    })
+
+    it("a live pid on this host is not stale", async () => {
+        const file = join(tempDir(), "f.yaml")
+        writeFileSync(`${file}.lock`, JSON.stringify({ pid: process.pid, hostname: hostname(), time: Date.now(), token: "x" }))
+        await caught(withFileLock(file, async () => "ran", { timeoutMs: 200 }))
+        expect(existsSync(`${file}.lock`)).toBe(true)
+    })
+
+    it("does not remove a lock that is no longer its own", async () => {
+        const file = join(tempDir(), "f.yaml")
+        const foreign = JSON.stringify({ pid: 7, hostname: "other", time: Date.now(), token: "theirs" })
+        await withFileLock(file, async () => writeFileSync(`${file}.lock`, foreign))
+        expect(readFileSync(`${file}.lock`, "utf8")).toBe(foreign)
+    })
+
+    it("refreshes the lock's mtime while held (heartbeat)", async () => {
+        const file = join(tempDir(), "f.yaml")
+        await withFileLock(
+            file,
+            async () => {
+                const old = (Date.now() - 100_000) / 1000
+                utimesSync(`${file}.lock`, old, old)
+                await sleep(200)
+                const { mtimeMs } = await import("node:fs").then((fs) => fs.statSync(`${file}.lock`))
+                expect(Date.now() - mtimeMs).toBeLessThan(5_000)
+            },
+            { staleMs: 150 },
+        )
+    })
+})
+
+describe("withFileLock across processes", () => {
+    let compiled: ReturnType<typeof compileSrc>
+    beforeAll(() => {
+        compiled = compileSrc(["errors.ts", "cli/file-lock.ts"])
+    })
+    afterAll(() => compiled.cleanup())
+
+    it("20 concurrent child processes incrementing one counter: nothing lost", async () => {
+        const dir = tempDir()
+        const file = join(dir, "counter.json")
+        writeFileSync(file, "{\"n\":0}")
+        const script = join(dir, "child.mjs")
+        const lockModule = pathToFileURL(join(compiled.outDir, "cli", "file-lock.js")).href
+        writeFileSync(
+            script,
+            `import { readFile, writeFile } from "node:fs/promises"
+import { withFileLock } from ${JSON.stringify(lockModule)}
+const file = process.argv[2]
+await withFileLock(file, async () => {
+    const n = JSON.parse(await readFile(file, "utf8")).n
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 10))
+    await writeFile(file, JSON.stringify({ n: n + 1 }))
+}, { timeoutMs: 60000 })
+`,
+        )
+        const run = promisify(execFile)
+        await Promise.all(Array.from({ length: 20 }, () => run(process.execPath, [script, file])))
+        expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ n: 20 })
+        expect(existsSync(`${file}.lock`)).toBe(false)
+    })
+})
