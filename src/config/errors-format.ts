@@ -40,6 +40,7 @@ export function lineOf(doc: Document, counter: LineCounter, path: IssuePath, key
             next = node.items[seg]
         }
         if (next === undefined && keyNode === undefined) break
+        next = resolve(doc, next)
         const last = i === path.length - 1
         const at = (key && last ? rangeStart(keyNode) : undefined) ?? rangeStart(next) ?? rangeStart(keyNode)
         if (at !== undefined) offset = at
