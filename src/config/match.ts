@@ -112,7 +112,7 @@ export interface PlanOverrides {
     readonly recipients?: readonly string[]
     /** `--unencrypted-suffix` and friends: each set field replaces the rule's one. */
     readonly rule?: EncryptionRule
-    /** `--shamir-secret-sharing-threshold`. */
+    /** `--shamir-secret-sharing-threshold`; 0 = not given. */
     readonly shamirThreshold?: number
     /** `--mac-only-encrypted`. */
     readonly macOnlyEncrypted?: boolean
@@ -173,16 +173,19 @@ export function planForRule(rule: Rule | undefined, overrides: PlanOverrides = {
     }
     const set = Object.keys(fromRule)
     if (set.length > 1) {
+        const got = set.map((c) => FIELD_OF[c as keyof EncryptionRule]).join(" and ")
         throw new ConfigError(
             `cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, unencrypted_regex, ` +
-                `encrypted_comment_regex, or unencrypted_comment_regex (got ${set.map((c) => FIELD_OF[c as keyof EncryptionRule]).join(" and ")})`,
+                `encrypted_comment_regex, or unencrypted_comment_regex (got ${got})`,
             ["a rule given on the command line is combined with the creation rule's own, field by field"],
         )
     }
 
+    // 0 is the flag's default, so like sops it means "not given" and the rule's value stands.
+    const flagThreshold = overrides.shamirThreshold ?? 0
     return {
         groups,
-        shamirThreshold: overrides.shamirThreshold ?? rule?.shamir_threshold ?? 0,
+        shamirThreshold: flagThreshold > 0 ? flagThreshold : (rule?.shamir_threshold ?? 0),
         rule: fromRule as EncryptionRule,
         macOnlyEncrypted: overrides.macOnlyEncrypted === true || rule?.mac_only_encrypted === true,
         unsupported: [...unsupported],

@@ -102,7 +102,13 @@ export const RULE_FIELDS = [
 ] as const
 export type RuleField = (typeof RULE_FIELDS)[number]
 
-const REGEX_FIELDS = new Set<string>(["path_regex", "unencrypted_regex", "encrypted_regex", "unencrypted_comment_regex", "encrypted_comment_regex"])
+const REGEX_FIELDS = new Set<string>([
+    "path_regex",
+    "unencrypted_regex",
+    "encrypted_regex",
+    "unencrypted_comment_regex",
+    "encrypted_comment_regex",
+])
 
 /** A key group: master keys of several types, plus groups merged into it (recursively). */
 export interface KeyGroupConfig {
@@ -215,15 +221,16 @@ export const storesSchema = z.looseObject({
  * age1…`) that creation rules reference by alias; aliases are already resolved when
  * this schema sees the data. `secrets:` is reserved for this tool's own settings.
  */
+const ruleList = { error: (iss: { input?: unknown }) => `expected a list of rules, got ${describe(iss.input)}` }
+
 export const configSchema = z.looseObject({
-    creation_rules: z.array(creationRuleSchema, { error: (iss) => `expected a list of rules, got ${describe(iss.input)}` }).optional(),
-    destination_rules: z.array(z.looseObject({}, mapping), { error: (iss) => `expected a list of rules, got ${describe(iss.input)}` }).optional(),
+    creation_rules: z.array(creationRuleSchema, ruleList).optional(),
+    destination_rules: z.array(z.looseObject({}, mapping), ruleList).optional(),
     stores: storesSchema.optional(),
     keys: z.unknown().optional(),
     secrets: z.record(z.string(), z.unknown(), { error: (iss) => `expected a mapping, got ${describe(iss.input)}` }).optional(),
 })
 
-export type KeyGroupRule = KeyGroupConfig
 export type Rule = z.output<typeof creationRuleSchema>
 export type StoresConfig = z.output<typeof storesSchema>
 export type ConfigFile = z.output<typeof configSchema>

@@ -173,6 +173,7 @@ describe("planForRule", () => {
         // The threshold is not a key: it still comes from the rule unless overridden.
         expect(plan.shamirThreshold).toBe(2)
         expect(planForRule(r, { recipients: [C], shamirThreshold: 1 }).shamirThreshold).toBe(1)
+        expect(planForRule(r, { shamirThreshold: 0 }).shamirThreshold).toBe(2)
     })
 
     test("rule flags override the config's rule field by field", () => {
