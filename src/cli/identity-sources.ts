@@ -11,7 +11,7 @@
  */
 import { posix, win32 } from "node:path"
 
-import { SecretsError } from "../errors.js"
+import { NoIdentityError, SecretsError } from "../errors.js"
 import type { AgeIdentity } from "../keys/age.js"
 import { decryptIdentityFile, isPassphraseProtected, parseIdentities } from "../keys/identity-file.js"
 
@@ -74,6 +74,26 @@ export async function collectIdentities(ctx: IdentityContext): Promise<Collected
 }
 
 /**
+ * The exit-128 error when no identity opened the data key: which recipients the
+ * file has, every place looked in, and what went wrong on the way, as hints.
+ */
+export function noIdentityError(recipients: readonly string[], found: CollectedIdentities): NoIdentityError {
+    const n = found.identities.length
+    const message =
+        n === 0
+            ? "could not decrypt the data key: no age identities found"
+            : n === 1
+              ? "could not decrypt the data key: the one identity found does not match the file's recipients"
+              : `could not decrypt the data key: none of the ${n} identities found matches the file's recipients`
+    return new NoIdentityError(message, [
+        recipients.length === 0 ? "the file has no age recipients" : `the file is encrypted to: ${recipients.join(", ")}`,
+        ...found.lookedIn.map((place) => `looked in ${place}`),
+        ...found.warnings,
+        "set SOPS_AGE_KEY_FILE to your key file, or put it in the default location above",
+    ])
+}
+
+/**
  * `<UserConfigDir>/sops/age/keys.txt`: Go's os.UserConfigDir, except that on macOS
  * sops prefers `$XDG_CONFIG_HOME` when set (age/keysource.go getUserConfigDir).
  */
@@ -117,8 +137,10 @@ interface Collector {
 
 async function fileVariable(ctx: IdentityContext, out: Collector, variable: string): Promise<void> {
     const path = ctx.env[variable]
-    if (path === undefined) return void out.lookedIn.push(`${variable} (not set)`)
-    if (path === "") return void out.lookedIn.push(`${variable} (empty)`)
+    if (path === undefined || path === "") {
+        out.lookedIn.push(`${variable} (${path === undefined ? "not set" : "empty"})`)
+        return
+    }
     const place = `${variable}=${path}`
     if (!(await ctx.exists(path))) {
         out.lookedIn.push(`${place} (not found)`)
@@ -130,15 +152,20 @@ async function fileVariable(ctx: IdentityContext, out: Collector, variable: stri
 }
 
 async function optionalFile(ctx: IdentityContext, out: Collector, path: string): Promise<void> {
-    if (!(await ctx.exists(path))) return void out.lookedIn.push(`${path} (not found)`)
+    if (!(await ctx.exists(path))) {
+        out.lookedIn.push(`${path} (not found)`)
+        return
+    }
     const content = await read(ctx, out, path, path)
     if (content !== null) await fromContent(ctx, out, path, path, content)
 }
 
 async function commandVariable(ctx: IdentityContext, out: Collector, variable: string): Promise<void> {
     const cmd = ctx.env[variable]
-    if (cmd === undefined) return void out.lookedIn.push(`${variable} (not set)`)
-    if (cmd.trim() === "") return void out.lookedIn.push(`${variable} (empty)`)
+    if (cmd === undefined || cmd.trim() === "") {
+        out.lookedIn.push(`${variable} (${cmd === undefined ? "not set" : "empty"})`)
+        return
+    }
     const runs: (string | undefined)[] = ctx.recipients !== undefined && ctx.recipients.length > 0 ? [...ctx.recipients] : [undefined]
     let found = 0
     let failed = 0
