@@ -96,10 +96,15 @@ export function parseConfig(text: string, path: string): Config {
     let data: unknown
     try {
         data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
-    } catch {
-        throw new ConfigError(`${path}: YAML aliases could not be resolved`, [
-            "every *alias needs an &anchor defined earlier in the file",
-        ])
+    } catch (e) {
+        // The yaml package throws a ReferenceError for both; its message names the alias.
+        const bomb = e instanceof Error && /excessive alias count/i.test(e.message)
+        throw new ConfigError(
+            `${path}: YAML aliases could not be resolved`,
+            bomb
+                ? [`aliases expand to more than ${MAX_ALIAS_COUNT} nodes; is an anchor nested inside its own copies?`]
+                : ["every *alias needs an &anchor defined earlier in the file"],
+        )
     }
     if (data === null || data === undefined) return { path, warnings: [] }
     if (typeof data !== "object" || Array.isArray(data)) {

@@ -49,6 +49,7 @@ creation_rules:
             lines.push(`${next}: &${next} [${Array(10).fill(`*${prev}`).join(", ")}]`)
         }
         expect(() => parseConfig(lines.join("\n") + "\n", ".sops.yaml")).toThrow(".sops.yaml: YAML aliases could not be resolved")
+        expect(failure(lines.join("\n") + "\n").hints[0]).toMatch(/^aliases expand to more than 10000 nodes/)
     })
 
     test("the sops README shape: flat age string, key_groups with merge, stores, destination_rules", () => {
