@@ -6,6 +6,18 @@
 import { Command } from "commander"
 import { SOPS_VERSION } from "../core/metadata.js"
 import type { Io } from "./io.js"
+import { globalOptions } from "./options.js"
+import { registerDecrypt } from "./commands/decrypt.js"
+import { registerEncrypt } from "./commands/encrypt.js"
+import { registerFilestatus } from "./commands/filestatus.js"
+import { registerEdit } from "./commands/edit.js"
+import { registerSet } from "./commands/set.js"
+import { registerUnset } from "./commands/unset.js"
+import { registerRotate } from "./commands/rotate.js"
+import { registerUpdatekeys } from "./commands/updatekeys.js"
+import { registerGroups } from "./commands/groups.js"
+import { registerExecEnv } from "./commands/exec-env.js"
+import { registerExecFile } from "./commands/exec-file.js"
 
 export const VERSION = "0.1.0"
 
@@ -23,9 +35,32 @@ export function createProgram(io: Io, state: RunState): Command {
         .configureOutput({
             writeOut: (s) => void io.stdout.write(s),
             writeErr: (s) => void io.stderr.write(s),
-            outputError: (s, write) => write(`secrets: error: ${s.replace(/^error: /, "")}`),
+            // commander's "(Did you mean x?)" line becomes a hint in our voice.
+            outputError: (s, write) =>
+                write(
+                    s
+                        .trimEnd()
+                        .split("\n")
+                        .map((line) => {
+                            const did = /^\(Did you mean (.+)\?\)$/.exec(line)
+                            return did ? `secrets: hint: did you mean ${did[1]}?` : `secrets: error: ${line.replace(/^error: /, "")}`
+                        })
+                        .join("\n") + "\n",
+                ),
         })
         .showSuggestionAfterError()
-    void state
+    for (const opt of globalOptions()) program.addOption(opt)
+    const ctx = { io, state }
+    registerEncrypt(program, ctx)
+    registerDecrypt(program, ctx)
+    registerEdit(program, ctx)
+    registerSet(program, ctx)
+    registerUnset(program, ctx)
+    registerRotate(program, ctx)
+    registerUpdatekeys(program, ctx)
+    registerExecEnv(program, ctx)
+    registerExecFile(program, ctx)
+    registerFilestatus(program, ctx)
+    registerGroups(program, ctx)
     return program
 }

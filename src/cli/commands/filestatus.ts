@@ -1,0 +1,31 @@
+/**
+ * `secrets filestatus FILE`: `{"encrypted":true}` when the file carries sops
+ * metadata with a version and a MAC, as sops decides it; no key is needed.
+ */
+import { Command } from "commander"
+import type { Format } from "../../stores/store.js"
+import * as o from "../options.js"
+import type { CommandContext } from "../context.js"
+
+export function registerFilestatus(program: Command, ctx: CommandContext): void {
+    program
+        .command("filestatus")
+        .description(`print {"encrypted":true|false} for a file, without decrypting it`)
+        .argument("<file>", "the file to check")
+        .addOption(o.inputType())
+        .action(async (file: string, opts: { inputType?: Format }) => {
+            const { readInput } = await import("../open-file.js")
+            const { loadStore, formatForPath } = await import("../../stores/index.js")
+            const { metadataFromTree } = await import("../../stores/metadata.js")
+            const input = await readInput(ctx.io, file)
+            const store = await loadStore(opts.inputType ?? formatForPath(file))
+            let encrypted = false
+            try {
+                const md = metadataFromTree(store.parseEncrypted(input).metadata)
+                encrypted = md.version !== "" && md.mac !== ""
+            } catch {
+                encrypted = false
+            }
+            ctx.io.stdout.write(`${JSON.stringify({ encrypted })}\n`)
+        })
+}
