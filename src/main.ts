@@ -5,11 +5,12 @@ import { CommanderError } from "commander"
 import { ExitCode } from "./errors.js"
 import { createProgram, type RunState } from "./cli/program.js"
 import type { Io } from "./cli/io.js"
+import type { Dispatch } from "./cli/context.js"
 import { reportError } from "./cli/report.js"
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+export async function main(argv: readonly string[], io: Io, dispatch?: Dispatch): Promise<number> {
     const state: RunState = { exitCode: ExitCode.Ok }
-    const program = createProgram(io, state)
+    const program = createProgram(io, state, dispatch)
     try {
         await program.parseAsync([...argv], { from: "user" })
         return state.exitCode

@@ -2,7 +2,7 @@
  * Options shared by several commands, defined once (sops repeats them per command,
  * PR #1343's review). Names, short forms and environment variables follow sops 3.13.
  */
-import { Option } from "commander"
+import { InvalidArgumentError, Option } from "commander"
 import { FORMATS } from "../stores/store.js"
 
 export const inPlace = () => new Option("-i, --in-place", "write the output back to the same file instead of stdout")
@@ -15,8 +15,8 @@ export const filenameOverride = () =>
     new Option("--filename-override <path>", "use this path for format detection and creation rules (required for stdin)")
 export const ignoreMac = () => new Option("--ignore-mac", "do not check the file's MAC (integrity) before using it")
 export const decryptionOrder = () =>
-    new Option("--decryption-order <types>", "comma-separated key types to try first").env("SOPS_DECRYPTION_ORDER")
-export const age = () => new Option("-a, --age <recipients>", "comma-separated age recipients").env("SOPS_AGE_RECIPIENTS")
+    new Option("--decryption-order <types>", "comma-separated key types to try first (env: SOPS_DECRYPTION_ORDER)")
+export const age = () => new Option("-a, --age <recipients>", "comma-separated age recipients (env: SOPS_AGE_RECIPIENTS)")
 export const extract = () => new Option("--extract <path>", `print only the value at this path, e.g. '["db"]["password"]'`)
 export const shamirThreshold = () =>
     new Option("--shamir-secret-sharing-threshold <n>", "number of key groups needed to decrypt").argParser(positiveInt)
@@ -33,7 +33,7 @@ export const ruleOptions = () => [
 
 /** Options on the root program that every command sees (sops' global flags). */
 export const globalOptions = () => [
-    new Option("--config <path>", "the .sops.yaml to use instead of looking it up").env("SOPS_CONFIG"),
+    new Option("--config <path>", "the .sops.yaml to use instead of looking it up (env: SOPS_CONFIG)"),
     new Option("--indent <n>", "indentation for YAML (2-9) and JSON (-1 = tab) output").argParser(integer),
     new Option("--mac-only-encrypted", "compute the MAC over encrypted values only (new files)"),
     new Option("--verbose", "print more about what happens (never values)"),
@@ -41,12 +41,12 @@ export const globalOptions = () => [
 
 function positiveInt(v: string): number {
     const n = integer(v)
-    if (n < 1) throw new Error("must be a positive integer")
+    if (n < 1) throw new InvalidArgumentError("must be a positive integer")
     return n
 }
 
 function integer(v: string): number {
-    if (!/^-?\d+$/.test(v.trim())) throw new Error("must be an integer")
+    if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError("must be an integer")
     return Number.parseInt(v, 10)
 }
 
@@ -60,6 +60,26 @@ export function ruleFromFlags(o: Record<string, unknown>) {
         encryptedRegex: s("encryptedRegex"),
         unencryptedCommentRegex: s("unencryptedCommentRegex"),
         encryptedCommentRegex: s("encryptedCommentRegex"),
+    }
+}
+
+/**
+ * Environment variables that stand in for flags, as in sops. They are read from the
+ * injected Io (not by commander from process.env), so tests control them.
+ */
+export function withEnvDefaults<T extends { age?: string; decryptionOrder?: string; config?: string }>(
+    opts: T,
+    env: Readonly<Record<string, string | undefined>>,
+): T {
+    const pick = (flag: string | undefined, name: string) => (flag !== undefined ? flag : env[name] !== undefined && env[name] !== "" ? env[name] : undefined)
+    const age = pick(opts.age, "SOPS_AGE_RECIPIENTS")
+    const decryptionOrder = pick(opts.decryptionOrder, "SOPS_DECRYPTION_ORDER")
+    const config = pick(opts.config, "SOPS_CONFIG")
+    return {
+        ...opts,
+        ...(age !== undefined ? { age } : {}),
+        ...(decryptionOrder !== undefined ? { decryptionOrder } : {}),
+        ...(config !== undefined ? { config } : {}),
     }
 }
 

@@ -7,6 +7,7 @@ import { Command } from "commander"
 import { SOPS_VERSION } from "../core/metadata.js"
 import type { Io } from "./io.js"
 import { globalOptions } from "./options.js"
+import { runNow, type Dispatch } from "./context.js"
 import { registerDecrypt } from "./commands/decrypt.js"
 import { registerEncrypt } from "./commands/encrypt.js"
 import { registerFilestatus } from "./commands/filestatus.js"
@@ -26,7 +27,7 @@ export interface RunState {
     exitCode: number
 }
 
-export function createProgram(io: Io, state: RunState): Command {
+export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runNow): Command {
     const program = new Command("secrets")
     program
         .description("encrypt the values of YAML, JSON, dotenv and INI files with age, in the sops format")
@@ -50,7 +51,7 @@ export function createProgram(io: Io, state: RunState): Command {
         })
         .showSuggestionAfterError()
     for (const opt of globalOptions()) program.addOption(opt)
-    const ctx = { io, state }
+    const ctx = { io, state, dispatch }
     registerEncrypt(program, ctx)
     registerDecrypt(program, ctx)
     registerEdit(program, ctx)

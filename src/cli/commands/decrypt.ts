@@ -33,7 +33,10 @@ export function registerDecrypt(program: Command, ctx: CommandContext): void {
         .addOption(o.ignoreMac())
         .addOption(o.filenameOverride())
         .addOption(o.decryptionOrder())
-        .action(async (file: string | undefined, opts: DecryptOptions, cmd: Command) => runDecrypt(ctx, file, { ...cmd.optsWithGlobals(), ...opts }))
+        .action(async (file: string | undefined, _opts: DecryptOptions, cmd: Command) => {
+            const opts = o.withEnvDefaults(cmd.optsWithGlobals<DecryptOptions & o.GlobalOpts>(), ctx.io.env)
+            await ctx.dispatch("decrypt", [file], opts, () => runDecrypt(ctx, file, opts))
+        })
 
     program
         .command("view")
@@ -44,7 +47,10 @@ export function registerDecrypt(program: Command, ctx: CommandContext): void {
         .addOption(o.outputType())
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
-        .action(async (file: string, opts: DecryptOptions, cmd: Command) => runDecrypt(ctx, file, { ...cmd.optsWithGlobals(), ...opts }))
+        .action(async (file: string, _opts: DecryptOptions, cmd: Command) => {
+            const opts = o.withEnvDefaults(cmd.optsWithGlobals<DecryptOptions & o.GlobalOpts>(), ctx.io.env)
+            await ctx.dispatch("view", [file], opts, () => runDecrypt(ctx, file, opts))
+        })
 }
 
 export async function runDecrypt(ctx: CommandContext, file: string | undefined, opts: DecryptOptions & o.GlobalOpts): Promise<void> {

@@ -32,7 +32,10 @@ export function registerEncrypt(program: Command, ctx: CommandContext): void {
         .addOption(o.filenameOverride())
         .addOption(o.shamirThreshold())
     for (const opt of o.ruleOptions()) cmd.addOption(opt)
-    cmd.action(async (file: string | undefined, opts: EncryptOptions, c: Command) => runEncrypt(ctx, file, { ...c.optsWithGlobals(), ...opts }))
+    cmd.action(async (file: string | undefined, _opts: EncryptOptions, c: Command) => {
+        const opts = o.withEnvDefaults(c.optsWithGlobals<EncryptOptions & o.GlobalOpts>(), ctx.io.env)
+        await ctx.dispatch("encrypt", [file], opts, () => runEncrypt(ctx, file, opts))
+    })
 }
 
 export async function runEncrypt(ctx: CommandContext, file: string | undefined, opts: EncryptOptions & o.GlobalOpts): Promise<void> {

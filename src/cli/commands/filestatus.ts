@@ -13,19 +13,21 @@ export function registerFilestatus(program: Command, ctx: CommandContext): void 
         .description(`print {"encrypted":true|false} for a file, without decrypting it`)
         .argument("<file>", "the file to check")
         .addOption(o.inputType())
-        .action(async (file: string, opts: { inputType?: Format }) => {
-            const { readInput } = await import("../open-file.js")
-            const { loadStore, formatForPath } = await import("../../stores/index.js")
-            const { metadataFromTree } = await import("../../stores/metadata.js")
-            const input = await readInput(ctx.io, file)
-            const store = await loadStore(opts.inputType ?? formatForPath(file))
-            let encrypted = false
-            try {
-                const md = metadataFromTree(store.parseEncrypted(input).metadata)
-                encrypted = md.version !== "" && md.mac !== ""
-            } catch {
-                encrypted = false
-            }
-            ctx.io.stdout.write(`${JSON.stringify({ encrypted })}\n`)
-        })
+        .action(async (file: string, opts: { inputType?: Format }) => ctx.dispatch("filestatus", [file], opts, () => runFilestatus(ctx, file, opts)))
+}
+
+export async function runFilestatus(ctx: CommandContext, file: string, opts: { inputType?: Format }): Promise<void> {
+    const { readInput } = await import("../open-file.js")
+    const { loadStore, formatForPath } = await import("../../stores/index.js")
+    const { metadataFromTree } = await import("../../stores/metadata.js")
+    const input = await readInput(ctx.io, file)
+    const store = await loadStore(opts.inputType ?? formatForPath(file))
+    let encrypted = false
+    try {
+        const md = metadataFromTree(store.parseEncrypted(input).metadata)
+        encrypted = md.version !== "" && md.mac !== ""
+    } catch {
+        encrypted = false
+    }
+    ctx.io.stdout.write(`${JSON.stringify({ encrypted })}\n`)
 }

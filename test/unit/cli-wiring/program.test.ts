@@ -1,0 +1,86 @@
+/**
+ * argv -> options: the commander wiring, with every command's run function
+ * replaced (changesets' cli.test.ts pattern). Fast, and it fails when a flag is
+ * renamed, dropped, or reaches the command under another name.
+ */
+import { beforeEach, describe, expect, it } from "vitest"
+import { Writable } from "node:stream"
+import { Readable } from "node:stream"
+import { main } from "../../../src/main.js"
+import type { Io } from "../../../src/cli/io.js"
+import type { Dispatch } from "../../../src/cli/context.js"
+
+interface Call {
+    command: string
+    args: readonly unknown[]
+    opts: Record<string, unknown>
+}
+let calls: Call[] = []
+const record: Dispatch = async (command, args, opts) => {
+    calls.push({ command, args, opts: opts as Record<string, unknown> })
+}
+
+function io(env: Record<string, string> = {}): Io & { err: () => string } {
+    let err = ""
+    const sink = new Writable({ write: (_c, _e, cb) => cb() })
+    return {
+        cwd: "/tmp",
+        env,
+        stdin: Readable.from([]),
+        stdout: sink,
+        stderr: { write: (s: string | Uint8Array) => ((err += String(s)), true) },
+        now: () => new Date(0),
+        err: () => err,
+    }
+}
+
+beforeEach(() => {
+    calls = []
+})
+
+const cases: [string[], string, unknown, Record<string, unknown>][] = [
+    [["decrypt", "f.yaml"], "decrypt", "f.yaml", {}],
+    [["decrypt"], "decrypt", undefined, {}],
+    [["decrypt", "-i", "f.yaml"], "decrypt", "f.yaml", { inPlace: true }],
+    [["decrypt", "--output", "o.json", "--output-type", "json", "f.yaml"], "decrypt", "f.yaml", { output: "o.json", outputType: "json" }],
+    [["decrypt", "--extract", '["a"][0]', "--ignore-mac", "f.yaml"], "decrypt", "f.yaml", { extract: '["a"][0]', ignoreMac: true }],
+    [["decrypt", "--input-type", "dotenv", "--filename-override", "x.env"], "decrypt", undefined, { inputType: "dotenv", filenameOverride: "x.env" }],
+    [["decrypt", "--decryption-order", "age,pgp", "f.yaml"], "decrypt", "f.yaml", { decryptionOrder: "age,pgp" }],
+    [["view", "f.yaml"], "view", "f.yaml", {}],
+    [["filestatus", "--input-type", "json", "f"], "filestatus", "f", { inputType: "json" }],
+    [["--config", "c.yaml", "--indent", "2", "decrypt", "f.yaml"], "decrypt", "f.yaml", { config: "c.yaml", indent: 2 }],
+    [["encrypt", "--age", "age1a,age1b", "f.yaml"], "encrypt", "f.yaml", { age: "age1a,age1b" }],
+    [["encrypt", "-a", "age1a", "-i", "f.yaml"], "encrypt", "f.yaml", { age: "age1a", inPlace: true }],
+    [["encrypt", "--encrypted-regex", "^data$", "f.yaml"], "encrypt", "f.yaml", { encryptedRegex: "^data$" }],
+    [["encrypt", "--unencrypted-suffix", "_clear", "f.yaml"], "encrypt", "f.yaml", { unencryptedSuffix: "_clear" }],
+    [["encrypt", "--shamir-secret-sharing-threshold", "2", "f.yaml"], "encrypt", "f.yaml", { shamirSecretSharingThreshold: 2 }],
+    [["--mac-only-encrypted", "encrypt", "f.yaml"], "encrypt", "f.yaml", { macOnlyEncrypted: true }],
+    [["encrypt", "--filename-override", "s/x.yaml", "--input-type", "yaml"], "encrypt", undefined, { filenameOverride: "s/x.yaml", inputType: "yaml" }],
+]
+
+describe("argv -> options", () => {
+    it.each(cases)("%j", async (argv, command, file, want) => {
+        expect(await main(argv, io(), record)).toBe(0)
+        expect(calls).toHaveLength(1)
+        expect(calls[0]!.command).toBe(command)
+        expect(calls[0]!.args[0]).toBe(file)
+        expect(calls[0]!.opts).toMatchObject(want)
+    })
+
+    it("takes recipients from SOPS_AGE_RECIPIENTS like --age", async () => {
+        expect(await main(["encrypt", "f.yaml"], io({ SOPS_AGE_RECIPIENTS: "age1env" }), record)).toBe(0)
+        expect(calls[0]!.opts).toMatchObject({ age: "age1env" })
+    })
+
+    it.each([
+        [["decrypt", "--output-type", "toml", "f.yaml"], /argument 'toml' is invalid/],
+        [["decrypt", "--bogus", "f.yaml"], /unknown option '--bogus'/],
+        [["encrypt", "--shamir-secret-sharing-threshold", "zero", "f"], /option .*--shamir-secret-sharing-threshold.* must be an integer/],
+    ])("rejects %j with exit 1 and no call", async (argv, message) => {
+        const i = io()
+        expect(await main(argv, i, record)).toBe(1)
+        expect(i.err()).toMatch(message)
+        expect(i.err()).toMatch(/^secrets: error: /)
+        expect(calls).toEqual([])
+    })
+})
