@@ -1,10 +1,72 @@
 /**
- * `secrets edit`: being written; the command is registered once it works.
+ * `secrets edit <file>`: decrypt into a private temp file, open the editor, and
+ * encrypt what was saved back into the file (sops-format.md §10.2). The file keeps
+ * its data key and every unchanged value keeps its ciphertext, so the diff shows
+ * the edited lines plus `mac` and `lastmodified`. A file that does not exist yet
+ * starts from the format's example document and the creation rule (or `--age`).
  */
-import type { Command } from "commander"
+import { Command, Option } from "commander"
+import type { Format } from "../../stores/store.js"
+import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
+export interface EditOptions {
+    age?: string
+    inputType?: Format
+    ignoreMac?: boolean
+    decryptionOrder?: string
+    showMasterKeys?: boolean
+    shamirSecretSharingThreshold?: number
+    [rule: string]: unknown
+}
+
 export function registerEdit(program: Command, ctx: CommandContext): void {
-    void program
-    void ctx
+    const cmd = program
+        .command("edit")
+        .description("edit an encrypted file in $EDITOR (a new file starts from an example)")
+        .argument("<file>", "the encrypted file; created when it does not exist")
+        .addOption(new Option("-s, --show-master-keys", "also show the sops metadata block in the editor"))
+        .addOption(o.inputType())
+        .addOption(o.ignoreMac())
+        .addOption(o.decryptionOrder())
+        .addOption(o.age())
+        .addOption(o.shamirThreshold())
+    for (const opt of o.ruleOptions()) cmd.addOption(opt)
+    cmd.action(async (file: string, opts: EditOptions, c: Command) => (await import("./edit.js")).runEdit(ctx, file, { ...c.optsWithGlobals(), ...opts }))
+}
+
+/**
+ * Edit `file` (also the legacy root form `secrets FILE`). Exit codes as sops: 200
+ * when nothing changed (the file is not rewritten), 201 when the editor is missing
+ * or fails, 202 when the file's version cannot be compared, 128/51 when the file
+ * cannot be opened.
+ */
+export async function runEdit(ctx: CommandContext, file: string, opts: EditOptions & o.GlobalOpts): Promise<void> {
+    const { io } = ctx
+    const { resolve } = await import("node:path")
+    const { existsSync } = await import("node:fs")
+    const { editExisting, editNew } = await import("../edit-file.js")
+    if (existsSync(resolve(io.cwd, file))) {
+        await editExisting(io, file, {
+            showMasterKeys: opts.showMasterKeys === true,
+            ...(opts.inputType !== undefined ? { inputType: opts.inputType } : {}),
+            ...(opts.ignoreMac === true ? { ignoreMac: true } : {}),
+            ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder } : {}),
+            ...(opts.indent !== undefined ? { indent: opts.indent } : {}),
+        })
+        return
+    }
+    const { recipientsFromFlag } = await import("../encryption-plan.js")
+    await editNew(io, file, {
+        showMasterKeys: opts.showMasterKeys === true,
+        ...(opts.inputType !== undefined ? { inputType: opts.inputType } : {}),
+        ...(opts.indent !== undefined ? { indent: opts.indent } : {}),
+        ...(opts.config !== undefined ? { config: opts.config } : {}),
+        plan: {
+            recipients: recipientsFromFlag(opts.age),
+            rule: o.ruleFromFlags(opts),
+            ...(opts.shamirSecretSharingThreshold !== undefined ? { shamirThreshold: opts.shamirSecretSharingThreshold } : {}),
+            ...(opts.macOnlyEncrypted === true ? { macOnlyEncrypted: true } : {}),
+        },
+    })
 }
