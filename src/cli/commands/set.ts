@@ -1,10 +1,253 @@
 /**
- * `secrets set`: being written; the command is registered once it works.
+ * `secrets set FILE INDEX VALUE`: put one JSON value into the first document of an
+ * encrypted file, in place (sops-format.md §10, cmd/sops/set.go). The file keeps
+ * its data key, and every value that did not change keeps its exact ciphertext
+ * (the IV stash, §1), so the diff is that value's line plus `mac` and
+ * `lastmodified` — minimal merge conflicts for teams mixing sops and secrets.
+ * The metadata `version` is left alone, as sops' set leaves it.
  */
+import { readFile } from "node:fs/promises"
+import { resolve } from "node:path"
 import type { Command } from "commander"
+import { ExitCode, FormatError, SecretsError, quote } from "../../errors.js"
+import type { Node } from "../../core/tree.js"
+import type { PathStep } from "../../core/tree-path.js"
+import type { OpenedFile } from "../../engine/open.js"
+import { formatForPath, type Format, type Store } from "../../stores/store.js"
+import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
+import type { Io } from "../io.js"
+import { info } from "../report.js"
+
+export interface SetOptions {
+    valueFile?: boolean
+    valueStdin?: boolean
+    idempotent?: boolean
+    ignoreMac?: boolean
+    inputType?: Format
+    decryptionOrder?: string
+}
+
+const EXAMPLES = `
+The value is JSON: '"text"' (a string needs its double quotes), 5, true, null or
+{"an": "object"}. A value on the command line is visible to other users in the
+process list and lands in your shell history: prefer --value-stdin or --value-file.
+
+Examples:
+  printf '"%s"' "$TOKEN" | secrets set --value-stdin secrets.yaml '["api"]["token"]'
+  secrets set --value-file secrets.yaml '["tls"]' cert.json
+  secrets set secrets.yaml '["db"]["port"]' 5432
+`
 
 export function registerSet(program: Command, ctx: CommandContext): void {
-    void program
-    void ctx
+    program
+        .command("set")
+        .description("set one value in an encrypted file (other values keep their ciphertext)")
+        .argument("[file]", "the encrypted file")
+        .argument("[index]", `where to put the value, e.g. '["db"]["password"]' or '["hosts"][0]'`)
+        .argument("[value]", "the JSON value (or, with --value-file, the file holding it)")
+        .option("--value-file", "read the JSON value from the file named by the VALUE argument (keeps it off the command line)")
+        .option("--value-stdin", "read the JSON value from stdin; takes no VALUE argument (keeps it off the command line)")
+        .option("--idempotent", "do not write the file when the value is already there")
+        .addOption(o.ignoreMac())
+        .addOption(o.inputType())
+        .addOption(o.decryptionOrder())
+        // sops counts the arguments itself and exits 100 on a wrong count.
+        .allowExcessArguments()
+        .addHelpText("after", EXAMPLES)
+        .action(async (_file: unknown, _index: unknown, _value: unknown, _opts: SetOptions, cmd: Command) => {
+            const opts = o.withEnvDefaults(cmd.optsWithGlobals<SetOptions & o.GlobalOpts>(), ctx.io.env)
+            const args = [...cmd.args]
+            await ctx.dispatch("set", args, opts, () => runSetCommand(ctx, args, opts))
+        })
+}
+
+/** The command as the user typed it: check the arguments, fetch the value, run. */
+async function runSetCommand(ctx: CommandContext, args: readonly string[], opts: SetOptions & o.GlobalOpts): Promise<void> {
+    if (opts.valueFile === true && opts.valueStdin === true) {
+        throw new SecretsError(ExitCode.ConflictingParameters, "--value-file and --value-stdin cannot be used together")
+    }
+    const wanted = opts.valueStdin === true ? 2 : 3
+    if (args.length !== wanted) {
+        throw new SecretsError(
+            ExitCode.NoFileSpecified,
+            opts.valueStdin === true
+                ? `with --value-stdin, set takes exactly 2 arguments, FILE and INDEX (got ${args.length})`
+                : `set takes exactly 3 arguments, FILE, INDEX and VALUE (got ${args.length})`,
+            ["usage: secrets set [--value-stdin | --value-file] FILE INDEX [VALUE]; see secrets set --help"],
+        )
+    }
+    const [file, index, valueArg] = args as [string, string, string | undefined]
+    const { io } = ctx
+    let value: string | Uint8Array
+    if (opts.valueStdin === true) {
+        const { readStdin } = await import("../io.js")
+        if (io.stdin.isTTY === true) io.stderr.write("secrets: reading the JSON value from stdin; end it with Ctrl-D\n")
+        value = await readStdin(io)
+    } else if (opts.valueFile === true) {
+        value = await readValueFile(io, valueArg ?? "")
+    } else {
+        value = valueArg ?? ""
+    }
+    await runSet(ctx, file, index, value, opts)
+}
+
+/**
+ * Set the JSON `value` at `index` (e.g. `["db"]["password"]`) in the first document
+ * of `file`, under the file's lock, and rewrite it atomically. Also the engine of
+ * the legacy `secrets --set '["a"] "v"' FILE` form.
+ *
+ * Exit codes as in sops: 7 for a value that is not JSON (or an array), 91 for a
+ * malformed index (sops has no code of its own here; 91 is its path-syntax code for
+ * `--extract`), 100 when the file does not exist, 128 when no identity opens it,
+ * 51 on a MAC mismatch unless `ignoreMac`.
+ */
+export async function runSet(
+    ctx: CommandContext,
+    file: string,
+    index: string,
+    value: string | Uint8Array,
+    opts: SetOptions & o.GlobalOpts,
+): Promise<void> {
+    const { io } = ctx
+    const { parseJsonValue } = await import("../json-value.js")
+    const { parseTreePath, getAt, setAt, describePath } = await import("../../core/tree-path.js")
+    const node = parseJsonValue(value)
+    const path = parseTreePath(index)
+    refuseReserved(path, opts.inputType ?? formatForPath(file))
+    await assertFileExists(io, file)
+
+    const { modifyEncryptedFile } = await import("../modify-file.js")
+    const written = await modifyEncryptedFile(io, file, modifyOptions(opts), async (opened, store) => {
+        const first = firstDocument(opened, file)
+        if (opts.idempotent === true) {
+            const current = getAt(first, path)
+            if (current !== undefined && sameNode(current, node)) return undefined
+        }
+        const branches = [setAt(first, path, node), ...opened.branches.slice(1)]
+        return sealAgain(branches, store, opened, io, file)
+    })
+    if (!written) info(io, `${quote(file)} already has this value at ${describePath(path)}: not written`)
+}
+
+/** What {@link modifyEncryptedFile} needs from set/unset options. */
+export function modifyOptions(opts: SetOptions & o.GlobalOpts) {
+    return {
+        ignoreMac: opts.ignoreMac === true,
+        ...(opts.inputType !== undefined ? { inputType: opts.inputType } : {}),
+        ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder } : {}),
+        ...(opts.indent !== undefined ? { indent: opts.indent } : {}),
+    }
+}
+
+/**
+ * sops checks `os.Stat` before set/unset and exits 100 for a missing file (it does
+ * not create one, sops #173); checking before taking the lock also avoids creating
+ * a lock file in a directory that does not exist.
+ */
+export async function assertFileExists(io: Io, file: string): Promise<void> {
+    const { stat } = await import("node:fs/promises")
+    try {
+        await stat(resolve(io.cwd, file))
+    } catch (e) {
+        if ((e as { code?: string }).code === "ENOENT") {
+            throw new SecretsError(ExitCode.NoFileSpecified, `${quote(file)} does not exist`, [
+                "set and unset change existing encrypted files; create it first with secrets encrypt or secrets edit",
+            ])
+        }
+        throw e
+    }
+}
+
+/** Document 1, where sops' set and unset work (sops-format.md §11.8). */
+export function firstDocument(opened: OpenedFile, file: string) {
+    const first = opened.branches[0]
+    if (first === undefined) throw new SecretsError(ExitCode.Generic, `${quote(file)} has no document`)
+    return first
+}
+
+/**
+ * Encrypt again under the opened data key with the IV stash. A store that cannot
+ * hold the new tree (a nested value in dotenv) is sops' "could not marshal tree",
+ * exit 4.
+ */
+export async function sealAgain(branches: OpenedFile["branches"], store: Store, opened: OpenedFile, io: Io, file: string): Promise<Uint8Array> {
+    const { seal } = await import("../../engine/seal.js")
+    try {
+        return seal(branches, store, opened.metadata, opened.dataKey, opened.stash, io.now())
+    } catch (e) {
+        if (e instanceof FormatError) throw new SecretsError(ExitCode.ErrorDumpingTree, `${quote(file)}: ${e.message}`, e.hints)
+        throw e instanceof SecretsError ? e.about(quote(file)) : e
+    }
+}
+
+/**
+ * The top-level `sops` key (and, in dotenv, any `sops_` key) holds the metadata:
+ * a value there would be read back as metadata or clash with it. sops does not
+ * check and writes a file it cannot read again; we refuse up front.
+ */
+function refuseReserved(path: readonly PathStep[], format: Format): void {
+    const top = path[0]
+    if (top === "sops" || (format === "dotenv" && typeof top === "string" && top.startsWith("sops_"))) {
+        throw new SecretsError(ExitCode.InvalidSetFormat, `the top-level key ${quote(top)} is reserved for the file's sops metadata`)
+    }
+}
+
+async function readValueFile(io: Io, path: string): Promise<Uint8Array> {
+    // As in sops, the file holds the JSON value itself (not raw text to store as a string).
+    try {
+        return await readFile(resolve(io.cwd, path))
+    } catch (e) {
+        const code = (e as { code?: string }).code
+        throw new SecretsError(
+            ExitCode.CouldNotReadInputFile,
+            `cannot read the value file ${quote(path)}: ${code === "ENOENT" ? "it does not exist" : (code ?? "unknown error")}`,
+        )
+    }
+}
+
+/** Structural equality of two nodes, types included (int 5 is not float 5). */
+export function sameNode(a: Node, b: Node): boolean {
+    if (a.kind !== b.kind) return false
+    switch (a.kind) {
+        case "null":
+            return true
+        case "str":
+        case "int":
+        case "bool":
+        case "time":
+            return a.value === (b as typeof a).value
+        case "float":
+            return Object.is(a.value, (b as typeof a).value)
+        case "bytes": {
+            const bv = (b as typeof a).value
+            return a.value.length === bv.length && a.value.every((x, i) => x === bv[i])
+        }
+        case "map": {
+            const bm = b as typeof a
+            return (
+                a.items.length === bm.items.length &&
+                a.items.every((it, i) => {
+                    const other = bm.items[i]
+                    if (other === undefined || it.kind !== other.kind) return false
+                    if (it.kind === "comment") return other.kind === "comment" && it.text === other.text
+                    return other.kind === "entry" && it.key === other.key && sameNode(it.value, other.value)
+                })
+            )
+        }
+        case "list": {
+            const bl = b as typeof a
+            return (
+                a.items.length === bl.items.length &&
+                a.items.every((it, i) => {
+                    const other = bl.items[i]
+                    if (other === undefined) return false
+                    if (it.kind === "comment" || other.kind === "comment") {
+                        return it.kind === "comment" && other.kind === "comment" && it.text === other.text
+                    }
+                    return sameNode(it, other)
+                })
+            )
+        }
+    }
 }
