@@ -1,10 +1,198 @@
 /**
- * `secrets exec-file`: being written; the command is registered once it works.
+ * `secrets exec-file FILE 'CMD'`: decrypt FILE into a FIFO (or, with `--no-fifo`,
+ * a 0600 file) in a private directory, replace `{}` in CMD with its path, run
+ * `/bin/sh -c CMD`, exit with its status, and remove the directory on every way
+ * out (sops-format.md §10).
  */
-import type { Command } from "commander"
+import { rmSync } from "node:fs"
+import { access, chmod, constants, mkdtemp, open, rm, stat } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Command, Option } from "commander"
+import { ExitCode, SecretsError, quote } from "../../errors.js"
+import type { Format } from "../../stores/store.js"
+import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
+import type { Io } from "../io.js"
+
+/** sops' exec.FallbackFilename. */
+export const DEFAULT_FILENAME = "tmp-file"
+
+export interface ExecFileOptions {
+    fifo?: boolean
+    filename?: string
+    user?: string
+    background?: boolean
+    inputType?: Format
+    outputType?: Format
+    ignoreMac?: boolean
+    decryptionOrder?: string
+}
 
 export function registerExecFile(program: Command, ctx: CommandContext): void {
-    void program
-    void ctx
+    program
+        .command("exec-file")
+        .description("run a command with the decrypted file at the path {} stands for")
+        .argument("<file>", "the encrypted file")
+        .argument("<command>", "the command, run by /bin/sh -c; {} is replaced with the plaintext's path")
+        .addOption(new Option("--no-fifo", "use a regular 0600 file instead of a FIFO"))
+        .addOption(new Option("--filename <name>", `name of the FIFO or file, a plain name (default ${DEFAULT_FILENAME})`))
+        .addOption(new Option("--user <user>", "run the command as this user (not supported: see docs/commands/exec.md)"))
+        .addOption(new Option("--background", "not supported: the file would be removed before the command reads it"))
+        .addOption(o.inputType())
+        .addOption(o.outputType())
+        .addOption(o.ignoreMac())
+        .addOption(o.decryptionOrder())
+        .action(async (file: string, command: string, _opts: ExecFileOptions, cmd: Command) => {
+            const opts = o.withEnvDefaults(cmd.optsWithGlobals<ExecFileOptions & o.GlobalOpts>(), ctx.io.env)
+            await ctx.dispatch("exec-file", [file, command], opts, () => runExecFile(ctx, file, command, opts))
+        })
+}
+
+/**
+ * `--filename` must be a plain name: sops only accepts a local relative path
+ * there, and a name with a directory part would either leave the private
+ * directory (`../x`) or need directories we would then have to clean up.
+ */
+export function checkFilename(name: string): string {
+    if (name === "" || name === "." || name === ".." || /[/\\\0]/.test(name)) {
+        throw new SecretsError(ExitCode.Generic, `--filename must be a plain file name, not ${quote(name)}`, [
+            `give a name without "/" such as ${DEFAULT_FILENAME} or config.yaml; the directory is always a private temporary one`,
+        ])
+    }
+    return name
+}
+
+export async function runExecFile(ctx: CommandContext, file: string, command: string, opts: ExecFileOptions & o.GlobalOpts): Promise<void> {
+    const { io } = ctx
+    const { userNotSupported } = await import("./exec-env.js")
+    if (opts.user !== undefined) throw userNotSupported("exec-file")
+    if (opts.background === true) {
+        // sops starts the command and then removes the file at once, racing it.
+        throw new SecretsError(ExitCode.Generic, "exec-file --background is not supported: the file would be removed before the command could read it", [
+            "run the command in the background yourself: secrets exec-file FILE 'CMD' &",
+        ])
+    }
+    const name = checkFilename(opts.filename ?? DEFAULT_FILENAME)
+
+    const { resolveFormats } = await import("../formats.js")
+    const { loadStore } = await import("../../stores/index.js")
+    const { readInput, openInput } = await import("../open-file.js")
+    const formats = resolveFormats({ file, inputType: opts.inputType, outputType: opts.outputType })
+    const storeOpts = opts.indent === undefined ? {} : { indent: opts.indent }
+    const inStore = await loadStore(formats.input, storeOpts)
+    const outStore = formats.output === formats.input ? inStore : await loadStore(formats.output, storeOpts)
+    const input = await readInput(io, file)
+    const opened = await openInput(io, file, input, inStore, {
+        ignoreMac: opts.ignoreMac === true,
+        ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder.split(",").map((s) => s.trim()) } : {}),
+    })
+    const plaintext = outStore.emitPlain(opened.branches)
+    ctx.state.exitCode = await withPrivateDir((dir, setRunning) => runWithPlaintext(io, dir, name, plaintext, command, opts.fifo !== false, setRunning))
+}
+
+async function runWithPlaintext(
+    io: Io,
+    dir: string,
+    name: string,
+    plaintext: Uint8Array,
+    command: string,
+    fifo: boolean,
+    setRunning: (running: boolean) => void,
+): Promise<number> {
+    const { makeFifo, runShell, writeFifo } = await import("../../integrations/exec.js")
+    const path = join(dir, name)
+    let writer: ReturnType<typeof writeFifo> | undefined
+    if (fifo) {
+        await makeFifo(path)
+        // Written asynchronously: opening a FIFO for writing waits for the reader.
+        writer = writeFifo(path, plaintext)
+    } else {
+        const fh = await open(path, "wx", 0o600)
+        try {
+            await fh.writeFile(plaintext)
+        } finally {
+            await fh.close()
+        }
+    }
+    try {
+        // Every {}, as sops' strings.Replace(cmd, "{}", path, -1); the path is not quoted, as in sops.
+        const result = await runShell(command.replaceAll("{}", path), { env: definedOnly(io.env), cwd: io.cwd, onRunning: setRunning })
+        return result.exitCode
+    } finally {
+        if (writer !== undefined) {
+            // The command has ended: a reader that never came will not come now.
+            writer.stop()
+            const outcome = await writer.done
+            if (outcome.kind === "failed") {
+                const { warn } = await import("../report.js")
+                warn(io, `could not write the plaintext into the FIFO (${outcome.code})`)
+            }
+        }
+    }
+}
+
+function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+    const out = Object.create(null) as Record<string, string>
+    for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v
+    return out
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
+
+/**
+ * Run `fn` with a fresh private directory (0700, on /dev/shm when there is one, so
+ * the plaintext never reaches a disk) and remove it when `fn` settles, on a signal
+ * and on `process.exit`. While the command runs, signals are exec.ts's business
+ * (forwarded to the command, whose end brings us back here to clean up); before
+ * and after, a signal removes the directory and is raised again, so the process
+ * ends as that signal would have ended it.
+ */
+async function withPrivateDir<T>(fn: (dir: string, setRunning: (running: boolean) => void) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(await defaultParent(), "secrets-exec-"))
+    let removed = false
+    let running = false
+    const removeNow = (): void => {
+        if (removed) return
+        removed = true
+        // Synchronous: in a signal or exit handler there is no later tick.
+        rmSync(dir, { recursive: true, force: true })
+    }
+    const onSignal = (signal: NodeJS.Signals): void => {
+        if (running) return
+        removeNow()
+        detach()
+        process.kill(process.pid, signal)
+    }
+    const detach = (): void => {
+        for (const s of SIGNALS) process.removeListener(s, onSignal)
+        process.removeListener("exit", removeNow)
+    }
+    for (const s of SIGNALS) process.on(s, onSignal)
+    process.on("exit", removeNow)
+    try {
+        await chmod(dir, 0o700)
+        return await fn(dir, (r) => {
+            running = r
+        })
+    } finally {
+        detach()
+        if (!removed) {
+            removed = true
+            await rm(dir, { recursive: true, force: true })
+        }
+    }
+}
+
+/** /dev/shm (RAM-backed, Linux) when it is a writable directory, else the OS temp dir. */
+async function defaultParent(): Promise<string> {
+    try {
+        if ((await stat("/dev/shm")).isDirectory()) {
+            await access("/dev/shm", constants.W_OK | constants.X_OK)
+            return "/dev/shm"
+        }
+    } catch {
+        // not there or not writable
+    }
+    return tmpdir()
 }
