@@ -1,3 +1,4 @@
+import { caught } from "../../helpers/errors.js"
 import { execFile, spawn } from "node:child_process"
 import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
 import { readFile, writeFile } from "node:fs/promises"
@@ -8,7 +9,6 @@ import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 import { withFileLock } from "../../../src/cli/file-lock.js"
-import { SecretsError } from "../../../src/errors.js"
 import { tempDir } from "../../helpers/tmp.js"
 import { compileSrc } from "./compiled.js"
 
@@ -19,16 +19,6 @@ async function increment(file: string): Promise<void> {
     const n = (JSON.parse(await readFile(file, "utf8")) as { n: number }).n
     await sleep(2 + Math.random() * 8)
     await writeFile(file, JSON.stringify({ n: n + 1 }))
-}
-
-async function caught(p: Promise<unknown>): Promise<SecretsError> {
-    try {
-        await p
-    } catch (e) {
-        if (e instanceof SecretsError) return e
-        throw e
-    }
-    throw new Error("expected a SecretsError")
 }
 
 /** A pid that is not running now (a child that has exited). */

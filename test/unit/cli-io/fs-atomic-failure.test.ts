@@ -8,8 +8,9 @@ import { join } from "node:path"
 import { afterEach, describe, expect, it, vi } from "vitest"
 
 import { writeFileAtomic } from "../../../src/cli/fs-atomic.js"
-import { ExitCode, SecretsError } from "../../../src/errors.js"
+import { ExitCode } from "../../../src/errors.js"
 import { tempDir } from "../../helpers/tmp.js"
+import { caught } from "../../helpers/errors.js"
 
 const inject = vi.hoisted(() => ({ rename: false, write: false, sync: false, seenTemp: [] as string[] }))
 
@@ -50,16 +51,6 @@ afterEach(() => {
     inject.sync = false
     inject.seenTemp = []
 })
-
-async function caught(p: Promise<unknown>): Promise<SecretsError> {
-    try {
-        await p
-    } catch (e) {
-        if (e instanceof SecretsError) return e
-        throw e
-    }
-    throw new Error("expected a SecretsError")
-}
 
 describe.each([
     ["rename", "EXDEV"],

@@ -1,23 +1,14 @@
+import { caught } from "../../helpers/errors.js"
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 
 import { writeFileAtomic } from "../../../src/cli/fs-atomic.js"
-import { ExitCode, SecretsError } from "../../../src/errors.js"
+import { ExitCode } from "../../../src/errors.js"
 import { tempDir } from "../../helpers/tmp.js"
 
 const enc = (s: string) => new TextEncoder().encode(s)
 const mode = (p: string) => statSync(p).mode & 0o7777
-
-async function caught(p: Promise<unknown>): Promise<SecretsError> {
-    try {
-        await p
-    } catch (e) {
-        if (e instanceof SecretsError) return e
-        throw e
-    }
-    throw new Error("expected a SecretsError")
-}
 
 describe("writeFileAtomic", () => {
     it("creates a new file with mode 0600 by default, and nothing else", async () => {

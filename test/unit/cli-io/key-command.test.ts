@@ -1,22 +1,12 @@
+import { caught } from "../../helpers/errors.js"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 
-import { SecretsError } from "../../../src/errors.js"
 import { runKeyCommand } from "../../../src/integrations/key-command.js"
 import { tempDir } from "../../helpers/tmp.js"
 
 const env = { PATH: process.env.PATH, HOME: "/nonexistent-home" }
-
-async function caught(p: Promise<unknown>): Promise<SecretsError> {
-    try {
-        await p
-    } catch (e) {
-        if (e instanceof SecretsError) return e
-        throw e
-    }
-    throw new Error("expected a SecretsError")
-}
 
 describe("runKeyCommand", () => {
     it("runs a script without a shell and passes SOPS_AGE_RECIPIENT", async () => {

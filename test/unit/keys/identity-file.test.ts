@@ -1,3 +1,4 @@
+import { thrown } from "../../helpers/errors.js"
 import { randomBytes } from "node:crypto"
 
 import { Encrypter, armor } from "age-encryption"
@@ -7,15 +8,6 @@ import { FormatError, NoIdentityError } from "../../../src/errors.js"
 import { generatePqIdentity, generateX25519Identity, unwrapDataKey, wrapDataKey } from "../../../src/keys/age.js"
 import { decryptIdentityFile, identityToRecipientString, isPassphraseProtected, parseIdentities } from "../../../src/keys/identity-file.js"
 import { ageKeygen, hex, tempDir } from "./helpers.js"
-
-function thrown(f: () => unknown): Error {
-    try {
-        f()
-    } catch (e) {
-        return e as Error
-    }
-    throw new Error("did not throw")
-}
 
 async function passphraseFile(plaintext: string, passphrase: string): Promise<Uint8Array> {
     const e = new Encrypter()

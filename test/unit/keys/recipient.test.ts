@@ -1,3 +1,4 @@
+import { thrown } from "../../helpers/errors.js"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 
@@ -7,15 +8,6 @@ import { bech32Decode, bech32Encode, parseRecipient } from "../../../src/keys/re
 
 const MOCK_SSH = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID+Wi8WZw2bXfBpcs/WECttCzP39OkenS6pHWHWGFJvN Test"
 const X = "age1a8pk4akrdamj7nvqy3zywgtny8dxz7t5xzu7u8v9mhrayp9freqsqatyrs"
-
-function thrown(f: () => unknown): Error {
-    try {
-        f()
-    } catch (e) {
-        return e as Error
-    }
-    throw new Error("did not throw")
-}
 
 describe("parseRecipient", () => {
     it("dispatches by prefix and trims whitespace like sops", async () => {
