@@ -115,7 +115,9 @@ export async function rewrapGroups(
     } else {
         keyGroups = await Promise.all(groups.map(async (g, i) => keepOrWrap(old[i], g, dataKey)))
     }
-    return { metadata: { ...metadata, keyGroups, shamirThreshold: threshold }, diff, resplit }
+    // sops writes the threshold it split with: 0 ("all groups") becomes the group count.
+    const written = resplit && groups.length > 1 ? newThreshold : threshold
+    return { metadata: { ...metadata, keyGroups, shamirThreshold: written }, diff, resplit }
 }
 
 /** Kept recipients in file order (minimal diff), then the added ones in the order given. */

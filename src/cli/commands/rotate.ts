@@ -1,10 +1,112 @@
 /**
- * `secrets rotate`: being written; the command is registered once it works.
+ * `secrets rotate FILE`: a new data key, every value re-encrypted with it, and age
+ * recipients added (`--add-age`, to group 0) or removed (`--rm-age`, from every
+ * group) on the way (sops-format.md §3, §10). Like sops it prints the result unless
+ * `-i` / `--output` is given, and it does not bump `version`. Files with pgp/kms/…
+ * keys are refused: those keys would be left with the old data key.
  */
-import type { Command } from "commander"
+import { Command, Option } from "commander"
+import type { OpenedFile } from "../../engine/open.js"
+import { ExitCode, SecretsError, quote } from "../../errors.js"
+import type { Format } from "../../stores/store.js"
+import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
+export interface RotateOptions {
+    inPlace?: boolean
+    output?: string
+    inputType?: Format
+    outputType?: Format
+    ignoreMac?: boolean
+    decryptionOrder?: string
+    /** Comma-separated age recipients for group 0. */
+    addAge?: string
+    /** Comma-separated age recipients to remove from every group. */
+    rmAge?: string
+}
+
+/** `--add-age` / `--rm-age`, exported for the legacy root form (`secrets -r --add-age …`). */
+export const addAgeOption = () => new Option("--add-age <recipients>", "comma-separated age recipients to add to the first key group")
+export const rmAgeOption = () => new Option("--rm-age <recipients>", "comma-separated age recipients to remove from every key group")
+
 export function registerRotate(program: Command, ctx: CommandContext): void {
-    void program
-    void ctx
+    program
+        .command("rotate")
+        .description("generate a new data key and re-encrypt every value with it")
+        .argument("<file>", "the encrypted file")
+        .addOption(addAgeOption())
+        .addOption(rmAgeOption())
+        .addOption(o.inPlace())
+        .addOption(o.output())
+        .addOption(o.inputType())
+        .addOption(o.outputType())
+        .addOption(o.ignoreMac())
+        .addOption(o.decryptionOrder())
+        .action(async (file: string, _opts: RotateOptions, cmd: Command) => {
+            const opts = o.withEnvDefaults(cmd.optsWithGlobals<RotateOptions & o.GlobalOpts>(), ctx.io.env)
+            await ctx.dispatch("rotate", [file], opts, () => runRotate(ctx, file, opts))
+        })
+}
+
+export async function runRotate(ctx: CommandContext, file: string, opts: RotateOptions & o.GlobalOpts): Promise<void> {
+    const { io } = ctx
+    const { checkTarget, writeOutput } = await import("../write-output.js")
+    const target = { file, inPlace: opts.inPlace === true, ...(opts.output !== undefined ? { output: opts.output } : {}) }
+    checkTarget(target)
+    const { recipientsFromFlag } = await import("../encryption-plan.js")
+    const add = recipientsFromFlag(opts.addAge)
+    const remove = recipientsFromFlag(opts.rmAge)
+    if (add.length + remove.length > 0) {
+        const { existsSync } = await import("node:fs")
+        const { resolve } = await import("node:path")
+        if (!existsSync(resolve(io.cwd, file))) {
+            throw new SecretsError(ExitCode.CannotChangeKeysFromNonExistentFile, `${quote(file)} does not exist: there are no keys to change`, [
+                "encrypt the file first with `secrets encrypt`",
+            ])
+        }
+    }
+    const { parseRecipient } = await import("../../keys/recipient.js")
+    for (const r of add) parseRecipient(r)
+
+    const { resolveFormats } = await import("../formats.js")
+    const formats = resolveFormats({ file, ...(opts.inputType ? { inputType: opts.inputType } : {}), ...(opts.outputType ? { outputType: opts.outputType } : {}) })
+    const { loadStore } = await import("../../stores/index.js")
+    const storeOpts = opts.indent === undefined ? {} : { indent: opts.indent }
+    const outStore = await loadStore(formats.output, storeOpts)
+    const { rotateDataKey, ageRecipients } = await import("../../engine/rekey.js")
+    const { info, warn } = await import("../report.js")
+
+    const change = async (opened: OpenedFile): Promise<Uint8Array> => {
+        const present = new Set(opened.metadata.keyGroups.flatMap((g) => ageRecipients(g)))
+        for (const r of remove) if (!present.has(r)) warn(io, `${quote(file)} has no recipient ${r} to remove`)
+        let rotated
+        try {
+            rotated = await rotateDataKey(opened, outStore, io.now(), { add, remove })
+        } catch (e) {
+            throw e instanceof SecretsError ? e.about(quote(file)) : e
+        }
+        for (const d of rotated.diff) {
+            for (const r of d.added) info(io, `${quote(file)}: added ${r} to key group ${d.group}`)
+            for (const r of d.removed) info(io, `${quote(file)}: removed ${r} from key group ${d.group}`)
+        }
+        return rotated.output
+    }
+
+    const openOpts = {
+        ignoreMac: opts.ignoreMac === true,
+        ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder } : {}),
+    }
+    if (opts.inPlace === true) {
+        const { modifyEncryptedFile } = await import("../modify-file.js")
+        await modifyEncryptedFile(io, file, { inputType: formats.input, ...openOpts, ...storeOpts }, change)
+        return
+    }
+    const { readInput, openInput } = await import("../open-file.js")
+    const inStore = formats.input === formats.output ? outStore : await loadStore(formats.input, storeOpts)
+    const input = await readInput(io, file)
+    const opened = await openInput(io, file, input, inStore, {
+        ignoreMac: openOpts.ignoreMac,
+        ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder.split(",").map((s) => s.trim()) } : {}),
+    })
+    await writeOutput(io, target, await change(opened))
 }
