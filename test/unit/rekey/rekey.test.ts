@@ -143,6 +143,15 @@ describe("rewrapGroups, Shamir", () => {
         for (const one of [a!, b!, c!]) await expect(recoverWith(r.metadata, [one])).rejects.toThrow("1 of 3 key groups opened, 2 needed")
     })
 
+    it("a new split with threshold 0 writes the group count, as sops does", async () => {
+        const [a, b] = await pairs(2)
+        const md = await metadataFor([[a!.recipient]])
+        const r = await rewrapGroups(md, KEY, [[a!.recipient], [b!.recipient]], 0)
+        expect(r.metadata.shamirThreshold).toBe(2)
+        await expect(recoverWith(r.metadata, [a!])).rejects.toThrow("1 of 2 key groups opened, 2 needed")
+        expect(await recoverWith(r.metadata, [a!, b!])).toEqual(KEY)
+    })
+
     it("adding a recipient to one of several groups re-splits every group", async () => {
         const [a, b, c, d] = await pairs(4)
         const md = await metadataFor([[a!.recipient], [b!.recipient], [c!.recipient]], 2)
