@@ -7,6 +7,7 @@ import { resolve } from "node:path"
 import { lstat } from "node:fs/promises"
 import type { PlanOverrides } from "../config/match.js"
 import { newDataKey, splitForGroups } from "../core/datakey.js"
+import { formatLastModified } from "../core/mac.js"
 import { SOPS_VERSION, type Metadata } from "../core/metadata.js"
 import { ruleForNewFile } from "../engine/rules.js"
 import { seal, wrapGroups } from "../engine/seal.js"
@@ -85,7 +86,8 @@ export async function editNew(io: Io, file: string, opts: EditNewOptions): Promi
     const metadata: Metadata = {
         keyGroups: await wrapGroups(plan.groups, await splitForGroups(dataKey, plan.groups.length, threshold)),
         shamirThreshold: threshold,
-        lastModified: "",
+        // With -s the user sees (and we parse back) this block, so it must be valid.
+        lastModified: formatLastModified(io.now()),
         mac: "",
         rule: ruleForNewFile(plan.rule, store.format === "binary"),
         macOnlyEncrypted: plan.macOnlyEncrypted,
