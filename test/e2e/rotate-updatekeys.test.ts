@@ -3,11 +3,12 @@
  * (Debian age-keygen / age): who can decrypt afterwards, which bytes of the file
  * change, and the refusals with the file left untouched.
  */
+import { spawn } from "node:child_process"
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
-import { runCli } from "../helpers/cli.js"
+import { BIN, runCli } from "../helpers/cli.js"
 import { ageKeygen, run, tempDir } from "../helpers/tmp.js"
 
 const SECRET = "p4ssw0rd-never-printed"
@@ -207,6 +208,49 @@ describe("updatekeys", () => {
         const dec = await runCli(["decrypt", "secrets/a.yaml"], { cwd: dir, env: { SOPS_AGE_KEY_FILE: bob.file } })
         expect(dec.code).toBe(0)
         expect(dec.stdout).toBe(PLAIN)
+    })
+
+    /** Run updatekeys on a real terminal (util-linux `script` gives it a pty) and answer the question. */
+    function onTerminal(dir: string, args: string[], env: Record<string, string>, answer: string): Promise<{ code: number; out: string }> {
+        return new Promise((resolve, reject) => {
+            const cmd = [process.execPath, BIN, ...args].join(" ")
+            const child = spawn("script", ["-qec", cmd, "/dev/null"], {
+                cwd: dir,
+                env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, XDG_CONFIG_HOME: join(dir, ".config"), TERM: "dumb", ...env },
+            })
+            let out = ""
+            let answered = false
+            child.stdout.on("data", (d: Buffer) => {
+                out += d.toString()
+                // Answer only once the prompt is up, so the keys reach inquirer, not the line buffer.
+                if (!answered && out.includes("apply these changes?")) {
+                    answered = true
+                    child.stdin.write(answer)
+                }
+            })
+            child.on("error", reject)
+            child.on("close", (code) => resolve({ code: code ?? -1, out }))
+        })
+    }
+
+    it("on a terminal it asks: n leaves the file, y applies", async () => {
+        const { alice, bob } = keys()
+        const dir = project([alice.recipient])
+        await encryptIn(dir, "secrets/a.yaml")
+        const f = join(dir, "secrets/a.yaml")
+        const before = readFileSync(f, "utf8")
+        writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n  - path_regex: ^secrets/\n    age: ${alice.recipient},${bob.recipient}\n`)
+        const env = { SOPS_AGE_KEY_FILE: alice.file }
+
+        const no = await onTerminal(dir, ["updatekeys", "secrets/a.yaml"], env, "n\r")
+        expect(no.code).toBe(0)
+        expect(no.out).toContain("secrets: nothing written")
+        expect(readFileSync(f, "utf8")).toBe(before)
+
+        const yes = await onTerminal(dir, ["updatekeys", "secrets/a.yaml"], env, "y\r")
+        expect(yes.code).toBe(0)
+        expect(yes.out).toContain(`secrets: "secrets/a.yaml": updated`)
+        expect(sopsOf(f).age?.map((x) => x.recipient)).toEqual([alice.recipient, bob.recipient])
     })
 
     it("leaves an up-to-date file untouched (bytes and mtime)", async () => {
