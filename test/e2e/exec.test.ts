@@ -41,6 +41,9 @@ describe("exec-env", () => {
         // Non-strings as sops' ValueToString: ints as is, floats keep ".0", bools lowercase.
         const t = await runCli(["exec-env", "s.yaml", `printf '%s|%s|%s' "$port" "$ratio" "$flag"`], { cwd: dir, env })
         expect(t.stdout).toBe("5432|1.0|true")
+        // stdin is the command's too.
+        const i = await runCli(["exec-env", "s.yaml", `read line; printf '%s-%s' "$line" "$port"`], { cwd: dir, env, input: "hello\n" })
+        expect(i.stdout).toBe("hello-5432")
     })
 
     it("keeps our environment underneath, the file's value winning over ours", async () => {
