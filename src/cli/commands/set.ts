@@ -34,7 +34,7 @@ The value is JSON: '"text"' (a string needs its double quotes), 5, true, null or
 process list and lands in your shell history: prefer --value-stdin or --value-file.
 
 Examples:
-  printf '"%s"' "$TOKEN" | secrets set --value-stdin secrets.yaml '["api"]["token"]'
+  printf '%s' "$TOKEN" | jq -Rs . | secrets set --value-stdin secrets.yaml '["api"]["token"]'
   secrets set --value-file secrets.yaml '["tls"]' cert.json
   secrets set secrets.yaml '["db"]["port"]' 5432
 `
