@@ -234,6 +234,17 @@ describe("paths, values and formats", () => {
         )
     })
 
+    it("changes the first document of a multi-document YAML file only", SLOW, async () => {
+        const f = await encrypted("m.yaml", `a: 1\n---\nb: ${SECRET}\n`)
+        const before = readFileSync(f.path, "utf8")
+        const r = await f.cli(["set", "m.yaml", '["a"]', "2"])
+        expect([r.code, r.stderr]).toEqual([0, ""])
+        const after = readFileSync(f.path, "utf8")
+        const secondDoc = (s: string) => s.split("\n---\n")[1]!.split("\n")[0]
+        expect(secondDoc(after)).toBe(secondDoc(before))
+        expect((await f.cli(["decrypt", "m.yaml"])).stdout).toBe(`a: 2\n---\nb: ${SECRET}\n`)
+    })
+
     it("refuses the reserved top-level sops key", SLOW, async () => {
         const f = await encrypted("a.yaml", "a: 1\n")
         const r = await f.cli(["set", "a.yaml", '["sops"]', '"x"'])
