@@ -10,7 +10,7 @@ import { Command, Option } from "commander"
 import type { Metadata } from "../../core/metadata.js"
 import type { EncryptedDocument, Format, Store } from "../../stores/store.js"
 import type { GroupDiff } from "../../engine/rekey.js"
-import { ExitCode, SecretsError, quote } from "../../errors.js"
+import { ConfigError, ExitCode, NoIdentityError, SecretsError, quote } from "../../errors.js"
 import type { Io } from "../io.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
@@ -118,7 +118,6 @@ async function planFile(io: Io, file: string, opts: UpdatekeysOptions & o.Global
     const { matchRule, planForRule } = await import("../../config/match.js")
     const { normalizeGroups, diffGroups } = await import("../../engine/rekey.js")
     const { warn } = await import("../report.js")
-    const { ConfigError } = await import("../../errors.js")
 
     const { metadata } = await readEncrypted(io, file, opts)
     const loaded = loadConfig(io, file, opts.config)
@@ -199,7 +198,6 @@ export async function readEncrypted(
 export async function recoverKey(io: Io, file: string, metadata: Metadata, decryptionOrder?: string): Promise<Uint8Array> {
     const { identitiesFor } = await import("../node-identities.js")
     const { recoverFileKey } = await import("../../engine/open.js")
-    const { NoIdentityError } = await import("../../errors.js")
     const recipients = metadata.keyGroups.flatMap((g) => g.flatMap((k) => (k.type === "age" ? [k.recipient] : [])))
     const found = await identitiesFor(io, recipients)
     const order = decryptionOrder?.split(",").map((s) => s.trim())
