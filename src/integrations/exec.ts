@@ -184,7 +184,10 @@ export function writeFifo(path: string, data: Uint8Array): FifoWriter {
                 finish(e.code === "EPIPE" ? { kind: "written" } : { kind: "failed", code: e.code ?? "unknown error" })
             })
             s.on("close", () => finish(stopped ? { kind: "stopped" } : { kind: "written" }))
-            s.end(data, () => finish({ kind: "written" }))
+            // The callback also runs on a failure, which the "error" listener reports.
+            s.end(data, (e?: Error | null) => {
+                if (!e) finish({ kind: "written" })
+            })
         })
     }
     attempt()
