@@ -146,6 +146,31 @@ describe("exec-env", () => {
         expect(readFileSync(join(dir, "bg.txt"), "utf8")).toBe("5432")
     })
 
+    it("forwards SIGTERM to the command and exits with its status; SIGINT to secrets alone is left to the terminal", async () => {
+        const { dir, env } = await project()
+        const script = `trap 'printf got-term; exit 5' TERM; : > ready; while :; do sleep 0.05; done`
+        const child = spawn(process.execPath, [BIN, "exec-env", "s.yaml", script], {
+            cwd: dir,
+            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ...env },
+            stdio: ["ignore", "pipe", "pipe"],
+        })
+        let out = ""
+        let err = ""
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()))
+        child.stderr.on("data", (d: Buffer) => (err += d.toString()))
+        const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)))
+        const deadline = Date.now() + 10_000
+        while (!existsSync(join(dir, "ready")) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20))
+        expect(existsSync(join(dir, "ready"))).toBe(true)
+        child.kill("SIGINT")
+        await new Promise((res) => setTimeout(res, 300))
+        expect(child.exitCode).toBe(null)
+        child.kill("SIGTERM")
+        expect(await exited).toBe(5)
+        expect(out).toBe("got-term")
+        expect(err).toBe("")
+    })
+
     it("a missing file exits 100 without running the command", async () => {
         const dir = tempDir()
         const r = await runCli(["exec-env", "nope.yaml", "touch ran"], { cwd: dir })
