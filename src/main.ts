@@ -10,7 +10,7 @@ import { reportError } from "./cli/report.js"
 
 export async function main(argv: readonly string[], io: Io, dispatch?: Dispatch): Promise<number> {
     const state: RunState = { exitCode: ExitCode.Ok }
-    const program = createProgram(io, state, dispatch)
+    const program = createProgram(io, state, dispatch, argv)
     try {
         await program.parseAsync([...argv], { from: "user" })
         return state.exitCode

@@ -16,6 +16,8 @@ export interface CommandContext {
     readonly io: Io
     readonly state: { exitCode: number }
     readonly dispatch: Dispatch
+    /** The arguments as given, for the legacy form's "last mode flag wins" rule. */
+    readonly argv: readonly string[]
 }
 
 export const runNow: Dispatch = (_command, _args, _opts, run) => run()

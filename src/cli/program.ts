@@ -19,6 +19,7 @@ import { registerUpdatekeys } from "./commands/updatekeys.js"
 import { registerGroups } from "./commands/groups.js"
 import { registerExecEnv } from "./commands/exec-env.js"
 import { registerExecFile } from "./commands/exec-file.js"
+import { registerLegacyRoot } from "./legacy.js"
 
 export const VERSION = "0.1.0"
 
@@ -27,7 +28,7 @@ export interface RunState {
     exitCode: number
 }
 
-export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runNow): Command {
+export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runNow, argv: readonly string[] = []): Command {
     const program = new Command("secrets")
     program
         .description("encrypt the values of YAML, JSON, dotenv and INI files with age, in the sops format")
@@ -50,8 +51,11 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
                 ),
         })
         .showSuggestionAfterError()
+        // Root options only before the command, as sops' global flags: the legacy
+        // form's -i/--output must not swallow a subcommand's own -i/--output.
+        .enablePositionalOptions()
     for (const opt of globalOptions()) program.addOption(opt)
-    const ctx = { io, state, dispatch }
+    const ctx = { io, state, dispatch, argv }
     registerEncrypt(program, ctx)
     registerDecrypt(program, ctx)
     registerEdit(program, ctx)
@@ -63,5 +67,6 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerExecFile(program, ctx)
     registerFilestatus(program, ctx)
     registerGroups(program, ctx)
+    registerLegacyRoot(program, ctx)
     return program
 }

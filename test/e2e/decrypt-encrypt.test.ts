@@ -143,6 +143,8 @@ describe("errors, with sops' exit codes and nothing written", () => {
     it("a typo in a command gets a suggestion", async () => {
         const r = await runCli(["decrpyt"], { cwd: tempDir() })
         expect(r.code).toBe(1)
-        expect(r.stderr).toBe("secrets: error: unknown command 'decrpyt'\nsecrets: hint: did you mean decrypt?\n")
+        expect(r.stderr).toBe(
+            'secrets: error: unknown command "decrpyt"\nsecrets: hint: did you mean decrypt?\nsecrets: hint: to create a new file, give it an extension: secrets NAME.yaml\n',
+        )
     })
 })

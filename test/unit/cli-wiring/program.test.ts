@@ -55,6 +55,13 @@ const cases: [string[], string, unknown, Record<string, unknown>][] = [
     [["encrypt", "--unencrypted-suffix", "_clear", "f.yaml"], "encrypt", "f.yaml", { unencryptedSuffix: "_clear" }],
     [["encrypt", "--shamir-secret-sharing-threshold", "2", "f.yaml"], "encrypt", "f.yaml", { shamirSecretSharingThreshold: 2 }],
     [["--mac-only-encrypted", "encrypt", "f.yaml"], "encrypt", "f.yaml", { macOnlyEncrypted: true }],
+    // The legacy root form of sops.
+    [["-d", "f.yaml"], "decrypt (legacy)", "f.yaml", { decrypt: true }],
+    [["-e", "-i", "--age", "age1a", "f.yaml"], "encrypt (legacy)", "f.yaml", { encrypt: true, inPlace: true, age: "age1a" }],
+    [["-r", "--add-age", "age1n", "f.yaml"], "rotate (legacy)", "f.yaml", { rotate: true, addAge: "age1n" }],
+    [["--set", '["a"] "v"', "f.yaml"], "set (legacy)", "f.yaml", { set: '["a"] "v"' }],
+    [["f.yaml"], "edit (legacy)", "f.yaml", {}],
+    [["-d", "--extract", '["a"]', "--output-type", "json", "f.yaml"], "decrypt (legacy)", "f.yaml", { extract: '["a"]', outputType: "json" }],
     [["encrypt", "--filename-override", "s/x.yaml", "--input-type", "yaml"], "encrypt", undefined, { filenameOverride: "s/x.yaml", inputType: "yaml" }],
 ]
 
@@ -82,5 +89,21 @@ describe("argv -> options", () => {
         expect(i.err()).toMatch(message)
         expect(i.err()).toMatch(/^secrets: error: /)
         expect(calls).toEqual([])
+    })
+})
+
+describe("legacy mode flags", () => {
+    it("the last mode flag wins, with a warning", async () => {
+        const i = io()
+        expect(await main(["-d", "-e", "f.yaml"], i, record)).toBe(0)
+        expect(calls[0]!.command).toBe("encrypt (legacy)")
+        expect(i.err()).toBe("secrets: warning: several modes given (decrypt, encrypt); using the last one, encrypt\n")
+    })
+
+    it("splits a --set expression into index and JSON value", async () => {
+        const { splitSetExpression } = await import("../../../src/cli/legacy.js")
+        expect(splitSetExpression(`["a"][0]["b c"] {"x": 1}`)).toEqual({ index: `["a"][0]["b c"]`, value: `{"x": 1}` })
+        expect(() => splitSetExpression(`a "v"`)).toThrow(/invalid --set expression/)
+        expect(() => splitSetExpression(`["a"]`)).toThrow(/invalid --set expression/)
     })
 })
