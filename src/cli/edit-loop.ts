@@ -91,7 +91,7 @@ function parseEdited(input: Uint8Array, store: Store, showMasterKeys: boolean, p
     for (const b of branches) {
         // sops would read such a key as the metadata block and lose the data in it.
         if (lookup(b, "sops") !== undefined) {
-            throw new FormatError('the edited file has a top-level "sops" key, which is reserved for the metadata', [
+            throw new FormatError("the edited file has a top-level \"sops\" key, which is reserved for the metadata", [
                 "rename the key, or use -s / --show-master-keys to edit the metadata",
             ])
         }
