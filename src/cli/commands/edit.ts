@@ -32,7 +32,10 @@ export function registerEdit(program: Command, ctx: CommandContext): void {
         .addOption(o.age())
         .addOption(o.shamirThreshold())
     for (const opt of o.ruleOptions()) cmd.addOption(opt)
-    cmd.action(async (file: string, opts: EditOptions, c: Command) => (await import("./edit.js")).runEdit(ctx, file, { ...c.optsWithGlobals(), ...opts }))
+    cmd.action(async (file: string, _opts: EditOptions, c: Command) => {
+        const opts = o.withEnvDefaults(c.optsWithGlobals<EditOptions & o.GlobalOpts>(), ctx.io.env)
+        await ctx.dispatch("edit", [file], opts, () => runEdit(ctx, file, opts))
+    })
 }
 
 /**

@@ -4,39 +4,18 @@
  * renamed, dropped, or reaches the command under another name.
  */
 import { beforeEach, describe, expect, it } from "vitest"
-import { Writable } from "node:stream"
-import { Readable } from "node:stream"
+import { quietIo, recorder, type Call } from "../../helpers/wiring.js"
 import { main } from "../../../src/main.js"
-import type { Io } from "../../../src/cli/io.js"
 import type { Dispatch } from "../../../src/cli/context.js"
 
-interface Call {
-    command: string
-    args: readonly unknown[]
-    opts: Record<string, unknown>
-}
 let calls: Call[] = []
-const record: Dispatch = async (command, args, opts) => {
-    calls.push({ command, args, opts: opts as Record<string, unknown> })
-}
-
-function io(env: Record<string, string> = {}): Io & { err: () => string } {
-    let err = ""
-    const sink = new Writable({ write: (_c, _e, cb) => cb() })
-    return {
-        cwd: "/tmp",
-        env,
-        stdin: Readable.from([]),
-        stdout: sink,
-        stderr: { write: (s: string | Uint8Array) => ((err += String(s)), true) },
-        now: () => new Date(0),
-        err: () => err,
-    }
-}
-
+let record: Dispatch
 beforeEach(() => {
-    calls = []
+    const r = recorder()
+    calls = r.calls
+    record = r.dispatch
 })
+const io = quietIo
 
 const cases: [string[], string, unknown, Record<string, unknown>][] = [
     [["decrypt", "f.yaml"], "decrypt", "f.yaml", {}],
@@ -55,6 +34,14 @@ const cases: [string[], string, unknown, Record<string, unknown>][] = [
     [["encrypt", "--unencrypted-suffix", "_clear", "f.yaml"], "encrypt", "f.yaml", { unencryptedSuffix: "_clear" }],
     [["encrypt", "--shamir-secret-sharing-threshold", "2", "f.yaml"], "encrypt", "f.yaml", { shamirSecretSharingThreshold: 2 }],
     [["--mac-only-encrypted", "encrypt", "f.yaml"], "encrypt", "f.yaml", { macOnlyEncrypted: true }],
+    [["edit", "f.yaml"], "edit", "f.yaml", {}],
+    [["edit", "-s", "--age", "age1a", "--ignore-mac", "new.yaml"], "edit", "new.yaml", { showMasterKeys: true, age: "age1a", ignoreMac: true }],
+    [["set", "f.yaml", '["a"]', '"v"'], "set", "f.yaml", {}],
+    [["set", "--value-stdin", "--idempotent", "f.yaml", '["a"]'], "set", "f.yaml", { valueStdin: true, idempotent: true }],
+    [["set", "--value-file", "f.yaml", '["a"]', "v.json"], "set", "f.yaml", { valueFile: true }],
+    [["unset", "--idempotent", "f.yaml", '["a"]'], "unset", "f.yaml", { idempotent: true }],
+    [["exec-env", "--pristine", "f.yaml", "env"], "exec-env", "f.yaml", { pristine: true }],
+    [["exec-file", "--no-fifo", "--filename", "x.json", "--output-type", "json", "f.yaml", "cat {}"], "exec-file", "f.yaml", { fifo: false, filename: "x.json", outputType: "json" }],
     // The legacy root form of sops.
     [["-d", "f.yaml"], "decrypt (legacy)", "f.yaml", { decrypt: true }],
     [["-e", "-i", "--age", "age1a", "f.yaml"], "encrypt (legacy)", "f.yaml", { encrypt: true, inPlace: true, age: "age1a" }],
@@ -89,6 +76,17 @@ describe("argv -> options", () => {
         expect(i.err()).toMatch(message)
         expect(i.err()).toMatch(/^secrets: error: /)
         expect(calls).toEqual([])
+    })
+})
+
+describe("positional arguments", () => {
+    it.each([
+        [["set", "f.yaml", '["a"]', '"v"'], ["f.yaml", '["a"]', '"v"']],
+        [["exec-env", "f.yaml", "echo $A"], ["f.yaml", "echo $A"]],
+        [["updatekeys", "a.yaml", "b.yaml"], [["a.yaml", "b.yaml"]]],
+    ])("%j", async (argv, args) => {
+        expect(await main(argv, io(), record)).toBe(0)
+        expect(calls[0]!.args).toEqual(args)
     })
 })
 

@@ -2,38 +2,19 @@
  * argv -> options for rotate, updatekeys and groups, with the run functions
  * replaced by a recorder (the dispatch seam of src/cli/context.ts).
  */
-import { Readable, Writable } from "node:stream"
 import { beforeEach, describe, expect, it } from "vitest"
 import type { Dispatch } from "../../../src/cli/context.js"
-import type { Io } from "../../../src/cli/io.js"
+import { quietIo, recorder, type Call } from "../../helpers/wiring.js"
 import { main } from "../../../src/main.js"
 
-interface Call {
-    command: string
-    args: readonly unknown[]
-    opts: Record<string, unknown>
-}
 let calls: Call[] = []
-const record: Dispatch = async (command, args, opts) => {
-    calls.push({ command, args, opts: opts as Record<string, unknown> })
-}
-
-function io(env: Record<string, string> = {}): Io & { err: () => string } {
-    let err = ""
-    return {
-        cwd: "/tmp",
-        env,
-        stdin: Readable.from([]),
-        stdout: new Writable({ write: (_c, _e, cb) => cb() }),
-        stderr: { write: (s: string | Uint8Array) => ((err += String(s)), true) },
-        now: () => new Date(0),
-        err: () => err,
-    }
-}
-
+let record: Dispatch
 beforeEach(() => {
-    calls = []
+    const r = recorder()
+    calls = r.calls
+    record = r.dispatch
 })
+const io = quietIo
 
 const cases: [string[], string, unknown, Record<string, unknown>][] = [
     [["rotate", "f.yaml"], "rotate", "f.yaml", {}],
