@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// The second half of `npm run build`, after tsc: bundle dist/ and its dependencies
+// into one file, dist/secrets.bundle.cjs, and save a V8 code cache for it,
+// dist/secrets.bundle.cjs.cache. bin/secrets.js runs the bundle when it is at least
+// as new as dist/main.js, and the modules in dist/ otherwise.
+//
+// Why (docs/benchmarks.md has the numbers): `secrets decrypt` spent most of its
+// start-up resolving, reading and compiling ~150 ES modules (yaml, age-encryption
+// and its @noble dependencies, commander, ours). One file loaded through
+// vm.Script with `cachedData` skips both the module graph and the compilation of
+// every function that the warm-up below ran. Node 20 has no module compile cache
+// (module.enableCompileCache is Node 22), and vm only takes cachedData for
+// scripts, hence a CommonJS bundle wrapped in a function rather than ES modules.
+//
+// The bundle is the wrapper function expression itself, so that the text we
+// compile here and the text bin/secrets.js compiles are byte for byte the same,
+// which V8 requires before it accepts a cache. Loading it with require() would
+// evaluate a function expression and do nothing.
+//
+// The cache is made after running `decrypt` and `filestatus` on small YAML, JSON
+// and dotenv files with a throwaway key in a temp dir, so it holds
+// compiled code only (V8 code caches hold bytecode and literals from the source,
+// never runtime values). A node whose V8 differs from the one that built the cache
+// rejects it and compiles from source: slower, never wrong.
+import { build } from "esbuild"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import vm from "node:vm"
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const out = join(root, "dist/secrets.bundle.cjs")
+
+const result = await build({
+    stdin: {
+        contents: `export { main } from "./dist/main.js"\nexport { nodeIo } from "./dist/cli/io.js"\n`,
+        resolveDir: root,
+        sourcefile: "bundle-entry.js",
+        loader: "js",
+    },
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    // import() of a bundled module becomes a lazily run wrapper; of a node: builtin,
+    // a require(). So nothing needs vm's dynamic-import hook, which Node 20 before
+    // 20.12 lacks.
+    supported: { "dynamic-import": false },
+    minify: true,
+    // Function names stay in `--verbose` stack frames.
+    keepNames: true,
+    charset: "ascii",
+    legalComments: "none",
+    banner: { js: "(function (exports, require, module, __filename, __dirname) {" },
+    footer: { js: "\n})" },
+    outfile: out,
+    logLevel: "warning",
+})
+if (result.errors.length > 0) process.exit(1)
+
+const source = readFileSync(out, "latin1")
+// bin/secrets.js reads the bundle as latin1 (a one-byte string, no UTF-8 decoding);
+// esbuild's charset "ascii" escapes everything else.
+if (!/^[\x00-\x7f]*$/.test(source)) throw new Error("bundle: the bundle is not pure ASCII")
+if (/[^\w$.]import\(/.test(source)) throw new Error("bundle: a dynamic import() is left in the bundle")
+
+// ---------------------------------------------------------------- warm-up and cache
+
+const script = new vm.Script(source, { filename: out })
+const mod = { exports: {} }
+script.runInThisContext()(mod.exports, createRequire(out), mod, out, dirname(out))
+const { main } = mod.exports
+
+const dir = mkdtempSync(join(tmpdir(), "secrets-bundle-"))
+try {
+    // typage rather than age-keygen, so that building needs no age binary.
+    const { generateX25519Identity, identityToRecipient } = await import("age-encryption")
+    const identity = await generateX25519Identity()
+    const recipient = await identityToRecipient(identity)
+    const key = join(dir, "key.txt")
+    writeFileSync(key, `${identity}\n`, { mode: 0o600 })
+    const files = {
+        "a.yaml": "db:\n    user: admin\n    password: p\n    port: 5432\nlist:\n    - 1.5\n    - true\n",
+        "a.json": '{\n\t"db": {\n\t\t"user": "admin",\n\t\t"port": 5432\n\t}\n}\n',
+        "a.env": "USER=admin\nPASSWORD=p\n",
+    }
+    const run = async (argv) => {
+        const chunks = []
+        const sink = { write: (c) => void chunks.push(Buffer.from(c)), isTTY: false }
+        const io = {
+            cwd: dir,
+            env: { HOME: dir, SOPS_AGE_KEY_FILE: key },
+            stdin: process.stdin,
+            stdout: sink,
+            stderr: { write: () => true, isTTY: false },
+            now: () => new Date("2026-01-01T00:00:00Z"),
+        }
+        const code = await main(argv, io)
+        if (code !== 0) throw new Error(`bundle: warm-up \`secrets ${argv.join(" ")}\` exited ${code}`)
+        return Buffer.concat(chunks)
+    }
+    for (const [name, text] of Object.entries(files)) {
+        writeFileSync(join(dir, name), text)
+        const enc = name.replace(".", ".enc.")
+        // Encrypted by the unbundled build in a child: the cache covers only what
+        // the warm-up runs here, and read-only commands are the ones run on every
+        // deploy.
+        const encrypted = execFileSync(process.execPath, [join(root, "dist/bin.js"), "encrypt", "--age", recipient, name], { cwd: dir, env: { HOME: dir } })
+        writeFileSync(join(dir, enc), encrypted)
+        if ((await run(["decrypt", enc])).toString() !== text) throw new Error(`bundle: warm-up ${name} does not round-trip`)
+        await run(["filestatus", enc])
+    }
+} finally {
+    rmSync(dir, { recursive: true, force: true })
+}
+writeFileSync(`${out}.cache`, script.createCachedData())
