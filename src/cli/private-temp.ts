@@ -19,23 +19,27 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
 export interface PrivateTempOptions {
     /** Parent directory for the private dir; default /dev/shm if usable, else the OS temp dir. */
     readonly parent?: string
+    /** Start of the private directory's name, to tell whose it is. */
+    readonly prefix?: string
 }
 
 /**
- * Write `data` to `<private dir>/<basename>` and call `fn` with that path. The
- * directory and everything in it is removed when `fn` settles, and also if the
- * process is interrupted meanwhile — after which the signal is raised again so
- * that the process ends the way it would have (exit status 128 + signal number).
+ * Run `fn` with a fresh private directory (0700, on /dev/shm when there is one) and
+ * remove it when `fn` settles, on SIGINT/SIGTERM/SIGHUP and on `process.exit`. A
+ * signal removes the directory and is then raised again, so the process ends as the
+ * signal would have ended it (exit status 128 + signal number). While `fn` has
+ * marked itself running (`setRunning(true)`, e.g. while exec-file's command runs
+ * and signals are forwarded to it), signals are left to whoever handles them then;
+ * the directory still goes when `fn` returns.
  */
-export async function withPrivateTempFile<T>(
-    name: string,
-    data: Uint8Array,
-    fn: (path: string) => Promise<T>,
+export async function withPrivateDir<T>(
+    fn: (dir: string, setRunning: (running: boolean) => void) => Promise<T>,
     opts: PrivateTempOptions = {},
 ): Promise<T> {
     const parent = opts.parent ?? (await defaultParent())
-    const dir = await mkdtemp(join(parent, "secrets-"))
+    const dir = await mkdtemp(join(parent, opts.prefix ?? "secrets-"))
     let removed = false
+    let running = false
     const removeNow = (): void => {
         if (removed) return
         removed = true
@@ -43,22 +47,45 @@ export async function withPrivateTempFile<T>(
         rmSync(dir, { recursive: true, force: true })
     }
     const onSignal = (signal: NodeJS.Signals): void => {
+        if (running) return
         removeNow()
         detach()
         // Our listener suppressed the default action; with it gone, re-raising
         // ends the process as the signal would have (or reaches other listeners).
         process.kill(process.pid, signal)
     }
-    const onExit = (): void => removeNow()
     const detach = (): void => {
         for (const s of SIGNALS) process.removeListener(s, onSignal)
-        process.removeListener("exit", onExit)
+        process.removeListener("exit", removeNow)
     }
     for (const s of SIGNALS) process.on(s, onSignal)
-    process.on("exit", onExit)
+    process.on("exit", removeNow)
     try {
         // mkdtemp already uses 0700; say so explicitly in case of an odd platform default.
         await chmod(dir, 0o700)
+        return await fn(dir, (r) => {
+            running = r
+        })
+    } finally {
+        detach()
+        if (!removed) {
+            removed = true
+            await rm(dir, { recursive: true, force: true })
+        }
+    }
+}
+
+/**
+ * Write `data` to `<private dir>/<basename>` (0600) and call `fn` with that path,
+ * inside {@link withPrivateDir}.
+ */
+export async function withPrivateTempFile<T>(
+    name: string,
+    data: Uint8Array,
+    fn: (path: string) => Promise<T>,
+    opts: PrivateTempOptions = {},
+): Promise<T> {
+    return withPrivateDir(async (dir) => {
         const file = join(dir, safeName(name))
         const fh = await open(file, "wx", 0o600)
         try {
@@ -67,14 +94,8 @@ export async function withPrivateTempFile<T>(
         } finally {
             await fh.close()
         }
-        return await fn(file)
-    } finally {
-        detach()
-        if (!removed) {
-            removed = true
-            await rm(dir, { recursive: true, force: true })
-        }
-    }
+        return fn(file)
+    }, opts)
 }
 
 /** /dev/shm (RAM-backed, Linux) when it is a writable directory, else the OS temp dir. */

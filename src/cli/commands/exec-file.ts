@@ -4,9 +4,7 @@
  * `/bin/sh -c CMD`, exit with its status, and remove the directory on every way
  * out (sops-format.md §10).
  */
-import { rmSync } from "node:fs"
-import { access, chmod, constants, mkdtemp, open, rm, stat } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { open } from "node:fs/promises"
 import { join } from "node:path"
 import { Command, Option } from "commander"
 import { ExitCode, SecretsError, quote } from "../../errors.js"
@@ -88,7 +86,10 @@ export async function runExecFile(ctx: CommandContext, file: string, command: st
         ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder.split(",").map((s) => s.trim()) } : {}),
     })
     const plaintext = outStore.emitPlain(opened.branches)
-    ctx.state.exitCode = await withPrivateDir((dir, setRunning) => runWithPlaintext(io, dir, name, plaintext, command, opts.fifo !== false, setRunning))
+    const { withPrivateDir } = await import("../private-temp.js")
+    ctx.state.exitCode = await withPrivateDir((dir, setRunning) => runWithPlaintext(io, dir, name, plaintext, command, opts.fifo !== false, setRunning), {
+        prefix: "secrets-exec-",
+    })
 }
 
 async function runWithPlaintext(
@@ -138,61 +139,3 @@ function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<
     return out
 }
 
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
-
-/**
- * Run `fn` with a fresh private directory (0700, on /dev/shm when there is one, so
- * the plaintext never reaches a disk) and remove it when `fn` settles, on a signal
- * and on `process.exit`. While the command runs, signals are exec.ts's business
- * (forwarded to the command, whose end brings us back here to clean up); before
- * and after, a signal removes the directory and is raised again, so the process
- * ends as that signal would have ended it.
- */
-async function withPrivateDir<T>(fn: (dir: string, setRunning: (running: boolean) => void) => Promise<T>): Promise<T> {
-    const dir = await mkdtemp(join(await defaultParent(), "secrets-exec-"))
-    let removed = false
-    let running = false
-    const removeNow = (): void => {
-        if (removed) return
-        removed = true
-        // Synchronous: in a signal or exit handler there is no later tick.
-        rmSync(dir, { recursive: true, force: true })
-    }
-    const onSignal = (signal: NodeJS.Signals): void => {
-        if (running) return
-        removeNow()
-        detach()
-        process.kill(process.pid, signal)
-    }
-    const detach = (): void => {
-        for (const s of SIGNALS) process.removeListener(s, onSignal)
-        process.removeListener("exit", removeNow)
-    }
-    for (const s of SIGNALS) process.on(s, onSignal)
-    process.on("exit", removeNow)
-    try {
-        await chmod(dir, 0o700)
-        return await fn(dir, (r) => {
-            running = r
-        })
-    } finally {
-        detach()
-        if (!removed) {
-            removed = true
-            await rm(dir, { recursive: true, force: true })
-        }
-    }
-}
-
-/** /dev/shm (RAM-backed, Linux) when it is a writable directory, else the OS temp dir. */
-async function defaultParent(): Promise<string> {
-    try {
-        if ((await stat("/dev/shm")).isDirectory()) {
-            await access("/dev/shm", constants.W_OK | constants.X_OK)
-            return "/dev/shm"
-        }
-    } catch {
-        // not there or not writable
-    }
-    return tmpdir()
-}
