@@ -1,11 +1,14 @@
 import { execFileSync } from "node:child_process"
 import { join } from "node:path"
 
-/** End-to-end tests run the built binary, so build it once, fresh, before any test. */
+/**
+ * End-to-end tests run the built binary, so build it once, fresh, before any test:
+ * the same two steps as `npm run build` (tsc, then the bundle that bin/secrets.js
+ * runs), so the tests exercise exactly what ships.
+ */
 export default function setup(): void {
     const root = join(import.meta.dirname, "..")
-    execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")], {
-        cwd: root,
-        stdio: "inherit",
-    })
+    const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, stdio: "inherit" })
+    node([join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")])
+    node([join(root, "scripts/bundle.mjs")])
 }
