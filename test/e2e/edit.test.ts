@@ -14,7 +14,7 @@ import { ageKeygen, tempDir } from "../helpers/tmp.js"
 const SECRET = "p4ssw0rd-never-printed"
 const NEW_SECRET = "n3w-s3cret-also-never-printed"
 const NOW = "2030-01-02T03:04:05Z"
-const INTEROP = join(import.meta.dirname, "../../../shared/interop")
+const INTEROP = join(import.meta.dirname, "../fixtures/interop")
 
 interface Project {
     dir: string

@@ -8,7 +8,7 @@ import { createIniStore } from "../../../src/stores/ini.js"
 import { createJsonStore } from "../../../src/stores/json.js"
 import type { Store } from "../../../src/stores/store.js"
 
-const INTEROP = "/work/shared/interop/"
+const INTEROP = `${import.meta.dirname}/../../fixtures/interop/`
 const read = (p: string): Buffer => readFileSync(INTEROP + p)
 const text = (b: Uint8Array): string => Buffer.from(b).toString("utf8")
 

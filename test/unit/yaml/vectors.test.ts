@@ -5,7 +5,7 @@ import { createYamlStore } from "../../../src/stores/yaml.js"
 import { lookup, type Mapping, type Node } from "../../../src/core/tree.js"
 import { dec, enc } from "./helpers.js"
 
-const ROOT = "/work/shared/interop"
+const ROOT = join(import.meta.dirname, "../../fixtures/interop")
 
 function yamlFiles(dir: string): string[] {
     return readdirSync(dir).flatMap((name) => {
