@@ -20,6 +20,10 @@ import { registerGroups } from "./commands/groups.js"
 import { registerExecEnv } from "./commands/exec-env.js"
 import { registerExecFile } from "./commands/exec-file.js"
 import { registerLegacyRoot } from "./legacy.js"
+import { registerInit } from "./commands/init.js"
+import { registerKeys } from "./commands/keys.js"
+import { registerAccess } from "./commands/access.js"
+import { registerStatus } from "./commands/status.js"
 
 export const VERSION = "0.1.0"
 
@@ -67,6 +71,10 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerExecFile(program, ctx)
     registerFilestatus(program, ctx)
     registerGroups(program, ctx)
+    registerInit(program, ctx)
+    registerKeys(program, ctx)
+    registerAccess(program, ctx)
+    registerStatus(program, ctx)
     registerLegacyRoot(program, ctx)
     return program
 }
