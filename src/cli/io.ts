@@ -17,7 +17,11 @@ export function nodeIo(): Io {
     return {
         cwd: process.cwd(),
         env: process.env,
-        stdin: process.stdin,
+        // A getter: touching process.stdin builds a stream (and, for a pipe, a socket),
+        // which commands that never read it should not pay for at start-up.
+        get stdin() {
+            return process.stdin
+        },
         stdout: process.stdout,
         stderr: process.stderr,
         now: () => {

@@ -10,7 +10,6 @@
 import { randomBytes } from "node:crypto"
 import { ExitCode, FormatError, NoIdentityError, SecretsError } from "../errors.js"
 import type { KeyGroup, MasterKey } from "./metadata.js"
-import { combineShares, splitSecret } from "./shamir.js"
 
 /** The size of a data key sops generates. */
 export const DATA_KEY_SIZE = 32
@@ -35,6 +34,8 @@ export function effectiveThreshold(threshold: number, groupCount: number): numbe
 export async function splitForGroups(key: Uint8Array, groupCount: number, threshold: number): Promise<Uint8Array[]> {
     if (groupCount < 1) throw new FormatError("there must be at least one key group")
     if (groupCount === 1) return [key]
+    // Shamir is loaded only for files with several key groups, off the common path.
+    const { splitSecret } = await import("./shamir.js")
     return splitSecret(key, groupCount, effectiveThreshold(threshold, groupCount))
 }
 
@@ -58,6 +59,7 @@ export async function combineParts(
         if (only === undefined) throw new NoIdentityError("could not recover the data key")
         return only
     }
+    const { combineShares } = await import("./shamir.js")
     return combineShares(parts)
 }
 
