@@ -1,0 +1,244 @@
+/**
+ * Repo-wide re-keying (issue 4 §4): after a key change in `.sops.yaml`, give every
+ * encrypted file under the config's directory the recipients of its creation rule.
+ * It is `updatekeys` over a whole tree: the same data key is re-wrapped, values,
+ * `mac` and `lastmodified` stay as they are (sops-format.md §8), and only files
+ * whose recipients actually change are written, so the others keep their bytes and
+ * mtimes and a git diff shows exactly the files a key change touched.
+ */
+import { readdir, readFile, stat } from "node:fs/promises"
+import { dirname, join, relative, resolve } from "node:path"
+import { parseConfig } from "../config/load.js"
+import { matchRule, planForRule } from "../config/match.js"
+import type { Config } from "../config/schema.js"
+import type { Metadata } from "../core/metadata.js"
+import { diffGroups, hasChanges, normalizeGroups, rewrapGroups, type GroupDiff } from "../engine/rekey.js"
+import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
+import { formatForPath, loadStore } from "../stores/index.js"
+import { metadataFromTree } from "../stores/metadata.js"
+import type { EncryptedDocument, Store } from "../stores/store.js"
+import type { CommandContext } from "../cli/context.js"
+import type { Io } from "../cli/io.js"
+import { emitWithMetadata, recoverKey, renderTable } from "../cli/commands/updatekeys.js"
+import { withFileLock } from "../cli/file-lock.js"
+import { writeFileAtomic } from "../cli/fs-atomic.js"
+import { info, reportError, warn } from "../cli/report.js"
+
+/** Directories never searched for encrypted files: dependencies, git, our own state. */
+const SKIPPED_DIRS = new Set(["node_modules", ".git", ".secrets"])
+/** Encrypted files are small; anything bigger is not read (a build artefact, a database). */
+const MAX_FILE_BYTES = 16 * 1024 * 1024
+
+/** An encrypted file found under the config's directory, parsed as far as its metadata. */
+export interface FoundFile {
+    /** Absolute path. */
+    readonly abs: string
+    /** The path as shown to the user: relative to the working directory. */
+    readonly shown: string
+    readonly store: Store
+    readonly doc: EncryptedDocument
+    readonly metadata: Metadata
+}
+
+/** A file whose recipients differ from its rule's. */
+export interface RekeyPlan {
+    readonly file: FoundFile
+    readonly groups: string[][]
+    readonly threshold: number
+    readonly diff: readonly GroupDiff[]
+}
+
+export interface RekeyReport {
+    /** Files (as shown) whose recipients differ from their rule, in walk order. */
+    readonly changed: string[]
+    /** Files rewritten. Empty on a dry run or when not confirmed. */
+    readonly written: string[]
+    readonly upToDate: string[]
+    /** Encrypted files no creation rule matches: left alone. */
+    readonly unmatched: string[]
+    readonly failed: { file: string; code: ExitCode }[]
+}
+
+/** A loaded `.sops.yaml` and its directory, the root of the walk. */
+export interface LoadedFleetConfig {
+    readonly path: string
+    readonly dir: string
+    readonly text: string
+    readonly config: Config
+}
+
+export async function loadFleetConfig(io: Io, configPath: string): Promise<LoadedFleetConfig> {
+    const path = resolve(io.cwd, configPath)
+    let text: string
+    try {
+        text = await readFile(path, "utf8")
+    } catch (e) {
+        throw new ConfigError(`cannot read config ${quote(configPath)}: ${(e as { code?: string }).code ?? "error"}`, [
+            "run `secrets init` first, or pass --config",
+        ])
+    }
+    const config = parseConfig(text, configPath)
+    for (const w of config.warnings) warn(io, w)
+    return { path, dir: dirname(path), text, config }
+}
+
+/**
+ * Every file under `root` that carries sops metadata with a version and a MAC (the
+ * `filestatus` test), in sorted walk order. Symbolic links are not followed.
+ */
+export async function findEncryptedFiles(io: Io, root: string): Promise<FoundFile[]> {
+    const out: FoundFile[] = []
+    const walk = async (dir: string): Promise<void> => {
+        const entries = await readdir(dir, { withFileTypes: true })
+        entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        for (const e of entries) {
+            const abs = join(dir, e.name)
+            if (e.isDirectory()) {
+                if (!SKIPPED_DIRS.has(e.name)) await walk(abs)
+            } else if (e.isFile() && e.name !== ".sops.yaml") {
+                const found = await parseIfEncrypted(io, abs)
+                if (found !== undefined) out.push(found)
+            }
+        }
+    }
+    await walk(root)
+    return out
+}
+
+async function parseIfEncrypted(io: Io, abs: string): Promise<FoundFile | undefined> {
+    try {
+        if ((await stat(abs)).size > MAX_FILE_BYTES) return undefined
+        const store = await loadStore(formatForPath(abs))
+        const doc = store.parseEncrypted(await readFile(abs))
+        const metadata = metadataFromTree(doc.metadata)
+        if (metadata.version === "" || metadata.mac === "") return undefined
+        return { abs, shown: relative(io.cwd, abs) || abs, store, doc, metadata }
+    } catch {
+        // Not a sops file (or not one we can parse): it is not ours to re-key.
+        return undefined
+    }
+}
+
+/** The age recipients per group the file's creation rule asks for, or undefined when no rule matches. */
+export function ruleGroupsFor(io: Io, loaded: LoadedFleetConfig, abs: string): string[][] | undefined {
+    let rule
+    try {
+        rule = matchRule(loaded.config, loaded.dir, abs)
+    } catch (e) {
+        if (e instanceof ConfigError) return undefined
+        throw e
+    }
+    if (rule === undefined) return undefined
+    const plan = planForRule(rule)
+    if (plan.unsupported.length > 0) {
+        warn(io, `${quote(relative(io.cwd, abs))}: its creation rule also names ${plan.unsupported.join(", ")} keys; only age recipients are synced`)
+    }
+    return normalizeGroups(plan.groups)
+}
+
+/** Plan every encrypted file under the config: nothing is decrypted. */
+export async function planRepo(io: Io, loaded: LoadedFleetConfig): Promise<{ plans: RekeyPlan[]; upToDate: string[]; unmatched: string[] }> {
+    const plans: RekeyPlan[] = []
+    const upToDate: string[] = []
+    const unmatched: string[] = []
+    for (const file of await findEncryptedFiles(io, loaded.dir)) {
+        const groups = ruleGroupsFor(io, loaded, file.abs)
+        if (groups === undefined) {
+            unmatched.push(file.shown)
+            continue
+        }
+        const diff = diffGroups(file.metadata.keyGroups, groups)
+        if (!hasChanges(diff)) {
+            upToDate.push(file.shown)
+            continue
+        }
+        plans.push({ file, groups, threshold: Math.min(file.metadata.shamirThreshold, groups.length), diff })
+    }
+    return { plans, upToDate, unmatched }
+}
+
+/**
+ * Re-key every encrypted file under `opts.configPath`'s directory to its rule:
+ * print the table, then (unless a dry run, and once confirmed) re-wrap the files that
+ * change. A file that fails is reported and the others still go through; the call
+ * throws at the end when any failed.
+ */
+export async function rekeyRepo(ctx: CommandContext, opts: { configPath: string; dryRun: boolean; yes: boolean }): Promise<RekeyReport> {
+    const { io } = ctx
+    const loaded = await loadFleetConfig(io, opts.configPath)
+    const { plans, upToDate, unmatched } = await planRepo(io, loaded)
+    for (const f of unmatched) warn(io, `${quote(f)}: no creation rule matches it; left as it is`)
+    const report: RekeyReport = { changed: plans.map((p) => p.file.shown), written: [], upToDate, unmatched, failed: [] }
+    if (plans.length === 0) {
+        info(io, `all ${upToDate.length} encrypted file${upToDate.length === 1 ? " is" : "s are"} up to date`)
+        return report
+    }
+    io.stdout.write(renderTable(plans.map((p) => ({ file: p.file.shown, diff: p.diff }))))
+    if (opts.dryRun) {
+        info(io, `dry run: ${plans.length} file${plans.length === 1 ? "" : "s"} would be re-keyed, nothing written`)
+        return report
+    }
+    await confirmOrRefuse(io, opts.yes, "re-key these files?")
+
+    for (const [i, p] of plans.entries()) {
+        progress(io, "re-keying", i, plans.length, p.file.shown)
+        try {
+            await applyRekey(io, p)
+            report.written.push(p.file.shown)
+        } catch (e) {
+            reportError(io, e instanceof SecretsError ? e.about(quote(p.file.shown)) : e)
+            report.failed.push({ file: p.file.shown, code: e instanceof SecretsError ? e.code : ExitCode.Generic })
+        }
+    }
+    info(io, `re-keyed ${report.written.length} of ${plans.length} file${plans.length === 1 ? "" : "s"}`)
+    if (report.failed.length > 0) {
+        throw new SecretsError(report.failed[0]?.code ?? ExitCode.Generic, `${report.failed.length} file${report.failed.length === 1 ? "" : "s"} could not be re-keyed`, [
+            "the other files were written; fix the cause and run the command again: done files are skipped",
+        ])
+    }
+    return report
+}
+
+/** Under the file's lock: re-read it, check it still needs the planned change, re-wrap, write. */
+async function applyRekey(io: Io, p: RekeyPlan): Promise<void> {
+    await withFileLock(p.file.abs, async () => {
+        const fresh = await parseIfEncrypted(io, p.file.abs)
+        if (fresh === undefined) throw new SecretsError(ExitCode.Generic, "the file is no longer encrypted")
+        if (JSON.stringify(diffGroups(fresh.metadata.keyGroups, p.groups)) !== JSON.stringify(p.diff)) {
+            throw new SecretsError(ExitCode.Generic, "the file's recipients changed while re-keying", ["run the command again"])
+        }
+        const dataKey = await recoverKey(io, p.file.shown, fresh.metadata)
+        const r = await rewrapGroups(fresh.metadata, dataKey, p.groups, p.threshold)
+        await writeFileAtomic(p.file.abs, await emitWithMetadata(fresh.store, fresh.doc, r.metadata))
+    })
+}
+
+/**
+ * Progress on stderr, only when there are enough files for it to matter (or a
+ * terminal to watch): `secrets: re-keying 3/40 secrets/shared/db.yaml`.
+ */
+export function progress(io: Io, verb: string, index: number, total: number, shown: string): void {
+    if (total >= 5 || io.stderr.isTTY === true) info(io, `${verb} ${index + 1}/${total} ${shown}`)
+}
+
+/**
+ * Go on with `--yes`, or after a yes at a terminal. Without a terminal and without
+ * `--yes` nothing is written: a pipeline must say so explicitly.
+ */
+export async function confirmOrRefuse(io: Io, yes: boolean, question: string): Promise<void> {
+    if (yes) return
+    if (io.stdin.isTTY !== true) {
+        throw new SecretsError(ExitCode.Generic, "not changing files without confirmation", [
+            "pass --yes to apply the changes without a terminal, or --dry-run to only print them",
+        ])
+    }
+    const { confirm } = await import("@inquirer/prompts")
+    let ok = false
+    try {
+        ok = await confirm({ message: question, default: false }, { input: io.stdin, output: io.stderr as unknown as NodeJS.WritableStream })
+    } catch {
+        // Ctrl-C at the prompt (ExitPromptError) means no.
+        ok = false
+    }
+    if (!ok) throw new SecretsError(ExitCode.Generic, "nothing written", [])
+}
