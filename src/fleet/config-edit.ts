@@ -1,0 +1,344 @@
+/**
+ * Edits of `.sops.yaml` for named keys, through the yaml Document API so that the
+ * user's comments, key order and formatting survive (issue 4 §2). Every result is
+ * a config real sops reads: the `keys:` list is moved first when needed, because
+ * YAML only lets an alias refer to an anchor defined before it, and rules are only
+ * created with at least one key (sops refuses to encrypt to nobody).
+ *
+ * Functions take and return the config's text; they never touch the file system.
+ * Each validates its input completely before changing anything, so a failed edit
+ * leaves the caller with nothing to write.
+ */
+import { Alias, isAlias, isMap, isScalar, isSeq, parseDocument, visit, YAMLMap, YAMLSeq, type Document, type Scalar } from "yaml"
+
+import { parseConfig } from "../config/load.js"
+import { ConfigError, quote } from "../errors.js"
+import { parseRecipient } from "../keys/recipient.js"
+import { anchorFor, layoutRules, NAME_PATTERN, parseLayoutRegex, type LayoutKind, type LayoutRule } from "./layout.js"
+import { kindOfAnchor, readNamedKeys, type NamedKey } from "./named-keys.js"
+
+/** A key to name in `.sops.yaml`. `name` is ignored for the recovery key. */
+export interface KeyToAdd {
+    readonly kind: "host" | "user" | "recovery"
+    readonly name: string
+    readonly recipient: string
+}
+
+/** The result of an edit: the new text and whether anything changed. */
+export interface EditResult {
+    readonly text: string
+    readonly changed: boolean
+    /** What the edit did, one short line each, for the user (`added rule ^secrets/hosts/web1/`). */
+    readonly notes: string[]
+}
+
+/** `yaml`'s stringifier folds long lines by default; a post-quantum recipient is ~2000 characters. */
+const TO_STRING = { lineWidth: 0 } as const
+
+/** Throw unless `name` can be an anchor and a directory name. */
+export function checkName(kind: string, name: string): void {
+    if (!NAME_PATTERN.test(name)) {
+        throw new ConfigError(`invalid ${kind} name ${quote(name)}`, [
+            "names are lowercase letters, digits, '_' and '-', starting with a letter or digit",
+        ])
+    }
+}
+
+/**
+ * Add a named key and the layout rules it brings. Adding a key that is already
+ * there with the same recipient changes nothing (`changed: false`), so `init` can
+ * run twice. A name taken by another recipient, or a recipient already named, is
+ * a ConfigError.
+ */
+export function addNamedKey(text: string, key: KeyToAdd, path = ".sops.yaml"): EditResult {
+    if (key.kind !== "recovery") checkName(key.kind, key.name)
+    const recipient = parseRecipient(key.recipient).text
+    parseConfig(text, path)
+    const anchor = anchorFor(key.kind, key.name)
+    const existing = readNamedKeys(text)
+    const same = existing.find((k) => k.anchor === anchor)
+    if (same !== undefined) {
+        if (same.recipient === recipient) return syncLayout(text, path)
+        throw new ConfigError(`${quote(path)} already has a key named ${anchor} with another recipient`, [
+            `to replace it, use \`secrets keys rotate\`, or \`secrets keys remove ${key.name}\` first`,
+        ])
+    }
+    const other = existing.find((k) => k.recipient === recipient)
+    if (other !== undefined) {
+        throw new ConfigError(`this recipient is already named ${other.anchor} in ${quote(path)}`, ["one key, one name: remove the other name first"])
+    }
+
+    const doc = load(text)
+    const keys = keysSeq(doc)
+    const node = doc.createNode(recipient) as Scalar
+    node.anchor = anchor
+    // Next to its own kind, so hosts stay together and users stay together.
+    let at = keys.items.length
+    for (let i = keys.items.length - 1; i >= 0; i--) {
+        const it = keys.items[i]
+        if (isScalar(it) && it.anchor !== undefined && kindOfAnchor(it.anchor).kind === key.kind) {
+            at = i + 1
+            break
+        }
+    }
+    keys.items.splice(at, 0, node)
+    const synced = syncDoc(doc)
+    return finish(doc, path, [`named ${anchor}`, ...synced])
+}
+
+/**
+ * Give every layout rule the keys the layout says, creating missing rules in the
+ * layout's order. Only adds: an alias the user put in a rule by hand stays.
+ */
+export function syncLayout(text: string, path = ".sops.yaml"): EditResult {
+    parseConfig(text, path)
+    const doc = load(text)
+    const notes = syncDoc(doc)
+    if (notes.length === 0) return { text, changed: false, notes }
+    return finish(doc, path, notes)
+}
+
+/**
+ * Find a named key by its anchor (`host_web1`) or its bare name (`web1`).
+ * Unknown and ambiguous names are ConfigErrors listing what there is.
+ */
+export function findNamedKey(text: string, nameOrAnchor: string, path = ".sops.yaml"): NamedKey {
+    const keys = readNamedKeys(text)
+    const exact = keys.find((k) => k.anchor === nameOrAnchor)
+    if (exact !== undefined) return exact
+    const byName = keys.filter((k) => k.name === nameOrAnchor)
+    if (byName.length === 1 && byName[0] !== undefined) return byName[0]
+    if (byName.length > 1) {
+        throw new ConfigError(`${quote(nameOrAnchor)} names more than one key in ${quote(path)}`, [
+            `say which: ${byName.map((k) => k.anchor).join(" or ")}`,
+        ])
+    }
+    throw new ConfigError(`no key named ${quote(nameOrAnchor)} in ${quote(path)}`, [
+        keys.length === 0 ? "the config has no named keys: add one with `secrets keys add-host` or `add-user`" : `the named keys are ${keys.map((k) => k.anchor).join(", ")}`,
+    ])
+}
+
+/**
+ * Remove a named key: its item in `keys:`, every alias of it in the rules, and the
+ * rule of its own directory. A layout rule left with no key is removed too; any
+ * other rule left with no key, or an alias of it outside a list, is a ConfigError
+ * (the edit is the user's to make by hand).
+ */
+export function removeNamedKey(text: string, nameOrAnchor: string, path = ".sops.yaml"): EditResult & { removed: NamedKey } {
+    parseConfig(text, path)
+    const removed = findNamedKey(text, nameOrAnchor, path)
+    const doc = load(text)
+    const notes: string[] = [`removed ${removed.anchor}`]
+
+    const keys = keysSeq(doc)
+    keys.items = keys.items.filter((it) => !(isScalar(it) && it.anchor === removed.anchor))
+
+    let stray = false
+    visit(doc, {
+        Alias(_key, node, ancestry) {
+            if (node.source !== removed.anchor) return undefined
+            const parent = ancestry[ancestry.length - 1]
+            if (isSeq(parent)) return visit.REMOVE
+            stray = true
+            return undefined
+        },
+    })
+    if (stray) {
+        throw new ConfigError(`${removed.anchor} is used in ${quote(path)} outside a list of keys`, [`remove that use of *${removed.anchor} by hand, then run this again`])
+    }
+
+    const rules = doc.get("creation_rules", true)
+    if (isSeq(rules)) {
+        const kept: unknown[] = []
+        for (const [i, item] of rules.items.entries()) {
+            const layout = isMap(item) ? layoutOf(item) : undefined
+            const own = layout !== undefined && layout.kind === removed.kind && layout.name === removed.name
+            if (own) {
+                notes.push(`removed rule ${pathRegexOf(item as YAMLMap) ?? ""}`)
+                continue
+            }
+            if (isMap(item) && keyCount(item) === 0) {
+                if (layout === undefined) {
+                    throw new ConfigError(`removing ${removed.anchor} would leave creation rule ${i + 1} of ${quote(path)} with no key`, [
+                        "add another key to that rule first, or remove the rule",
+                    ])
+                }
+                notes.push(`removed rule ${pathRegexOf(item) ?? ""} (no key left)`)
+                continue
+            }
+            kept.push(item)
+        }
+        rules.items = kept
+    }
+    return { ...finish(doc, path, notes), removed }
+}
+
+// ---- the document ----------------------------------------------------------------------
+
+function load(text: string): Document {
+    const doc: Document = parseDocument(text === "" ? "{}\n" : text)
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) doc.contents = new YAMLMap()
+    if (!isMap(doc.contents)) throw new ConfigError("the config must be a mapping", ["start with creation_rules:"])
+    // An empty file parsed as `{}` would be written back in flow style.
+    if (doc.contents.items.length === 0) doc.contents.flow = false
+    return doc
+}
+
+function finish(doc: Document, path: string, notes: string[]): EditResult {
+    const text = doc.toString(TO_STRING)
+    // Never hand back a config that sops (or we) cannot read.
+    parseConfig(text, path)
+    return { text, changed: true, notes }
+}
+
+/**
+ * The top-level `keys:` list, created if missing, and moved to the front of the
+ * document when it is not: anchors must be defined before the rules use them.
+ */
+function keysSeq(doc: Document): YAMLSeq {
+    const root = doc.contents as YAMLMap
+    const index = root.items.findIndex((p) => isScalar(p.key) && p.key.value === "keys")
+    if (index !== 0) {
+        const pair = index === -1 ? doc.createPair("keys", new YAMLSeq()) : root.items.splice(index, 1)[0]
+        if (pair === undefined) throw new ConfigError("internal: keys list missing")
+        // A comment right above the first key is the file's header: it stays on top.
+        const first = root.items[0]?.key
+        if (isScalar(first) && first.commentBefore !== undefined && first.commentBefore !== null && isScalar(pair.key)) {
+            pair.key.commentBefore = first.commentBefore
+            first.commentBefore = undefined
+        }
+        root.items.unshift(pair)
+    }
+    const pair = root.items[0]
+    if (pair === undefined) throw new ConfigError("internal: keys list missing")
+    if (!isSeq(pair.value)) {
+        if (pair.value !== null && !(isScalar(pair.value) && pair.value.value === null)) {
+            throw new ConfigError("the top-level keys: of the config is not a list", ["make it a list of recipients with anchors: `- &user_alice age1…`"])
+        }
+        pair.value = new YAMLSeq()
+    }
+    return pair.value as YAMLSeq
+}
+
+function rulesSeq(doc: Document): YAMLSeq {
+    const root = doc.contents as YAMLMap
+    const rules = root.get("creation_rules", true)
+    if (isSeq(rules)) return rules
+    const seq = new YAMLSeq()
+    root.set("creation_rules", seq)
+    return seq
+}
+
+function pathRegexOf(rule: YAMLMap): string | undefined {
+    const v = rule.get("path_regex")
+    return typeof v === "string" ? v : undefined
+}
+
+function layoutOf(rule: YAMLMap): { kind: LayoutKind; name: string } | undefined {
+    const re = pathRegexOf(rule)
+    return re === undefined ? undefined : parseLayoutRegex(re)
+}
+
+/** Keys of any type left in a rule: list items under key_groups or the rule's own key fields. */
+function keyCount(rule: YAMLMap): number {
+    let n = 0
+    const countIn = (m: YAMLMap) => {
+        for (const p of m.items) {
+            if (!isScalar(p.key) || p.key.value === "path_regex" || p.key.value === "key_groups") continue
+            if (isSeq(p.value)) n += p.value.items.length
+            else if (isAlias(p.value)) n++
+            else if (isScalar(p.value) && typeof p.value.value === "string" && p.value.value.trim() !== "" && isKeyField(String(p.key.value))) n++
+        }
+    }
+    countIn(rule)
+    const groups = rule.get("key_groups", true)
+    if (isSeq(groups)) for (const g of groups.items) if (isMap(g)) countIn(g)
+    return n
+}
+
+function isKeyField(field: string): boolean {
+    return ["age", "pgp", "kms", "gcp_kms", "hckms", "azure_keyvault", "hc_vault_transit_uri", "hc_vault", "merge", "plugins"].includes(field)
+}
+
+const RANK: Record<LayoutKind, number> = { host: 0, user: 1, shared: 2 }
+
+/** Add what the layout asks for to `doc`; returns one note per change. */
+function syncDoc(doc: Document): string[] {
+    const named = namedKeysIn(doc)
+    const rules = rulesSeq(doc)
+    const notes: string[] = []
+    for (const want of layoutRules(named)) {
+        const found = rules.items.find((r): r is YAMLMap => isMap(r) && pathRegexOf(r) === want.pathRegex)
+        if (found === undefined) {
+            rules.items.splice(insertionPoint(rules, want.kind), 0, newRule(doc, want))
+            notes.push(`added rule ${want.pathRegex}`)
+            continue
+        }
+        const age = ageListOf(found)
+        if (age === undefined) {
+            notes.push(`rule ${want.pathRegex} does not have the layout's form (key_groups: - age: [...]); left as it is`)
+            continue
+        }
+        for (const [i, anchor] of want.anchors.entries()) {
+            if (age.items.some((it) => (isAlias(it) && it.source === anchor) || (isScalar(it) && it.anchor === anchor))) continue
+            // Keep the layout's order: before the first alias the layout puts after this one.
+            let at = age.items.findIndex((it) => isAlias(it) && want.anchors.indexOf(it.source) > i)
+            if (at === -1) at = age.items.length
+            age.items.splice(at, 0, new Alias(anchor))
+            notes.push(`rule ${want.pathRegex}: added *${anchor}`)
+        }
+    }
+    return notes
+}
+
+function namedKeysIn(doc: Document): { kind: NamedKey["kind"]; name: string; anchor: string }[] {
+    const keys = (doc.contents as YAMLMap).get("keys", true)
+    if (!isSeq(keys)) return []
+    return keys.items.flatMap((it) => (isScalar(it) && it.anchor !== undefined ? [{ ...kindOfAnchor(it.anchor), anchor: it.anchor }] : []))
+}
+
+/** The `age:` list of the rule's first key group, the place the layout keeps its aliases. */
+function ageListOf(rule: YAMLMap): YAMLSeq | undefined {
+    const groups = rule.get("key_groups", true)
+    if (!isSeq(groups)) return undefined
+    const first = groups.items[0]
+    if (!isMap(first)) return undefined
+    const age = first.get("age", true)
+    return isSeq(age) ? age : undefined
+}
+
+/**
+ * Where a new layout rule goes: after the last layout rule of its family or an
+ * earlier one, else before the first of a later family, else at the end — but
+ * always before a catch-all rule (no or empty path_regex), which would shadow it.
+ */
+function insertionPoint(rules: YAMLSeq, kind: LayoutKind): number {
+    let after = -1
+    let before = -1
+    let catchAll = -1
+    for (const [i, item] of rules.items.entries()) {
+        if (!isMap(item)) continue
+        const re = pathRegexOf(item)
+        if ((re === undefined || re === "" || re === ".*") && catchAll === -1) catchAll = i
+        const layout = layoutOf(item)
+        if (layout === undefined) continue
+        if (RANK[layout.kind] <= RANK[kind]) after = i
+        else if (before === -1) before = i
+    }
+    let at = after !== -1 ? after + 1 : before !== -1 ? before : rules.items.length
+    if (catchAll !== -1 && at > catchAll) at = catchAll
+    return at
+}
+
+function newRule(doc: Document, want: LayoutRule): YAMLMap {
+    const age = new YAMLSeq()
+    for (const a of want.anchors) age.items.push(new Alias(a))
+    const group = new YAMLMap()
+    group.set("age", age)
+    const groups = new YAMLSeq()
+    groups.items.push(group)
+    const rule = new YAMLMap()
+    rule.set("path_regex", doc.createNode(want.pathRegex))
+    rule.set("key_groups", groups)
+    return rule
+}
