@@ -76,7 +76,7 @@ export function removeNamedKey(configText: string, anchor: string): string {
         })
     }
     keys.items.splice(index, 1)
-    return doc.toString()
+    return stringifyLike(doc, configText)
 }
 
 /** `.sops.yaml` with the recipient of the key anchored `anchor` replaced; aliases follow. */
@@ -96,7 +96,29 @@ export function replaceNamedKeyRecipient(configText: string, anchor: string, rec
             },
         })
     }
-    return doc.toString()
+    return stringifyLike(doc, configText)
+}
+
+/**
+ * The document written in the layout of `original`: its indent width, sequences
+ * indented under their key or not, and flow collections without inner padding
+ * (`[*a, *b]`), so that an edit changes only the lines it must.
+ */
+export function stringifyLike(doc: Document, original: string): string {
+    const lines = original.split("\n").filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"))
+    // The indent width is how far the first child of a top-level key is indented.
+    let indent = 2
+    for (const [i, l] of lines.entries()) {
+        const next = lines[i + 1]
+        if (next === undefined || !/^[^\s#-][^:]*:\s*$/.test(l)) continue
+        const width = next.length - next.trimStart().length
+        if (width > 0) {
+            indent = Math.min(width, 9)
+            break
+        }
+    }
+    const indentSeq = !lines.some((l, i) => i > 0 && l.startsWith("- ") && /^[^\s-][^:]*:\s*$/.test(lines[i - 1] ?? ""))
+    return doc.toString({ indent, indentSeq, flowCollectionPadding: false })
 }
 
 // ---- what a key could read ----------------------------------------------------------
