@@ -109,6 +109,34 @@ describe("keys revoke", () => {
         expect(u.stderr).toContain("secrets: hint: the named keys are: host_web1, host_web2, host_web3, user_alice, user_bob, recovery")
         expect(snapshot(fleet.repo)).toEqual(before)
     })
+    it("a file that also has a pgp key is reported as not rotatable; the other files are rotated; exit 1", async () => {
+        const fleet = await makeFleet()
+        const pgpFile = "secrets/users/bob/token.yaml"
+        const abs = join(fleet.repo, pgpFile)
+        const pgp = [
+            "    pgp:",
+            `        - created_at: "2023-11-12T16:41:00Z"`,
+            "          enc: |",
+            "            -----BEGIN PGP MESSAGE-----",
+            "",
+            "            hQEMA/m6nevQP1fAAQf/XVOr/ZOZo/b5lDJ7EIeRgwejwtJLGToF6xXM0jcZvlsB",
+            "            =abcd",
+            "            -----END PGP MESSAGE-----",
+            "          fp: 2504791468B153B8A3963CC97BA53D1919C5DFD4",
+            "",
+        ].join("\n")
+        writeFileSync(abs, readFileSync(abs, "utf8").replace(/^ {4}version:/m, `${pgp}    version:`))
+        const pgpBefore = readFileSync(abs, "utf8")
+
+        const r = await runCli(["keys", "revoke", "bob", "--yes"], { cwd: fleet.repo, home: fleet.emptyHome, env: { SOPS_AGE_KEY_FILE: fleet.operator, ...NOW } })
+        expect(r.code).toBe(1)
+        expect(r.stderr).toContain(`secrets: warning: "${pgpFile}": not rotatable: it also has pgp/kms keys`)
+        expect(r.stderr).toContain(`secrets: error: 1 file still opens with the revoked key's data key: "${pgpFile}"`)
+        expect(r.stdout).toContain(`${pgpFile}\n    ["github"]["token"]\n    ["list"][0]\n`)
+        expect(readFileSync(abs, "utf8")).toBe(pgpBefore)
+        for (const file of ALL.filter((f) => f !== pgpFile)) expect((await decryptWith(fleet, file, fleet.keys.bob!.file)).code, file).toBe(128)
+        expect(readFileSync(join(fleet.repo, ".sops.yaml"), "utf8")).not.toContain("user_bob")
+    })
 })
 
 describe("keys rotate", () => {
