@@ -155,7 +155,7 @@ describe("removeNamedKey", () => {
         try {
             removeNamedKey(t, "web1")
         } catch (e) {
-            expect((e as ConfigError).hints).toEqual(["say which: host_web1 or user_web1"])
+            expect((e as ConfigError).hints).toEqual(["say which: user_web1 or host_web1"])
         }
         t = removeNamedKey(t, "user_web1").text
         expect(readNamedKeys(t).map((k) => k.anchor)).toEqual(["user_alice", "host_web1", "recovery"])
