@@ -32,6 +32,8 @@ export interface EditResult {
     readonly notes: string[]
 }
 
+const KEY_RANK: Record<NamedKey["kind"], number> = { user: 0, host: 1, recovery: 2, other: 3 }
+
 /** `yaml`'s stringifier folds long lines by default; a post-quantum recipient is ~2000 characters. */
 const TO_STRING = { lineWidth: 0 } as const
 
@@ -72,14 +74,14 @@ export function addNamedKey(text: string, key: KeyToAdd, path = ".sops.yaml"): E
     const keys = keysSeq(doc)
     const node = doc.createNode(recipient) as Scalar
     node.anchor = anchor
-    // Next to its own kind, so hosts stay together and users stay together.
-    let at = keys.items.length
-    for (let i = keys.items.length - 1; i >= 0; i--) {
-        const it = keys.items[i]
-        if (isScalar(it) && it.anchor !== undefined && kindOfAnchor(it.anchor).kind === key.kind) {
-            at = i + 1
-            break
-        }
+    // After the last key of its kind (users, hosts, recovery, in that order), so a
+    // glance at `keys:` shows who is who.
+    const rankOf = (it: unknown) => (isScalar(it) && it.anchor !== undefined ? KEY_RANK[kindOfAnchor(it.anchor).kind] : KEY_RANK.other)
+    const mine = KEY_RANK[key.kind]
+    let at = keys.items.findLastIndex((it) => rankOf(it) === mine) + 1
+    if (at === 0) {
+        at = keys.items.findIndex((it) => rankOf(it) > mine && rankOf(it) !== KEY_RANK.other)
+        if (at === -1) at = keys.items.length
     }
     keys.items.splice(at, 0, node)
     const synced = syncDoc(doc)
