@@ -140,7 +140,7 @@ async function hostRecipient(io: Io, opts: AddHostOptions): Promise<string> {
     const { parseRecipient } = await import("../../keys/recipient.js")
     const given = [opts.age, opts.sshHostKey].filter((v) => v !== undefined)
     if (given.length !== 1) {
-        throw new SecretsError(ExitCode.ConflictingParameters, given.length === 0 ? "add-host needs the host's key" : "give either --age or --ssh-host-key, not both", [
+        throw new SecretsError(given.length === 0 ? ExitCode.Generic : ExitCode.ConflictingParameters, given.length === 0 ? "add-host needs the host's key" : "give either --age or --ssh-host-key, not both", [
             "pass --age age1… or --ssh-host-key /etc/ssh/ssh_host_ed25519_key.pub (fetch it with ssh-keyscan -t ed25519 HOST)",
         ])
     }
