@@ -12,7 +12,7 @@
  */
 import { mkdir, readFile, rm, rmdir } from "node:fs/promises"
 import { homedir } from "node:os"
-import { dirname, join, relative } from "node:path"
+import { dirname, join, relative, resolve } from "node:path"
 import { generatePqIdentity, generateX25519Identity } from "../keys/age.js"
 import { identityToRecipientString } from "../keys/identity-file.js"
 import { parseRecipient } from "../keys/recipient.js"
@@ -159,6 +159,9 @@ export async function rotateIdentity(ctx: CommandContext, name: string, opts: Ro
         await writeState(path, state)
     } else {
         info(io, `resuming the rotation of ${key.anchor}: ${state.done.length} of ${state.files.length} files done`)
+        if (opts.age !== undefined && opts.age.trim() !== state.newRecipient) {
+            warn(io, `--age is ignored: the rotation in progress uses ${state.newRecipient}; --abort it to choose another key`)
+        }
     }
 
     // Idempotent: on a resume the config may or may not have been written yet.
@@ -221,7 +224,7 @@ async function startRotation(io: Io, configDir: string, anchor: string, oldRecip
         addedTo = keyFile
         info(io, `added a new identity for ${anchor} to ${quote(keyFile)}`)
     } else if (opts.output !== undefined) {
-        const out = join(io.cwd, opts.output)
+        const out = resolve(io.cwd, opts.output)
         if ((await readOptional(out)) !== undefined) {
             throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `${quote(opts.output)} already exists`, ["choose a new file: an identity is never overwritten"])
         }

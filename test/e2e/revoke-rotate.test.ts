@@ -25,6 +25,9 @@ async function checkReaders(fleet: Fleet, skip: readonly string[] = []): Promise
     }
 }
 
+// Each test spawns the binary dozens of times (every identity on every file).
+const SLOW = 120_000
+
 describe("keys revoke", () => {
     it("revoking bob rotates the data key of every file he could open; his identity opens none; key paths listed, no values", async () => {
         const fleet = await makeFleet()
@@ -96,7 +99,7 @@ describe("keys revoke", () => {
         const again = await runCli(["keys", "revoke", "bob", "--yes"], { cwd: fleet.repo, home: fleet.emptyHome, env: { SOPS_AGE_KEY_FILE: fleet.operator } })
         expect(again.code).toBe(1)
         expect(again.stderr).toContain(`secrets: error: no key named "bob" in .sops.yaml`)
-    })
+    }, SLOW)
 
     it("refuses without --yes and without a terminal, and an unknown name, writing nothing", async () => {
         const fleet = await makeFleet()
@@ -108,7 +111,8 @@ describe("keys revoke", () => {
         expect(u.code).toBe(1)
         expect(u.stderr).toContain("secrets: hint: the named keys are: host_web1, host_web2, host_web3, user_alice, user_bob, recovery")
         expect(snapshot(fleet.repo)).toEqual(before)
-    })
+    }, SLOW)
+
     it("a file that also has a pgp key is reported as not rotatable; the other files are rotated; exit 1", async () => {
         const fleet = await makeFleet()
         const pgpFile = "secrets/users/bob/token.yaml"
@@ -136,7 +140,7 @@ describe("keys revoke", () => {
         expect(readFileSync(abs, "utf8")).toBe(pgpBefore)
         for (const file of ALL.filter((f) => f !== pgpFile)) expect((await decryptWith(fleet, file, fleet.keys.bob!.file)).code, file).toBe(128)
         expect(readFileSync(join(fleet.repo, ".sops.yaml"), "utf8")).not.toContain("user_bob")
-    })
+    }, SLOW)
 })
 
 describe("keys rotate", () => {
@@ -190,7 +194,7 @@ describe("keys rotate", () => {
         expect(config).not.toContain(fleet.keys.alice!.recipient)
         expect(config).toContain("# alice@example.org")
         expect(second.stdout + second.stderr + first.stderr).not.toMatch(/VALUE|AGE-SECRET-KEY/)
-    })
+    }, SLOW)
 
     it("a host key with --age; --abort drops the state; a key not held locally needs --age or --output", async () => {
         const fleet = await makeFleet()
@@ -218,5 +222,5 @@ describe("keys rotate", () => {
             expect((await decryptWith(fleet, file, fleet.keys.web2!.file)).code, file).toBe(128)
         }
         expect(readFileSync(join(fleet.repo, "secrets/hosts/web1/tls.yaml"), "utf8")).toBe(before.get("secrets/hosts/web1/tls.yaml")?.text)
-    })
+    }, SLOW)
 })

@@ -30,6 +30,9 @@ function fakeCtx(fleet: Fleet): { ctx: CommandContext; out: () => string; err: (
 
 const SHARED = ["secrets/shared/app.yaml", "secrets/shared/db.yaml"]
 
+// Each test spawns the binary dozens of times (every identity on every file).
+const SLOW = 120_000
+
 describe("rekeyRepo", () => {
     it("adding a host: dry run writes nothing; then exactly the shared files gain it, same data key, others untouched", async () => {
         const fleet = await makeFleet()
@@ -83,7 +86,7 @@ describe("rekeyRepo", () => {
         const again = await rekeyRepo(fakeCtx(fleet).ctx, { configPath: ".sops.yaml", dryRun: false, yes: true })
         expect(again.changed).toEqual([])
         expect(snapshot(fleet.repo)).toEqual(after)
-    })
+    }, SLOW)
 
     it("without --yes and without a terminal it refuses and writes nothing", async () => {
         const fleet = await makeFleet()
@@ -95,7 +98,7 @@ describe("rekeyRepo", () => {
         expect((e as SecretsError).message).toBe("not changing files without confirmation")
         expect((e as SecretsError).hints[0]).toContain("--yes")
         expect(snapshot(fleet.repo)).toEqual(before)
-    })
+    }, SLOW)
 
     it("a new recovery key changes every file, with progress on stderr and no value anywhere in the output", async () => {
         const fleet = await makeFleet()
@@ -114,5 +117,5 @@ describe("rekeyRepo", () => {
             expect((await decryptWith(fleet, file, fleet.keys.recovery!.file)).code).toBe(128)
         }
         expect(c.out() + c.err()).not.toMatch(/VALUE/)
-    })
+    }, SLOW)
 })
