@@ -5,11 +5,12 @@
  * (identities tried for real), SSH host keys from ssh-keygen cross-checked with
  * Debian age, and the refusals that leave every file as it was.
  */
+import { execFileSync } from "node:child_process"
 import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
-import { runCli } from "../helpers/cli.js"
+import { BIN, runCli } from "../helpers/cli.js"
 import { ageKeygen, run, tempDir } from "../helpers/tmp.js"
 import { parseConfig } from "../../src/config/load.js"
 import { matchRule, planForRule } from "../../src/config/match.js"
@@ -305,5 +306,61 @@ describe("secrets keys add-host / add-user / remove", () => {
         expect(again.code).toBe(0)
         expect(again.stderr).toContain("already has host_db1 with this recipient")
         expect(fileRecipients(r, "secrets/shared/a.yaml")).toContain(other.recipient)
+    })
+})
+
+describe("secrets init at a terminal", () => {
+    it("asks for the user, hosts, recovery and post-quantum key, and writes what was answered", async () => {
+        const r = repo()
+        writeFileSync(
+            join(r.dir, "..", "run.sh"),
+            [
+                "#!/bin/sh",
+                `cd '${r.dir}'`,
+                `env -i HOME='${r.home}' USER=Carol.D PATH='${process.env.PATH ?? "/usr/bin:/bin"}' TERM="$TERM" '${process.execPath}' '${BIN}' init`,
+                `echo $? > '${r.dir}/../rc.txt'`,
+                "",
+            ].join("\n"),
+        )
+        const socket = `secrets-init-${process.pid}-${Math.random().toString(36).slice(2)}`
+        const tmux = (...args: string[]) => execFileSync("tmux", ["-L", socket, "-f", "/dev/null", ...args], { encoding: "utf8" })
+        const waitFor = async (what: string) => {
+            const deadline = Date.now() + 15_000
+            for (;;) {
+                const screen = tmux("capture-pane", "-p", "-t", "init")
+                if (screen.includes(what)) return screen
+                if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen shows:\n${screen}`)
+                await new Promise((res) => setTimeout(res, 100))
+            }
+        }
+        try {
+            tmux("new-session", "-d", "-s", "init", "-x", "160", "-y", "40", `sh '${join(r.dir, "..", "run.sh")}'; sleep 60`)
+            expect(await waitFor("your user name")).toContain("(carol-d)")
+            tmux("send-keys", "-t", "init", "Enter")
+            await waitFor("hosts, comma-separated")
+            tmux("send-keys", "-t", "init", "-l", "web1,db1")
+            tmux("send-keys", "-t", "init", "Enter")
+            await waitFor("generate an offline recovery key?")
+            tmux("send-keys", "-t", "init", "y")
+            tmux("send-keys", "-t", "init", "Enter")
+            await waitFor("post-quantum")
+            tmux("send-keys", "-t", "init", "Enter")
+            await waitFor("next steps:")
+            const rc = join(r.dir, "..", "rc.txt")
+            for (let i = 0; i < 100 && (!existsSync(rc) || readFileSync(rc, "utf8").trim() === ""); i++) await new Promise((res) => setTimeout(res, 100))
+            expect(readFileSync(join(r.dir, "..", "rc.txt"), "utf8").trim()).toBe("0")
+        } finally {
+            try {
+                tmux("kill-server")
+            } catch {
+                // Already gone.
+            }
+        }
+        const carol = run("age-keygen", ["-y", r.keyFile]).toString().trim()
+        const recovery = run("age-keygen", ["-y", join(r.dir, "recovery-key.txt")]).toString().trim()
+        expect(recipientsFor(r, "secrets/users/carol-d/a.yaml")).toEqual([carol, recovery])
+        expect(existsSync(join(r.dir, "secrets/hosts/web1/.gitkeep"))).toBe(true)
+        expect(existsSync(join(r.dir, "secrets/hosts/db1/.gitkeep"))).toBe(true)
+        expect(mode(r.keyFile)).toBe(0o600)
     })
 })
