@@ -10,7 +10,7 @@
  * already rotated no longer list the key.
  */
 import { readFile } from "node:fs/promises"
-import { isAlias, isScalar, isSeq, parseDocument, visit, type Document } from "yaml"
+import { isScalar, isSeq, parseDocument, visit, type Document } from "yaml"
 import type { Branch, Node } from "../core/tree.js"
 import { describePath, type PathStep } from "../core/tree-path.js"
 import { ageRecipients, rotateDataKey } from "../engine/rekey.js"
@@ -20,62 +20,44 @@ import type { Io } from "../cli/io.js"
 import { writeFileAtomic } from "../cli/fs-atomic.js"
 import { modifyEncryptedFile } from "../cli/modify-file.js"
 import { info, reportError, warn } from "../cli/report.js"
+import { findNamedKey as findConfigKey, removeNamedKey as removeConfigKey } from "./config-edit.js"
 import { readNamedKeys, type NamedKey } from "./named-keys.js"
 import { confirmOrRefuse, findEncryptedFiles, loadFleetConfig, progress, type FoundFile } from "./rekey-repo.js"
 
 // ---- .sops.yaml edits (yaml Document API: comments and layout are kept) --------------
 
 /**
- * The named key `name` refers to: a bare name (`web1`, `alice`), or an anchor
- * (`host_web1`, `user_alice`, `recovery`). A bare name that two kinds share is
- * ambiguous and must be given as its anchor.
+ * The named key `name` refers to: a bare name (`web1`, `alice`) or an anchor
+ * (`host_web1`, `user_alice`, `recovery`); config-edit's lookup, so every command
+ * resolves names the same way.
  */
 export function findNamedKey(configText: string, name: string): NamedKey {
-    const keys = readNamedKeys(configText)
-    const byAnchor = keys.find((k) => k.anchor === name)
-    if (byAnchor !== undefined) return byAnchor
-    const byName = keys.filter((k) => k.name === name)
-    if (byName.length === 1 && byName[0] !== undefined) return byName[0]
-    if (byName.length > 1) {
-        throw new ConfigError(`the name ${quote(name)} is ambiguous in .sops.yaml`, [
-            `give the anchor instead: ${byName.map((k) => k.anchor).join(", ")}`,
-        ])
-    }
-    const known = keys.map((k) => k.anchor)
-    throw new ConfigError(`no key named ${quote(name)} in .sops.yaml`, [
-        known.length > 0 ? `the named keys are: ${known.join(", ")}` : "the top-level keys: list of .sops.yaml has no anchored keys",
-    ])
+    return findConfigKey(configText, name)
 }
 
 function parseConfigDoc(configText: string): Document {
-    const doc = parseDocument(configText, { keepSourceTokens: false })
+    const doc = parseDocument(configText)
     if (doc.errors.length > 0) throw new ConfigError(".sops.yaml is not valid YAML", ["fix the file and try again"])
     return doc
 }
 
 /**
- * `.sops.yaml` without the key anchored `anchor`: the item in `keys:` and every
- * alias to it (and every plain copy of its recipient) in the sequences of
- * `creation_rules` are removed.
+ * `.sops.yaml` without the key anchored `anchor`. config-edit's removal (the item,
+ * its aliases, the rule of its own directory — as `keys remove` does), then plain
+ * copies of its recipient in the rules' lists go too (a revoked key must not stay
+ * in a rule under another spelling), and the text is written in the original's
+ * layout so that the diff is only the lines that went.
  */
 export function removeNamedKey(configText: string, anchor: string): string {
-    const doc = parseConfigDoc(configText)
-    const keys = doc.get("keys", true)
-    if (!isSeq(keys)) throw new ConfigError(".sops.yaml has no keys: list")
-    const index = keys.items.findIndex((item) => isScalar(item) && item.anchor === anchor)
-    const item = keys.items[index]
-    if (index < 0 || !isScalar(item)) throw new ConfigError(`no key anchored ${quote(anchor)} in .sops.yaml`)
-    const recipient = String(item.value).trim()
+    const { removed, text } = removeConfigKey(configText, anchor)
+    const doc = parseConfigDoc(text)
     const rules = doc.get("creation_rules", true)
     if (rules !== undefined && rules !== null) {
-        // Aliases first: an alias left without its anchor would make the file invalid.
         visit(rules as Parameters<typeof visit>[0], {
-            Alias: (_k, node, path) => (isSeq(path[path.length - 1]) && node.source === anchor ? visit.REMOVE : undefined),
             Scalar: (_k, node, path) =>
-                isSeq(path[path.length - 1]) && typeof node.value === "string" && node.value.trim() === recipient ? visit.REMOVE : undefined,
+                isSeq(path[path.length - 1]) && typeof node.value === "string" && node.value.trim() === removed.recipient ? visit.REMOVE : undefined,
         })
     }
-    keys.items.splice(index, 1)
     return stringifyLike(doc, configText)
 }
 
@@ -118,7 +100,8 @@ export function stringifyLike(doc: Document, original: string): string {
         }
     }
     const indentSeq = !lines.some((l, i) => i > 0 && l.startsWith("- ") && /^[^\s-][^:]*:\s*$/.test(lines[i - 1] ?? ""))
-    return doc.toString({ indent, indentSeq, flowCollectionPadding: false })
+    // lineWidth 0: a post-quantum recipient is ~2000 characters and must stay on one line.
+    return doc.toString({ indent, indentSeq, flowCollectionPadding: false, lineWidth: 0 })
 }
 
 // ---- what a key could read ----------------------------------------------------------

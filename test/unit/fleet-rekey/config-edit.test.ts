@@ -37,7 +37,7 @@ secrets:
 `
 
 describe("removeNamedKey", () => {
-    it("removes the key, its aliases and plain copies, and nothing else", () => {
+    it("removes the key, its aliases, plain copies and the rule of its own directory, and nothing else", () => {
         expect(removeNamedKey(CONFIG, "user_bob")).toBe(`# keys of the fleet
 keys:
     - &host_web1 age1web1
@@ -47,10 +47,6 @@ creation_rules:
     - path_regex: ^secrets/hosts/web1/
       key_groups:
           - age: [*user_alice, *host_web1, *recovery]
-    - path_regex: ^secrets/users/bob/
-      key_groups:
-          - age:
-                - *recovery
     - path_regex: ^legacy/
       age: age1bob
       key_groups:
@@ -101,14 +97,14 @@ describe("findNamedKey", () => {
     })
 
     it("an unknown name lists the known ones; a shared bare name asks for the anchor", () => {
-        expect(() => findNamedKey(CONFIG, "carol")).toThrow(`no key named "carol" in .sops.yaml`)
+        expect(() => findNamedKey(CONFIG, "carol")).toThrow(`no key named "carol" in ".sops.yaml"`)
         try {
             findNamedKey(CONFIG, "carol")
         } catch (e) {
-            expect((e as ConfigError).hints).toEqual(["the named keys are: host_web1, user_alice, user_bob, recovery"])
+            expect((e as ConfigError).hints).toEqual(["the named keys are host_web1, user_alice, user_bob, recovery"])
         }
         const both = "keys:\n  - &host_x age1a\n  - &user_x age1b\n"
-        expect(() => findNamedKey(both, "x")).toThrow(`the name "x" is ambiguous in .sops.yaml`)
+        expect(() => findNamedKey(both, "x")).toThrow(`"x" names more than one key in ".sops.yaml"`)
     })
 })
 
