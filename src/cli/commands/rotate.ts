@@ -33,7 +33,10 @@ export function registerRotate(program: Command, ctx: CommandContext): void {
     program
         .command("rotate")
         .description("generate a new data key and re-encrypt every value with it")
-        .argument("<file>", "the encrypted file")
+        // Optional only for --due (src/cli/commands/rotate-due.ts); checked in the action.
+        .argument("[file]", "the encrypted file")
+        .addOption(new Option("--due", "rotate every file under the config whose data key is older than the rotation policy allows"))
+        .addOption(new Option("--dry-run", "with --due: print the files that are due and write nothing"))
         .addOption(addAgeOption())
         .addOption(rmAgeOption())
         .addOption(o.inPlace())
@@ -42,8 +45,18 @@ export function registerRotate(program: Command, ctx: CommandContext): void {
         .addOption(o.outputType())
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
-        .action(async (file: string, _opts: RotateOptions, cmd: Command) => {
-            const opts = o.withEnvDefaults(cmd.optsWithGlobals<RotateOptions & o.GlobalOpts>(), ctx.io.env)
+        .action(async (file: string | undefined, _opts: RotateOptions, cmd: Command) => {
+            const opts = o.withEnvDefaults(cmd.optsWithGlobals<RotateOptions & o.GlobalOpts & { due?: boolean; dryRun?: boolean }>(), ctx.io.env)
+            if (opts.due === true) {
+                if (file !== undefined) cmd.error("error: --due rotates the files the policy says are due: give no file with it", { code: "commander.invalidArgument" })
+                await ctx.dispatch("rotate --due", [], opts, async () => {
+                    const { runRotateDue } = await import("./rotate-due.js")
+                    await runRotateDue(ctx, opts)
+                })
+                return
+            }
+            if (file === undefined) cmd.error("error: missing required argument 'file'", { code: "commander.missingArgument" })
+            if (opts.dryRun === true) cmd.error("error: --dry-run goes with --due", { code: "commander.invalidArgument" })
             await ctx.dispatch("rotate", [file], opts, () => runRotate(ctx, file, opts))
         })
 }

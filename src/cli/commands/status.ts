@@ -1,10 +1,178 @@
 /**
- * `secrets status`: being written; the command is registered once it works.
+ * `secrets status [--json] [--check]`: every file under the config's directory
+ * (issue 4 §6): encrypted or not, recipients in step with its creation rule or not,
+ * the data key's age (from git history of the file's `enc` blocks, else
+ * `lastmodified`: src/fleet/key-age.ts) and whether the rotation policy
+ * (`secrets: {rotation: {max_age: 90d}}`) says it is due. Nothing is decrypted.
+ * `--check` is for CI: it exits 1 when anything is wrong.
  */
-import type { Command } from "commander"
+import { Command, Option } from "commander"
+import type { Io } from "../io.js"
+import type { InventoryEntry } from "../../fleet/inventory.js"
+import type { KeyAgeSource } from "../../fleet/key-age.js"
+import type { RotationPolicy } from "../../fleet/policy.js"
+import type { LoadedFleetConfig } from "../../fleet/rekey-repo.js"
+import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
+interface StatusFlags {
+    json?: boolean
+    check?: boolean
+}
+
+/** One file's status: the `--json` shape of each `files` item. */
+export interface FileStatus {
+    /** Relative to the config's directory, with `/`. */
+    readonly path: string
+    readonly encrypted: boolean
+    /** True when a creation rule matches the file. */
+    readonly rule: boolean
+    readonly inStep: boolean
+    /** When the data key was made (RFC 3339), null when unknown or not encrypted. */
+    readonly keyDate: string | null
+    readonly keyAgeDays: number | null
+    readonly keySource: KeyAgeSource | null
+    readonly due: boolean
+    /** What is wrong with the file, in words; empty when nothing is. */
+    readonly problems: string[]
+}
+
+/** The whole `--json` document. */
+export interface StatusReport {
+    readonly policy: { maxAge: string; maxAgeDays: number } | null
+    readonly now: string
+    readonly files: FileStatus[]
+    readonly ok: boolean
+}
+
 export function registerStatus(program: Command, ctx: CommandContext): void {
-    void program
-    void ctx
+    program
+        .command("status")
+        .description("show every file under the config: encrypted, recipients in step, data-key age, due for rotation")
+        .addOption(new Option("--json", "print the status as JSON"))
+        .addOption(new Option("--check", "exit 1 when a file is unencrypted, out of step or due (for CI)"))
+        .action(async (_opts: StatusFlags, cmd: Command) => {
+            const opts = o.withEnvDefaults(cmd.optsWithGlobals<StatusFlags & o.GlobalOpts>(), ctx.io.env)
+            await ctx.dispatch("status", [], opts, () => runStatus(ctx, opts))
+        })
+}
+
+export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.GlobalOpts): Promise<void> {
+    const { io } = ctx
+    const { report } = await collectStatus(io, opts.config)
+    if (opts.json === true) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+    else io.stdout.write(renderStatus(report))
+    const { info, warn } = await import("../report.js")
+    if (opts.json !== true) {
+        info(io, report.policy === null ? "no rotation policy: set secrets.rotation.max_age (e.g. 90d) in .sops.yaml" : `rotation policy: max_age ${report.policy.maxAge}`)
+    }
+    const problems = report.files.flatMap((f) => f.problems.map((p) => `${f.path}: ${p}`))
+    if (opts.check !== true) return
+    for (const p of problems) warn(io, p)
+    if (problems.length > 0) {
+        const { ExitCode, SecretsError } = await import("../../errors.js")
+        const files = report.files.filter((f) => f.problems.length > 0).length
+        throw new SecretsError(ExitCode.Generic, `status check failed: ${problems.length} problem${problems.length === 1 ? "" : "s"} in ${files} file${files === 1 ? "" : "s"}`, hintsFor(report))
+    }
+}
+
+function hintsFor(report: StatusReport): string[] {
+    const hints: string[] = []
+    if (report.files.some((f) => !f.encrypted)) hints.push("encrypt plaintext files with `secrets encrypt -i FILE`, or move them out of secrets/")
+    if (report.files.some((f) => f.encrypted && !f.inStep && f.rule)) hints.push("bring recipients in step with `secrets updatekeys -y FILE...`")
+    if (report.files.some((f) => f.encrypted && !f.rule)) hints.push("add a creation rule for files no rule matches, or move them")
+    if (report.files.some((f) => f.due)) hints.push("rotate the due data keys with `secrets rotate --due`")
+    return hints
+}
+
+/** --config / SOPS_CONFIG, else the nearest .sops.yaml from the working directory up; absolute. */
+export async function fleetConfigPath(io: Io, explicit: string | undefined): Promise<string> {
+    const { existsSync } = await import("node:fs")
+    const { resolve } = await import("node:path")
+    const { findConfig } = await import("../../config/load.js")
+    const { ConfigError, quote } = await import("../../errors.js")
+    const found = findConfig({ cwd: io.cwd, ...(explicit !== undefined ? { explicit } : {}), exists: existsSync })
+    if (found === undefined || !existsSync(resolve(io.cwd, found))) {
+        throw new ConfigError(found === undefined ? "no .sops.yaml found in this directory or above" : `config ${quote(found)} not found`, [
+            "run `secrets init` first, or pass --config",
+        ])
+    }
+    return resolve(io.cwd, found)
+}
+
+/** The config, its inventory and every file's status, at `io.now()`. */
+export async function collectStatus(
+    io: Io,
+    explicitConfig: string | undefined,
+): Promise<{ loaded: LoadedFleetConfig; entries: InventoryEntry[]; policy: RotationPolicy | undefined; report: StatusReport }> {
+    const { relative } = await import("node:path")
+    const { loadFleetConfig } = await import("../../fleet/rekey-repo.js")
+    const { takeInventory } = await import("../../fleet/inventory.js")
+    const { ageInDays, isDue, rotationPolicy } = await import("../../fleet/policy.js")
+    const { keyDate, workTreeOf } = await import("../../fleet/key-age.js")
+    const path = await fleetConfigPath(io, explicitConfig)
+    const loaded = await loadFleetConfig(io, path)
+    const policy = rotationPolicy(loaded.config.secrets, relative(io.cwd, path) || path)
+    const entries = await takeInventory(io, loaded)
+    const top = entries.some((e) => e.encrypted) ? await workTreeOf(loaded.dir, io.env) : undefined
+    const now = io.now()
+    const files: FileStatus[] = []
+    for (const e of entries) {
+        if (e.metadata === undefined) {
+            files.push({ path: e.path, encrypted: false, rule: false, inStep: false, keyDate: null, keyAgeDays: null, keySource: null, due: false, problems: ["not encrypted"] })
+            continue
+        }
+        const kd = await keyDate(e.abs, e.metadata, io.env, top)
+        const due = kd.date !== undefined && isDue(kd.date, now, policy)
+        const ageDays = kd.date === undefined ? null : ageInDays(kd.date, now)
+        const problems: string[] = []
+        if (e.expected === undefined) problems.push("no creation rule matches it")
+        else if (!e.inStep) problems.push("recipients differ from its creation rule")
+        if (due && policy !== undefined) problems.push(`data key is ${ageDays ?? "?"} days old, more than max_age ${policy.maxAge}`)
+        files.push({
+            path: e.path,
+            encrypted: true,
+            rule: e.expected !== undefined,
+            inStep: e.inStep,
+            keyDate: kd.date === undefined ? null : kd.date.toISOString(),
+            keyAgeDays: ageDays,
+            keySource: kd.date === undefined ? null : kd.source,
+            due,
+            problems,
+        })
+    }
+    const report: StatusReport = {
+        policy: policy === undefined ? null : { maxAge: policy.maxAge, maxAgeDays: policy.maxAgeDays },
+        now: now.toISOString(),
+        files,
+        ok: files.every((f) => f.problems.length === 0),
+    }
+    return { loaded, entries, policy, report }
+}
+
+/** The table: FILE | ENCRYPTED | RECIPIENTS | KEY AGE | SOURCE | DUE. */
+export function renderStatus(report: StatusReport): string {
+    if (report.files.length === 0) return "no files under the config's directory\n"
+    const rows: string[][] = [["FILE", "ENCRYPTED", "RECIPIENTS", "KEY AGE", "SOURCE", "DUE"]]
+    for (const f of report.files) {
+        if (!f.encrypted) {
+            rows.push([f.path, "NO", "-", "-", "-", "-"])
+            continue
+        }
+        rows.push([
+            f.path,
+            "yes",
+            !f.rule ? "NO RULE" : f.inStep ? "in step" : "OUT OF STEP",
+            f.keyAgeDays === null ? "unknown" : `${f.keyAgeDays}d`,
+            f.keySource ?? "-",
+            report.policy === null ? "-" : f.due ? "DUE" : "no",
+        ])
+    }
+    return table(rows)
+}
+
+/** Columns padded to their widest cell, two spaces apart, no trailing blanks. */
+export function table(rows: readonly (readonly string[])[]): string {
+    const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? []
+    return rows.map((r) => r.map((cell, c) => (c < r.length - 1 ? cell.padEnd(widths[c] ?? 0) : cell)).join("  ").trimEnd() + "\n").join("")
 }

@@ -1,0 +1,111 @@
+/**
+ * What is under a fleet's config directory, read without decrypting anything: each
+ * file's format, whether it is a sops file at all, the age recipients stored in its
+ * metadata, the recipients its creation rule asks for, and its `lastmodified`.
+ * `access`, `status` and `rotate --due` all start from this.
+ *
+ * Plaintext files are listed only under `secrets/` (THE LAYOUT's root): there a
+ * plaintext file is a leak waiting for `git push`; elsewhere in the repository it
+ * is ordinary source.
+ */
+import { readdir, readFile, stat } from "node:fs/promises"
+import { join, relative, sep } from "node:path"
+import type { Metadata } from "../core/metadata.js"
+import { diffGroups, hasChanges } from "../engine/rekey.js"
+import type { Io } from "../cli/io.js"
+import { formatForPath, loadStore } from "../stores/index.js"
+import { metadataFromTree } from "../stores/metadata.js"
+import type { Format } from "../stores/store.js"
+import { ruleGroupsFor, type LoadedFleetConfig } from "./rekey-repo.js"
+
+/** Directories never searched: dependencies, git, our own state. */
+const SKIPPED_DIRS = new Set(["node_modules", ".git", ".secrets"])
+/** Files that keep directories in git or configure it; never secrets. */
+const SKIPPED_FILES = new Set([".sops.yaml", ".gitkeep", ".gitignore", ".gitattributes"])
+/** Encrypted files are small; anything bigger is not parsed (a build artefact, a database). */
+const MAX_FILE_BYTES = 16 * 1024 * 1024
+/** THE LAYOUT's root, relative to the config's directory. */
+const SECRETS_DIR = "secrets/"
+
+/** One file of the inventory. */
+export interface InventoryEntry {
+    readonly abs: string
+    /** Relative to the config's directory, with `/`: stable whatever the working directory. */
+    readonly path: string
+    readonly format: Format
+    readonly encrypted: boolean
+    /** The parsed metadata of an encrypted file. */
+    readonly metadata?: Metadata
+    /** Age recipients stored in the file, in group order, each once. Empty when not encrypted. */
+    readonly recipients: string[]
+    /** Age recipients its creation rule asks for, each once; undefined when no rule matches. */
+    readonly expected?: string[]
+    /** Encrypted, a rule matches, and the stored recipients are the rule's (group by group). */
+    readonly inStep: boolean
+    /** `lastmodified` as written, "" when not encrypted. */
+    readonly lastModified: string
+}
+
+/** Every file the inventory covers under the config's directory, sorted by path. */
+export async function takeInventory(io: Io, loaded: LoadedFleetConfig): Promise<InventoryEntry[]> {
+    const out: InventoryEntry[] = []
+    const walk = async (dir: string): Promise<void> => {
+        const entries = await readdir(dir, { withFileTypes: true })
+        entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        for (const e of entries) {
+            const abs = join(dir, e.name)
+            // Symbolic links are not followed: a link out of the repository is not the repository's secret.
+            if (e.isDirectory()) {
+                if (!SKIPPED_DIRS.has(e.name)) await walk(abs)
+            } else if (e.isFile() && !SKIPPED_FILES.has(e.name)) {
+                const entry = await inspect(io, loaded, abs)
+                if (entry !== undefined) out.push(entry)
+            }
+        }
+    }
+    await walk(loaded.dir)
+    return out
+}
+
+/** The age recipients of metadata key groups, flattened, each once. */
+export function flatRecipients(groups: readonly (readonly string[])[]): string[] {
+    return [...new Set(groups.flat())]
+}
+
+async function inspect(io: Io, loaded: LoadedFleetConfig, abs: string): Promise<InventoryEntry | undefined> {
+    const path = relative(loaded.dir, abs).split(sep).join("/")
+    const format = formatForPath(abs)
+    const metadata = await readMetadata(abs, format)
+    if (metadata === undefined) {
+        if (!path.startsWith(SECRETS_DIR)) return undefined
+        return { abs, path, format, encrypted: false, recipients: [], inStep: false, lastModified: "" }
+    }
+    const stored = metadata.keyGroups.map((g) => g.flatMap((k) => (k.type === "age" ? [k.recipient.trim()] : [])))
+    const rule = ruleGroupsFor(io, loaded, abs)
+    const inStep = rule !== undefined && !hasChanges(diffGroups(metadata.keyGroups, rule))
+    return {
+        abs,
+        path,
+        format,
+        encrypted: true,
+        metadata,
+        recipients: flatRecipients(stored),
+        ...(rule !== undefined ? { expected: flatRecipients(rule) } : {}),
+        inStep,
+        lastModified: metadata.lastModified,
+    }
+}
+
+/** The file's sops metadata when it is a sops file (has a version and a MAC, as `filestatus` asks). */
+async function readMetadata(abs: string, format: Format): Promise<Metadata | undefined> {
+    try {
+        if ((await stat(abs)).size > MAX_FILE_BYTES) return undefined
+        const store = await loadStore(format)
+        const metadata = metadataFromTree(store.parseEncrypted(await readFile(abs)).metadata)
+        if (metadata.version === "" || metadata.mac === "") return undefined
+        return metadata
+    } catch {
+        // Not a sops file, or not one we can parse: to the inventory it is plaintext.
+        return undefined
+    }
+}
