@@ -35,7 +35,6 @@ export interface EditResult {
 const KEY_RANK: Record<NamedKey["kind"], number> = { user: 0, host: 1, recovery: 2, other: 3 }
 
 /** `yaml`'s stringifier folds long lines by default; a post-quantum recipient is ~2000 characters. */
-const TO_STRING = { lineWidth: 0 } as const
 
 /** Throw unless `name` can be an anchor and a directory name. */
 export function checkName(kind: string, name: string): void {
@@ -177,8 +176,12 @@ export function removeNamedKey(text: string, nameOrAnchor: string, path = ".sops
 
 // ---- the document ----------------------------------------------------------------------
 
+/** The text each loaded document came from, so that an edit is written in its layout. */
+const originals = new WeakMap<Document, string>()
+
 function load(text: string): Document {
     const doc: Document = parseDocument(text === "" ? "{}\n" : text)
+    originals.set(doc, text)
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) doc.contents = new YAMLMap()
     if (!isMap(doc.contents)) throw new ConfigError("the config must be a mapping", ["start with creation_rules:"])
     // An empty file parsed as `{}` would be written back in flow style.
@@ -187,7 +190,7 @@ function load(text: string): Document {
 }
 
 function finish(doc: Document, path: string, notes: string[]): EditResult {
-    const text = doc.toString(TO_STRING)
+    const text = stringifyLike(doc, originals.get(doc) ?? "")
     // Never hand back a config that sops (or we) cannot read.
     parseConfig(text, path)
     return { text, changed: true, notes }
@@ -343,4 +346,27 @@ function newRule(doc: Document, want: LayoutRule): YAMLMap {
     rule.set("path_regex", doc.createNode(want.pathRegex))
     rule.set("key_groups", groups)
     return rule
+}
+
+/**
+ * The document written in the layout of `original`: its indent width, sequences
+ * indented under their key or not, and flow collections without inner padding
+ * (`[*a, *b]`), so that an edit changes only the lines it must.
+ */
+export function stringifyLike(doc: Document, original: string): string {
+    const lines = original.split("\n").filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"))
+    // The indent width is how far the first child of a top-level key is indented.
+    let indent = 2
+    for (const [i, l] of lines.entries()) {
+        const next = lines[i + 1]
+        if (next === undefined || !/^[^\s#-][^:]*:\s*$/.test(l)) continue
+        const width = next.length - next.trimStart().length
+        if (width > 0) {
+            indent = Math.min(width, 9)
+            break
+        }
+    }
+    const indentSeq = !lines.some((l, i) => i > 0 && l.startsWith("- ") && /^[^\s-][^:]*:\s*$/.test(lines[i - 1] ?? ""))
+    // lineWidth 0: a post-quantum recipient is ~2000 characters and must stay on one line.
+    return doc.toString({ indent, indentSeq, flowCollectionPadding: false, lineWidth: 0 })
 }

@@ -20,7 +20,7 @@ import type { Io } from "../cli/io.js"
 import { writeFileAtomic } from "../cli/fs-atomic.js"
 import { modifyEncryptedFile } from "../cli/modify-file.js"
 import { info, reportError, warn } from "../cli/report.js"
-import { findNamedKey as findConfigKey, removeNamedKey as removeConfigKey } from "./config-edit.js"
+import { findNamedKey as findConfigKey, removeNamedKey as removeConfigKey, stringifyLike } from "./config-edit.js"
 import { readNamedKeys, type NamedKey } from "./named-keys.js"
 import { confirmOrRefuse, findEncryptedFiles, loadFleetConfig, progress, type FoundFile } from "./rekey-repo.js"
 
@@ -79,29 +79,6 @@ export function replaceNamedKeyRecipient(configText: string, anchor: string, rec
         })
     }
     return stringifyLike(doc, configText)
-}
-
-/**
- * The document written in the layout of `original`: its indent width, sequences
- * indented under their key or not, and flow collections without inner padding
- * (`[*a, *b]`), so that an edit changes only the lines it must.
- */
-export function stringifyLike(doc: Document, original: string): string {
-    const lines = original.split("\n").filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"))
-    // The indent width is how far the first child of a top-level key is indented.
-    let indent = 2
-    for (const [i, l] of lines.entries()) {
-        const next = lines[i + 1]
-        if (next === undefined || !/^[^\s#-][^:]*:\s*$/.test(l)) continue
-        const width = next.length - next.trimStart().length
-        if (width > 0) {
-            indent = Math.min(width, 9)
-            break
-        }
-    }
-    const indentSeq = !lines.some((l, i) => i > 0 && l.startsWith("- ") && /^[^\s-][^:]*:\s*$/.test(lines[i - 1] ?? ""))
-    // lineWidth 0: a post-quantum recipient is ~2000 characters and must stay on one line.
-    return doc.toString({ indent, indentSeq, flowCollectionPadding: false, lineWidth: 0 })
 }
 
 // ---- what a key could read ----------------------------------------------------------

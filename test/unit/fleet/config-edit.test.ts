@@ -193,3 +193,25 @@ describe("any sequence of adds and removes", () => {
         )
     })
 })
+
+describe("layout of the existing file", () => {
+    it("an edit keeps a 4-space, indented-sequence config in its own style", () => {
+        const text = [
+            "keys:",
+            "    - &user_alice age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+            "creation_rules:",
+            "    - path_regex: ^secrets/shared/",
+            "      key_groups:",
+            "          - age:",
+            "                - *user_alice",
+            "",
+        ].join("\n")
+        const out = addNamedKey(text, { kind: "host", name: "web1", recipient: "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw" }).text
+        expect(out.split("\n").slice(0, 3)).toEqual([
+            "keys:",
+            "    - &user_alice age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+            "    - &host_web1 age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw",
+        ])
+        expect(out).toContain("    - path_regex: ^secrets/shared/\n      key_groups:\n          - age:\n                - *user_alice\n                - *host_web1\n")
+    })
+})
