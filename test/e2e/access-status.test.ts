@@ -349,3 +349,70 @@ describe("secrets status", () => {
         expect(both.stderr).toMatch(/--due rotates the files the policy says are due: give no file with it/)
     })
 })
+
+describe("secrets access", () => {
+    it(
+        "a table of files × named keys from the recipients stored in each file; unnamed recipients by their first 12 characters; out of step flagged; --json exact",
+        async () => {
+            const repo = await makeRepo()
+            await encryptNew(repo, "secrets/hosts/web1/tls.yaml", "key: tls-VALUE-1\n", NOW)
+            await encryptNew(repo, "secrets/shared/bob.yaml", "x: bob-VALUE-2\n", NOW, ["--age", repo.keys.bob.recipient])
+            await encryptNew(repo, "secrets/shared/db.yaml", "password: db-VALUE-3\n", NOW)
+            await encryptNew(repo, "secrets/users/alice/token.yaml", "token: alice-VALUE-4\n", NOW)
+            writeFileSync(join(repo.dir, "secrets/hosts/web1/plain.env"), "TOKEN=plain-VALUE-5\n")
+            const bob = repo.keys.bob.recipient.slice(0, 12)
+            expect(bob).toMatch(/^age1[a-z0-9]{8}$/)
+
+            const r = await cli(repo, ["access"])
+            expect(r.code).toBe(0)
+            expect(r.stderr).toBe("secrets: warning: secrets/hosts/web1/plain.env is not encrypted: anyone with the repository can read it\n")
+            // Column widths: FILE 30, web1 4, alice 5, recovery 8, bob 12.
+            const row = (file: string, cells: string[], mark = "") =>
+                [file.padEnd(30), ...cells.map((c, i) => c.padEnd([4, 5, 8, 12][i] ?? 0)), mark].join("  ").trimEnd()
+            expect(r.stdout).toBe(
+                [
+                    row("FILE", ["web1", "alice", "recovery", bob]),
+                    row("secrets/hosts/web1/tls.yaml", ["x", "x", "x", "."]),
+                    row("secrets/shared/bob.yaml", ["-", "-", "-", "+"], "! out of step"),
+                    row("secrets/shared/db.yaml", ["x", "x", "x", "."]),
+                    row("secrets/users/alice/token.yaml", [".", "x", "x", "."]),
+                    "",
+                    "x can read   . cannot read   + can read, not in its rule   - in its rule, cannot read",
+                    "",
+                ].join("\n"),
+            )
+            expect(r.stdout).toContain("secrets/users/alice/token.yaml  .     x      x         .")
+
+            const j = await cli(repo, ["access", "--json"])
+            expect(j.code).toBe(0)
+            expect(JSON.parse(j.stdout)).toEqual({
+                files: [
+                    { path: "secrets/hosts/web1/tls.yaml", recipients: ["alice", "web1", "recovery"], expected: ["alice", "web1", "recovery"], inStep: true },
+                    { path: "secrets/shared/bob.yaml", recipients: [bob], expected: ["alice", "web1", "recovery"], inStep: false },
+                    { path: "secrets/shared/db.yaml", recipients: ["alice", "web1", "recovery"], expected: ["alice", "web1", "recovery"], inStep: true },
+                    { path: "secrets/users/alice/token.yaml", recipients: ["alice", "recovery"], expected: ["alice", "recovery"], inStep: true },
+                ],
+                keys: [
+                    { name: "web1", kind: "host", recipient: repo.keys.web1.recipient },
+                    { name: "alice", kind: "user", recipient: repo.keys.alice.recipient },
+                    { name: "recovery", kind: "recovery", recipient: repo.keys.recovery.recipient },
+                    { name: bob, kind: "unnamed", recipient: repo.keys.bob.recipient },
+                ],
+            })
+            expect(j.stdout + j.stderr + r.stdout).not.toMatch(/VALUE/)
+
+            // From a subdirectory the config is found above and paths stay relative to it.
+            const sub = await runCli(["access", "--json"], { cwd: join(repo.dir, "secrets/shared"), home: repo.home })
+            expect(sub.code).toBe(0)
+            expect(sub.stdout).toBe(j.stdout)
+        },
+        SLOW,
+    )
+
+    it("without a .sops.yaml: a clear error", async () => {
+        const dir = tempDir()
+        const r = await runCli(["access"], { cwd: dir })
+        expect(r.code).toBe(1)
+        expect(r.stderr).toBe("secrets: error: no .sops.yaml found in this directory or above\nsecrets: hint: run `secrets init` first, or pass --config\n")
+    })
+})
