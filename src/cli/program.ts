@@ -24,6 +24,8 @@ import { registerInit } from "./commands/init.js"
 import { registerKeys } from "./commands/keys.js"
 import { registerAccess } from "./commands/access.js"
 import { registerStatus } from "./commands/status.js"
+import { registerOp } from "./commands/op.js"
+import { registerCompletion } from "./commands/completion.js"
 
 export const VERSION = "0.1.0"
 
@@ -75,6 +77,8 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerKeys(program, ctx)
     registerAccess(program, ctx)
     registerStatus(program, ctx)
+    registerOp(program, ctx)
+    registerCompletion(program, ctx)
     registerLegacyRoot(program, ctx)
     return program
 }
