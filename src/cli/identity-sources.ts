@@ -1,8 +1,9 @@
 /**
  * Where age identities come from when decrypting (sops-format.md §9). Every source
  * is read and all identities are combined, in sops's order: SSH keys, then
- * `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, then the default
- * `keys.txt`. As in sops (age/keysource.go loadIdentities), a broken source does
+ * `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, then our own 1Password
+ * references (`--age-key-op`, `SECRETS_AGE_KEY_OP`, the config's
+ * `secrets.age_key_op`; issue 5 §4), then the default `keys.txt`. As in sops (age/keysource.go loadIdentities), a broken source does
  * not stop the others: it becomes a warning, and only if no identity opens the
  * data key does the user see the whole list of places looked in (exit 128).
  *
@@ -13,6 +14,7 @@ import { posix, win32 } from "node:path"
 
 import { NoIdentityError, SecretsError } from "../errors.js"
 import type { AgeIdentity } from "../keys/age.js"
+import { isOpReference } from "../integrations/op-reference.js"
 import { decryptIdentityFile, isPassphraseProtected, parseIdentities } from "../keys/identity-file.js"
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -36,6 +38,19 @@ export interface IdentityContext {
      * combine the results. Without recipients it runs once, without the variable.
      */
     readonly recipients?: readonly string[]
+    /** `--age-key-op` values, in the order given. */
+    readonly ageKeyOpFlags?: readonly string[]
+    /**
+     * The raw `secrets.age_key_op` of the governing `.sops.yaml` and that file's path.
+     * Raw because config/schema.ts leaves the `secrets:` record unchecked; it is
+     * validated here (a reference, or a list of references).
+     */
+    readonly configAgeKeyOp?: { readonly path: string; readonly value: unknown }
+    /**
+     * `op read` of a reference: the value exactly as stored. Called only when a
+     * 1Password source is configured; absent, such a source is reported unusable.
+     */
+    readOpReference?(reference: string): Promise<string>
 }
 
 /** Every identity found, every place considered (annotated), and what went wrong. */
@@ -66,6 +81,9 @@ export async function collectIdentities(ctx: IdentityContext): Promise<Collected
     else await fromContent(ctx, out, "SOPS_AGE_KEY", "SOPS_AGE_KEY", key, splitKeysPerLine)
     await fileVariable(ctx, out, "SOPS_AGE_KEY_FILE")
     await commandVariable(ctx, out, "SOPS_AGE_KEY_CMD")
+    // 4b. 1Password: not a sops source, so after all of sops's variables, and before the
+    // default file so that its "not found" stays the last, most actionable entry.
+    await opSources(ctx, out)
     // 5. The default key file, read whenever it exists.
     const def = defaultKeyFile(ctx.env, ctx.homedir, ctx.platform)
     if ("problem" in def) out.lookedIn.push(`default key file (${def.problem})`)
@@ -236,6 +254,58 @@ async function fromContent(
     } catch (e) {
         note("invalid")
         out.warnings.push(describe(e))
+    }
+}
+
+/**
+ * The 1Password sources, listed only when configured so that users without
+ * 1Password see sops's list unchanged. Each distinct reference is read once: a
+ * service account's hourly read quota is small (op-cli.md §8), and CI decrypts often.
+ * A failed read is one more warning, as for sops's sources; its hint (sign in, set
+ * OP_SERVICE_ACCOUNT_TOKEN, fix the reference) goes into the looked-in entry because
+ * that list is what the exit-128 error shows.
+ */
+async function opSources(ctx: IdentityContext, out: Collector): Promise<void> {
+    const places: { place: string; ref: string }[] = []
+    for (const flag of ctx.ageKeyOpFlags ?? []) places.push({ place: `--age-key-op=${flag.trim()}`, ref: flag.trim() })
+    const env = ctx.env.SECRETS_AGE_KEY_OP?.trim()
+    if (env !== undefined && env !== "") places.push({ place: `SECRETS_AGE_KEY_OP=${env}`, ref: env })
+    if (ctx.configAgeKeyOp !== undefined) {
+        const { path, value } = ctx.configAgeKeyOp
+        const refs = typeof value === "string" ? [value] : Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : undefined
+        if (refs === undefined) {
+            out.lookedIn.push(`${path} secrets.age_key_op (invalid)`)
+            out.warnings.push(`${path}: secrets.age_key_op must be an op:// reference or a list of them`)
+        } else {
+            for (const ref of refs) places.push({ place: `${path} secrets.age_key_op=${ref.trim()}`, ref: ref.trim() })
+        }
+    }
+    const seen = new Set<string>()
+    for (const { place, ref } of places) {
+        if (!isOpReference(ref)) {
+            out.lookedIn.push(`${place} (not an op:// reference)`)
+            out.warnings.push(`${place.split("=")[0] ?? place}: expected a secret reference such as op://vault/item/field`)
+            continue
+        }
+        if (seen.has(ref)) {
+            out.lookedIn.push(`${place} (read above)`)
+            continue
+        }
+        seen.add(ref)
+        if (ctx.readOpReference === undefined) {
+            out.lookedIn.push(`${place} (1Password not available)`)
+            continue
+        }
+        let text: string
+        try {
+            text = await ctx.readOpReference(ref)
+        } catch (e) {
+            const hint = e instanceof SecretsError ? e.hints[0] : undefined
+            out.lookedIn.push(`${place} (failed${hint === undefined ? "" : `: ${hint}`})`)
+            out.warnings.push(`${place}: ${describe(e)}`)
+            continue
+        }
+        await fromContent(ctx, out, place, place, text)
     }
 }
 

@@ -1,15 +1,22 @@
 /**
  * The Node.js side of identity lookup: real files, the home directory, the key
- * command runner, and a passphrase prompt only when a terminal can answer it.
+ * command runner, 1Password through `op read`, and a passphrase prompt only when a
+ * terminal can answer it.
  */
+import { existsSync, readFileSync } from "node:fs"
 import { access, readFile } from "node:fs/promises"
 import { homedir } from "node:os"
+import { dirname, join, resolve } from "node:path"
+import type { OpClient } from "../integrations/op-types.js"
 import { collectIdentities, type CollectedIdentities } from "./identity-sources.js"
 import type { Io } from "./io.js"
+import { identityOptionsOf } from "./options.js"
 import { warn } from "./report.js"
 
 export async function identitiesFor(io: Io, recipients: readonly string[] = []): Promise<CollectedIdentities> {
     const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true
+    const idOpts = identityOptionsOf(io)
+    const configAgeKeyOp = await configReference(io, idOpts.file, idOpts.config)
     const collected = await collectIdentities({
         env: io.env,
         homedir: homedir(),
@@ -25,6 +32,9 @@ export async function identitiesFor(io: Io, recipients: readonly string[] = []):
         },
         runKeyCommand: async (cmd, env, recipient) => (await import("../integrations/key-command.js")).runKeyCommand(cmd, env, recipient),
         recipients,
+        ...(idOpts.ageKeyOp !== undefined ? { ageKeyOpFlags: idOpts.ageKeyOp } : {}),
+        ...(configAgeKeyOp !== undefined ? { configAgeKeyOp } : {}),
+        readOpReference: async (ref) => (await opClientFor(io)).read(ref),
         ...(interactive
             ? {
                   promptPassphrase: async (source: string) => {
@@ -36,4 +46,76 @@ export async function identitiesFor(io: Io, recipients: readonly string[] = []):
     })
     for (const w of collected.warnings) warn(io, w)
     return collected
+}
+
+/**
+ * One client per environment, so that a command that opens several files (rotate
+ * --due, updatekeys) still runs `op read` once per reference: the client caches.
+ */
+const clients = new WeakMap<object, Promise<OpClient>>()
+
+function opClientFor(io: Io): Promise<OpClient> {
+    let client = clients.get(io.env)
+    if (client === undefined) {
+        client = import("../integrations/op.js").then((m) => m.opClientFromEnv(io.env))
+        clients.set(io.env, client)
+    }
+    return client
+}
+
+/**
+ * `secrets.age_key_op` from the `.sops.yaml` that governs the file (found as for
+ * encryption: from the file's directory, then the cwd). Decrypting never needed the
+ * config before, so a config that is broken elsewhere must not break decryption:
+ * only the one key is read, without the schema, and a file that does not mention it
+ * is not even parsed.
+ */
+async function configReference(io: Io, file: string | undefined, explicit: string | undefined): Promise<{ path: string; value: unknown } | undefined> {
+    let path: string | undefined
+    let text: string
+    try {
+        path = findConfigPath(io, file, explicit)
+        if (path === undefined) return undefined
+        text = readFileSync(path, "utf8")
+    } catch {
+        return undefined
+    }
+    if (!text.includes("age_key_op")) return undefined
+    const value = await rawAgeKeyOp(text)
+    return value === undefined ? undefined : { path, value }
+}
+
+/**
+ * The same search as config/load.ts findConfig (explicit path; else upward from the
+ * file's directory, then from the cwd), repeated here because importing that module
+ * loads zod, about 180 ms on every decrypt for a key most configs do not have.
+ */
+function findConfigPath(io: Io, file: string | undefined, explicit: string | undefined): string | undefined {
+    if (explicit !== undefined && explicit !== "") return resolve(io.cwd, explicit)
+    const starts = [...(file !== undefined ? [dirname(resolve(io.cwd, file))] : []), resolve(io.cwd)]
+    for (const start of starts) {
+        let dir = start
+        for (let i = 0; i < 100; i++) {
+            const candidate = join(dir, ".sops.yaml")
+            if (existsSync(candidate)) return candidate
+            const parent = dirname(dir)
+            if (parent === dir) break
+            dir = parent
+        }
+    }
+    return undefined
+}
+
+/** `secrets.age_key_op` of the first YAML document, as written; undefined when absent or unreadable. */
+async function rawAgeKeyOp(text: string): Promise<unknown> {
+    const { parseDocument } = await import("yaml")
+    let data: unknown
+    try {
+        data = parseDocument(text, { uniqueKeys: false }).toJS()
+    } catch {
+        return undefined
+    }
+    const secrets = typeof data === "object" && data !== null ? (data as Record<string, unknown>).secrets : undefined
+    if (typeof secrets !== "object" || secrets === null) return undefined
+    return (secrets as Record<string, unknown>).age_key_op
 }

@@ -33,9 +33,10 @@ export function registerDecrypt(program: Command, ctx: CommandContext): void {
         .addOption(o.ignoreMac())
         .addOption(o.filenameOverride())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         .action(async (file: string | undefined, _opts: DecryptOptions, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<DecryptOptions & o.GlobalOpts>(), ctx.io.env)
-            await ctx.dispatch("decrypt", [file], opts, () => runDecrypt(ctx, file, opts))
+            await ctx.dispatch("decrypt", [file], opts, () => runDecrypt(o.withIdentityOptions(ctx, opts, file), file, opts))
         })
 
     program
@@ -47,9 +48,10 @@ export function registerDecrypt(program: Command, ctx: CommandContext): void {
         .addOption(o.outputType())
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         .action(async (file: string, _opts: DecryptOptions, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<DecryptOptions & o.GlobalOpts>(), ctx.io.env)
-            await ctx.dispatch("view", [file], opts, () => runDecrypt(ctx, file, opts))
+            await ctx.dispatch("view", [file], opts, () => runDecrypt(o.withIdentityOptions(ctx, opts, file), file, opts))
         })
 }
 

@@ -29,12 +29,13 @@ export function registerEdit(program: Command, ctx: CommandContext): void {
         .addOption(o.inputType())
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         .addOption(o.age())
         .addOption(o.shamirThreshold())
     for (const opt of o.ruleOptions()) cmd.addOption(opt)
     cmd.action(async (file: string, _opts: EditOptions, c: Command) => {
         const opts = o.withEnvDefaults(c.optsWithGlobals<EditOptions & o.GlobalOpts>(), ctx.io.env)
-        await ctx.dispatch("edit", [file], opts, () => runEdit(ctx, file, opts))
+        await ctx.dispatch("edit", [file], opts, () => runEdit(o.withIdentityOptions(ctx, opts, file), file, opts))
     })
 }
 

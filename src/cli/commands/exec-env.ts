@@ -33,9 +33,10 @@ export function registerExecEnv(program: Command, ctx: CommandContext): void {
         .addOption(o.inputType())
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         .action(async (file: string, command: string, _opts: ExecEnvOptions, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<ExecEnvOptions & o.GlobalOpts>(), ctx.io.env)
-            await ctx.dispatch("exec-env", [file, command], opts, () => runExecEnv(ctx, file, command, opts))
+            await ctx.dispatch("exec-env", [file, command], opts, () => runExecEnv(o.withIdentityOptions(ctx, opts, file), file, command, opts))
         })
 }
 

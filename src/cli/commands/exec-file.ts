@@ -41,9 +41,10 @@ export function registerExecFile(program: Command, ctx: CommandContext): void {
         .addOption(o.outputType())
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         .action(async (file: string, command: string, _opts: ExecFileOptions, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<ExecFileOptions & o.GlobalOpts>(), ctx.io.env)
-            await ctx.dispatch("exec-file", [file, command], opts, () => runExecFile(ctx, file, command, opts))
+            await ctx.dispatch("exec-file", [file, command], opts, () => runExecFile(o.withIdentityOptions(ctx, opts, file), file, command, opts))
         })
 }
 

@@ -45,19 +45,20 @@ export function registerRotate(program: Command, ctx: CommandContext): void {
         .addOption(o.outputType())
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         .action(async (file: string | undefined, _opts: RotateOptions, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<RotateOptions & o.GlobalOpts & { due?: boolean; dryRun?: boolean }>(), ctx.io.env)
             if (opts.due === true) {
                 if (file !== undefined) cmd.error("error: --due rotates the files the policy says are due: give no file with it", { code: "commander.invalidArgument" })
                 await ctx.dispatch("rotate --due", [], opts, async () => {
                     const { runRotateDue } = await import("./rotate-due.js")
-                    await runRotateDue(ctx, opts)
+                    await runRotateDue(o.withIdentityOptions(ctx, opts), opts)
                 })
                 return
             }
             if (file === undefined) cmd.error("error: missing required argument 'file'", { code: "commander.missingArgument" })
             if (opts.dryRun === true) cmd.error("error: --dry-run goes with --due", { code: "commander.invalidArgument" })
-            await ctx.dispatch("rotate", [file], opts, () => runRotate(ctx, file, opts))
+            await ctx.dispatch("rotate", [file], opts, () => runRotate(o.withIdentityOptions(ctx, opts, file), file, opts))
         })
 }
 

@@ -33,8 +33,14 @@ The value is JSON: '"text"' (a string needs its double quotes), 5, true, null or
 {"an": "object"}. A value on the command line is visible to other users in the
 process list and lands in your shell history: prefer --value-stdin or --value-file.
 
+A value that is a 1Password secret reference, op://vault/item[/section]/field (also
+from --value-file or --value-stdin, surrounding whitespace ignored), is read with
+op read and its text is stored as a string; the value itself never shows. To store
+the text "op://…" literally, give it as a JSON string: '"op://Dev/db/password"'.
+
 Examples:
   printf '%s' "$TOKEN" | jq -Rs . | secrets set --value-stdin secrets.yaml '["api"]["token"]'
+  secrets set secrets.yaml '["db"]["password"]' op://Prod/db/password
   secrets set --value-file secrets.yaml '["tls"]' cert.json
   secrets set secrets.yaml '["db"]["port"]' 5432
 `
@@ -52,13 +58,14 @@ export function registerSet(program: Command, ctx: CommandContext): void {
         .addOption(o.ignoreMac())
         .addOption(o.inputType())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         // sops counts the arguments itself and exits 100 on a wrong count.
         .allowExcessArguments()
         .addHelpText("after", EXAMPLES)
         .action(async (_file: unknown, _index: unknown, _value: unknown, _opts: SetOptions, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<SetOptions & o.GlobalOpts>(), ctx.io.env)
             const args = [...cmd.args]
-            await ctx.dispatch("set", args, opts, () => runSetCommand(ctx, args, opts))
+            await ctx.dispatch("set", args, opts, () => runSetCommand(o.withIdentityOptions(ctx, opts, args[0]), args, opts))
         })
 }
 
@@ -89,6 +96,7 @@ async function runSetCommand(ctx: CommandContext, args: readonly string[], opts:
     } else {
         value = valueArg ?? ""
     }
+    value = await resolveOpValue(io, value)
     await runSet(ctx, file, index, value, opts)
 }
 
@@ -191,6 +199,28 @@ function refuseReserved(path: readonly PathStep[], format: Format): void {
     if (top === "sops" || (format === "dotenv" && typeof top === "string" && top.startsWith("sops_"))) {
         throw new SecretsError(ExitCode.InvalidSetFormat, `the top-level key ${quote(top)} is reserved for the file's sops metadata`)
     }
+}
+
+/**
+ * A bare `op://…` value (not JSON, so no clash with a real JSON value) is a
+ * 1Password reference: read it now, before the file is locked, so that an op failure
+ * leaves the file untouched, and hand it on as a JSON string. Only a bare reference
+ * counts; the JSON string '"op://…"' stays literal text (issue 5 §2).
+ */
+async function resolveOpValue(io: Io, value: string | Uint8Array): Promise<string | Uint8Array> {
+    const text = (typeof value === "string" ? value : Buffer.from(value).toString("utf8")).trim()
+    const { isOpReference } = await import("../../integrations/op-reference.js")
+    if (!isOpReference(text)) return value
+    const { opClientFromEnv } = await import("../../integrations/op.js")
+    let secret: string
+    try {
+        secret = await opClientFromEnv(io.env).read(text)
+    } catch (e) {
+        // op.ts names the reference; anything else is reduced to a safe line naming it.
+        if (e instanceof SecretsError) throw e.message.includes(text) ? e : e.about(text)
+        throw new SecretsError(ExitCode.Generic, `could not read ${text} from 1Password: ${e instanceof Error ? e.name : "unknown error"}`)
+    }
+    return JSON.stringify(secret)
 }
 
 async function readValueFile(io: Io, path: string): Promise<Uint8Array> {

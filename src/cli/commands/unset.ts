@@ -35,6 +35,7 @@ export function registerUnset(program: Command, ctx: CommandContext): void {
         .addOption(o.ignoreMac())
         .addOption(o.inputType())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         // sops counts the arguments itself and exits 100 on a wrong count.
         .allowExcessArguments()
         .addHelpText("after", EXAMPLES)
@@ -47,7 +48,7 @@ export function registerUnset(program: Command, ctx: CommandContext): void {
                         "usage: secrets unset [--idempotent] FILE INDEX; see secrets unset --help",
                     ])
                 }
-                await runUnset(ctx, args[0] ?? "", args[1] ?? "", opts)
+                await runUnset(o.withIdentityOptions(ctx, opts, args[0]), args[0] ?? "", args[1] ?? "", opts)
             })
         })
 }

@@ -33,9 +33,10 @@ export function registerUpdatekeys(program: Command, ctx: CommandContext): void 
         .addOption(o.inputType())
         .addOption(o.shamirThreshold())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         .action(async (files: string[], _opts: UpdatekeysOptions, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<UpdatekeysOptions & o.GlobalOpts>(), ctx.io.env)
-            await ctx.dispatch("updatekeys", [files], opts, () => runUpdatekeys(ctx, files, opts))
+            await ctx.dispatch("updatekeys", [files], opts, () => runUpdatekeys(o.withIdentityOptions(ctx, opts, files[0]), files, opts))
         })
 }
 
