@@ -1,0 +1,215 @@
+/**
+ * Every runnable example in the documentation is run, so the docs cannot promise
+ * what the program does not do (issue 6). The conventions, also described at the
+ * top of docs/README.md:
+ *
+ * - a fence whose info string is `sh runnable` (or `bash runnable`) is run with
+ *   `bash` under `set -euo pipefail`, with `secrets` (the built binary), `age` and
+ *   `age-keygen` on PATH, HOME and XDG_CONFIG_HOME inside a fresh temp dir, stdin
+ *   empty (no terminal, no editor, no 1Password);
+ * - the blocks of one file run in order in one working directory, so a tutorial's
+ *   later blocks see the files its earlier blocks made (environment variables do
+ *   not carry over: each block is its own bash);
+ * - `exit=N` in the info string (`sh runnable exit=128`) expects that exit status
+ *   instead of 0;
+ * - a `text stdout` or `text stderr` fence right after the block (blank lines
+ *   between are fine) is compared with what the block printed there, after
+ *   trimming trailing blanks; in it `$HOME` and `$PWD` stand for the temp home and
+ *   working directories, and a line `...` matches any number of lines.
+ */
+import { spawnSync } from "node:child_process"
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, relative } from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { BIN } from "../helpers/cli.js"
+
+const ROOT = join(import.meta.dirname, "../..")
+
+export interface DocBlock {
+    /** 1-based line of the opening fence. */
+    line: number
+    code: string
+    exit: number
+    stdout?: string
+    stderr?: string
+}
+
+const FENCE = /^(`{3,}|~{3,})\s*(.*)$/
+
+/** The runnable blocks of one Markdown text, with their expected outputs. */
+export function extractRunnable(markdown: string): DocBlock[] {
+    const lines = markdown.split("\n")
+    interface Fence { line: number; info: string[]; body: string; end: number }
+    const fences: Fence[] = []
+    for (let i = 0; i < lines.length; i++) {
+        const open = FENCE.exec(lines[i] ?? "")
+        if (!open) continue
+        const marker = open[1] ?? "```"
+        const body: string[] = []
+        let j = i + 1
+        // A closing fence is the same character, at least as long, and nothing else.
+        while (j < lines.length && !(lines[j]?.trim().startsWith(marker) && (lines[j]?.trim() ?? "").replace(/[`~]/g, "") === "")) {
+            body.push(lines[j] ?? "")
+            j++
+        }
+        fences.push({ line: i + 1, info: (open[2] ?? "").trim().split(/\s+/).filter(Boolean), body: body.join("\n"), end: j })
+        i = j
+    }
+    const blocks: DocBlock[] = []
+    for (let k = 0; k < fences.length; k++) {
+        const f = fences[k]
+        if (!f) continue
+        const [lang, ...attrs] = f.info
+        if ((lang !== "sh" && lang !== "bash") || !attrs.includes("runnable")) continue
+        const exitAttr = attrs.find((a) => a.startsWith("exit="))
+        const block: DocBlock = { line: f.line, code: f.body, exit: exitAttr ? Number(exitAttr.slice(5)) : 0 }
+        // Expected outputs: the fences that follow directly (only blank lines between).
+        let prevEnd = f.end
+        for (let n = k + 1; n < fences.length; n++) {
+            const next = fences[n]
+            if (!next) break
+            const between = lines.slice(prevEnd + 1, next.line - 1)
+            if (between.some((l) => l.trim() !== "")) break
+            if (next.info[0] !== "text" || (next.info[1] !== "stdout" && next.info[1] !== "stderr")) break
+            block[next.info[1]] = next.body
+            prevEnd = next.end
+        }
+        blocks.push(block)
+    }
+    return blocks
+}
+
+function trimLines(s: string): string[] {
+    const lines = s.split("\n").map((l) => l.trimEnd())
+    while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop()
+    return lines
+}
+
+/** Does `actual` match `expected`, where a `...` line in `expected` matches any lines? */
+export function outputMatches(expected: string, actual: string): boolean {
+    const exp = trimLines(expected)
+    const act = trimLines(actual)
+    const match = (e: number, a: number): boolean => {
+        if (e === exp.length) return a === act.length
+        if (exp[e] === "...") {
+            for (let skip = a; skip <= act.length; skip++) if (match(e + 1, skip)) return true
+            return false
+        }
+        return a < act.length && exp[e] === act[a] && match(e + 1, a + 1)
+    }
+    return match(0, 0)
+}
+
+function markdownFiles(): string[] {
+    const out = [join(ROOT, "README.md")]
+    const walk = (dir: string) => {
+        for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            const p = join(dir, entry.name)
+            if (entry.isDirectory()) walk(p)
+            else if (entry.name.endsWith(".md")) out.push(p)
+        }
+    }
+    walk(join(ROOT, "docs"))
+    return out
+}
+
+describe("the runnable-block convention", () => {
+    const sample = [
+        "intro",
+        "```sh runnable",
+        "echo hi",
+        "```",
+        "",
+        "```text stdout",
+        "hi",
+        "```",
+        "```sh",
+        "not run",
+        "```",
+        "```sh runnable exit=3",
+        "exit 3",
+        "```",
+        "```text stderr",
+        "oops",
+        "```",
+        "````bash runnable",
+        "cat <<'EOF'",
+        "```",
+        "EOF",
+        "````",
+        "text between",
+        "```text stdout",
+        "not attached",
+        "```",
+    ].join("\n")
+
+    it("extracts only marked blocks, with their exit codes and the outputs right after them", () => {
+        expect(extractRunnable(sample)).toEqual([
+            { line: 2, code: "echo hi", exit: 0, stdout: "hi" },
+            { line: 12, code: "exit 3", exit: 3, stderr: "oops" },
+            { line: 18, code: "cat <<'EOF'\n```\nEOF", exit: 0 },
+        ])
+    })
+
+    it("compares outputs line by line, with ... matching any lines", () => {
+        expect(outputMatches("a\n...\nd", "a\nb\nc\nd\n")).toBe(true)
+        expect(outputMatches("a\n...\nd", "a\nd")).toBe(true)
+        expect(outputMatches("a\n...\nd", "a\nb\nc")).toBe(false)
+        expect(outputMatches("a\nb", "a\nb  \n\n")).toBe(true)
+        expect(outputMatches("a\nb", "a\nc")).toBe(false)
+    })
+})
+
+const files = markdownFiles()
+const perFile = files.map((file) => ({ file, blocks: extractRunnable(readFileSync(file, "utf8")) })).filter((f) => f.blocks.length > 0)
+
+describe("docs examples", () => {
+    it("there are runnable examples in every guide written for them", () => {
+        const names = perFile.map((f) => relative(ROOT, f.file))
+        for (const page of ["docs/quickstart.md", "docs/concepts.md", "docs/ci.md", "docs/troubleshooting.md", "docs/security.md"]) {
+            expect(names, page).toContain(page)
+        }
+        expect(perFile.reduce((n, f) => n + f.blocks.length, 0)).toBeGreaterThanOrEqual(30)
+    })
+
+    for (const { file, blocks } of perFile) {
+        const name = relative(ROOT, file)
+        describe(name, () => {
+            const base = mkdtempSync(join(tmpdir(), "secrets-docs-"))
+            afterAll(() => rmSync(base, { recursive: true, force: true }))
+            const home = join(base, "home")
+            const work = join(base, "work")
+            const shims = join(base, "bin")
+            for (const d of [home, work, shims]) mkdirSync(d, { recursive: true })
+            // `secrets` on PATH is the built binary, run by the node running the tests.
+            writeFileSync(join(shims, "secrets"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`)
+            chmodSync(join(shims, "secrets"), 0o755)
+
+            for (const block of blocks) {
+                it(`${name}:${block.line}`, () => {
+                    const r = spawnSync("bash", ["-c", `set -euo pipefail\n${block.code}\n`], {
+                        cwd: work,
+                        env: {
+                            PATH: `${shims}:/usr/local/bin:/usr/bin:/bin`,
+                            HOME: home,
+                            XDG_CONFIG_HOME: join(home, ".config"),
+                            USER: "alice",
+                            LANG: "C.UTF-8",
+                            TERM: "dumb",
+                            GIT_CONFIG_NOSYSTEM: "1",
+                        },
+                        input: "",
+                        encoding: "utf8",
+                        timeout: 25_000,
+                    })
+                    const shown = (s: string) => s.split(work).join("$PWD").split(home).join("$HOME")
+                    const report = `block at ${name}:${block.line}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`
+                    expect(r.status, report).toBe(block.exit)
+                    if (block.stdout !== undefined) expect(outputMatches(block.stdout, shown(r.stdout)), `${report}\n--- expected stdout\n${block.stdout}`).toBe(true)
+                    if (block.stderr !== undefined) expect(outputMatches(block.stderr, shown(r.stderr)), `${report}\n--- expected stderr\n${block.stderr}`).toBe(true)
+                })
+            }
+        })
+    }
+})
