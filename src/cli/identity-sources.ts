@@ -266,27 +266,32 @@ async function fromContent(
  * that list is what the exit-128 error shows.
  */
 async function opSources(ctx: IdentityContext, out: Collector): Promise<void> {
-    const places: { place: string; ref: string }[] = []
-    for (const flag of ctx.ageKeyOpFlags ?? []) places.push({ place: `--age-key-op=${flag.trim()}`, ref: flag.trim() })
+    // `name` is where the setting came from; `ref` is undefined for an invalid config value.
+    const settings: { name: string; ref: string | undefined }[] = []
+    for (const flag of ctx.ageKeyOpFlags ?? []) settings.push({ name: "--age-key-op", ref: flag.trim() })
     const env = ctx.env.SECRETS_AGE_KEY_OP?.trim()
-    if (env !== undefined && env !== "") places.push({ place: `SECRETS_AGE_KEY_OP=${env}`, ref: env })
+    if (env !== undefined && env !== "") settings.push({ name: "SECRETS_AGE_KEY_OP", ref: env })
     if (ctx.configAgeKeyOp !== undefined) {
         const { path, value } = ctx.configAgeKeyOp
+        const name = `${path} secrets.age_key_op`
         const refs = typeof value === "string" ? [value] : Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : undefined
-        if (refs === undefined) {
-            out.lookedIn.push(`${path} secrets.age_key_op (invalid)`)
-            out.warnings.push(`${path}: secrets.age_key_op must be an op:// reference or a list of them`)
-        } else {
-            for (const ref of refs) places.push({ place: `${path} secrets.age_key_op=${ref.trim()}`, ref: ref.trim() })
-        }
+        if (refs === undefined) settings.push({ name, ref: undefined })
+        else for (const ref of refs) settings.push({ name, ref: ref.trim() })
     }
     const seen = new Set<string>()
-    for (const { place, ref } of places) {
-        if (!isOpReference(ref)) {
-            out.lookedIn.push(`${place} (not an op:// reference)`)
-            out.warnings.push(`${place.split("=")[0] ?? place}: expected a secret reference such as op://vault/item/field`)
+    for (const { name, ref } of settings) {
+        if (ref === undefined) {
+            out.lookedIn.push(`${name} (invalid)`)
+            out.warnings.push(`${name} must be an op:// reference or a list of them`)
             continue
         }
+        if (!isOpReference(ref)) {
+            // Not echoed: a text that is not a reference may be a key pasted in by mistake.
+            out.lookedIn.push(`${name} (not an op:// reference)`)
+            out.warnings.push(`${name}: expected a secret reference such as op://vault/item/field`)
+            continue
+        }
+        const place = `${name}=${ref}`
         if (seen.has(ref)) {
             out.lookedIn.push(`${place} (read above)`)
             continue
