@@ -17,7 +17,9 @@
 
 /** `op read --no-newline REF`: the value exactly as stored, no newline added (op-cli.md §2). */
 export function readArgv(reference: string): string[] {
-    return withPositional(["read"], reference, ["--no-newline"])
+    // A reference always starts with `op://` (op-reference.ts checks it first), so it
+    // cannot be taken for a flag; the flag goes first as in op's own usage line.
+    return ["read", "--no-newline", reference]
 }
 
 /** `op item get ITEM --vault VAULT --format json --reveal` (op ≥ 2.30 conceals values without --reveal). */
