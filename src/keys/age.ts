@@ -6,11 +6,16 @@
  * stanza whose payload is the raw key bytes (sops-format.md §3): `BEGIN AGE
  * ENCRYPTED FILE`, standard base64 in 64-character lines, `END AGE ENCRYPTED FILE`
  * and a final newline, which typage's armor.encode produces byte for byte.
+ *
+ * typage and recipient parsing (which pulls in SSH and post-quantum code) are
+ * imported inside the functions: decrypting with a native X25519 key, the common
+ * case, needs neither (age-x25519-native.ts; docs/benchmarks.md).
  */
-import { Decrypter, Encrypter, armor, generateHybridIdentity, generateX25519Identity as typageX25519, identityToRecipient, type Identity } from "age-encryption"
+import type { Identity } from "age-encryption"
 
 import { FormatError, IntegrityError, SecretsError } from "../errors.js"
-import { parseRecipient, type ParsedRecipient } from "./recipient.js"
+import type { ParsedRecipient } from "./recipient.js"
+import { dearmorStrict, unwrapNativeX25519 } from "./age-x25519-native.js"
 
 /** Anything typage's Decrypter.addIdentity accepts: an `AGE-SECRET-KEY-…` string or an Identity object. */
 export type AgeIdentity = string | Identity
@@ -27,6 +32,8 @@ export interface KeyPair {
  * armored age file exactly as sops stores it in `enc`.
  */
 export async function wrapDataKey(recipient: string | ParsedRecipient, payload: Uint8Array): Promise<string> {
+    const { parseRecipient } = await import("./recipient.js")
+    const { Encrypter, armor } = await import("age-encryption")
     const r = typeof recipient === "string" ? parseRecipient(recipient) : recipient
     const e = new Encrypter()
     e.addRecipient(r.recipient)
@@ -40,6 +47,12 @@ export async function wrapDataKey(recipient: string | ParsedRecipient, payload: 
  * payload does not authenticate.
  */
 export async function unwrapDataKey(enc: string, identities: readonly AgeIdentity[]): Promise<Uint8Array | null> {
+    const strict = dearmorStrict(enc)
+    if (strict !== undefined) {
+        const fast = unwrapNativeX25519(strict, identities)
+        if (fast !== undefined) return fast
+    }
+    const { Decrypter, armor } = await import("age-encryption")
     let file: Uint8Array
     try {
         file = armor.decode(enc)
@@ -124,12 +137,14 @@ function translate(e: unknown): null {
 
 /** A new native X25519 identity (`AGE-SECRET-KEY-1…`) and its `age1…` recipient. */
 export async function generateX25519Identity(): Promise<KeyPair> {
+    const { generateX25519Identity: typageX25519, identityToRecipient } = await import("age-encryption")
     const identity = await typageX25519()
     return { identity, recipient: await identityToRecipient(identity) }
 }
 
 /** A new hybrid post-quantum identity (`AGE-SECRET-KEY-PQ-1…`) and its `age1pq1…` recipient. */
 export async function generatePqIdentity(): Promise<KeyPair> {
+    const { generateHybridIdentity, identityToRecipient } = await import("age-encryption")
     const identity = await generateHybridIdentity()
     return { identity, recipient: await identityToRecipient(identity) }
 }

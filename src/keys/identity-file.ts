@@ -10,13 +10,12 @@
  *
  * Identities are secret: no message here quotes a line, only `source` and a line number.
  */
-import { Decrypter, armor, identityToRecipient } from "age-encryption"
-
 import { FormatError, NoIdentityError } from "../errors.js"
 import type { AgeIdentity } from "./age.js"
-import { bech32Decode } from "./recipient.js"
+import { bech32Decode } from "./bech32.js"
 import { isSshPrivateKey, parseSshPrivateKey } from "./ssh-parse.js"
-import { sshIdentity, type SshIdentity } from "./ssh.js"
+import type { SshIdentity } from "./ssh.js"
+import { lazySshIdentity } from "./ssh-lazy.js"
 
 const X25519_PREFIX = "AGE-SECRET-KEY-1"
 const PQ_PREFIX = "AGE-SECRET-KEY-PQ-1"
@@ -37,7 +36,7 @@ export interface ParseOptions {
  * {@link decryptIdentityFile} first.
  */
 export function parseIdentities(text: string, source: string, options: ParseOptions = {}): AgeIdentity[] {
-    if (isSshPrivateKey(text)) return [sshIdentity(parseSshPrivateKey(text, source))]
+    if (isSshPrivateKey(text)) return [lazySshIdentity(parseSshPrivateKey(text, source))]
     if (isPassphraseProtected(text)) {
         throw new FormatError(`${source} is encrypted with a passphrase`, ["decrypt it with the passphrase before parsing it"])
     }
@@ -92,6 +91,8 @@ export function isPassphraseProtected(content: string | Uint8Array): boolean {
  * NoIdentityError (exit 128, as when sops cannot retrieve the data key).
  */
 export async function decryptIdentityFile(content: string | Uint8Array, passphrase: string, source = "identity file"): Promise<string> {
+    // typage is imported here, not at the top: most runs never open a passphrase file.
+    const { Decrypter, armor } = await import("age-encryption")
     let file: Uint8Array
     const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content
     try {
@@ -120,6 +121,7 @@ export async function decryptIdentityFile(content: string | Uint8Array, passphra
  */
 export async function identityToRecipientString(identity: AgeIdentity): Promise<string> {
     if (typeof identity === "string") {
+        const { identityToRecipient } = await import("age-encryption")
         try {
             return await identityToRecipient(identity)
         } catch {
