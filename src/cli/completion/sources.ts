@@ -1,0 +1,141 @@
+/**
+ * The dynamic candidates, read from the file system the cheap way: no decryption,
+ * no 1Password, no prompt, no config loading beyond the text of `.sops.yaml`. sops
+ * keeps key names in clear, so the key paths of a file come from parsing it as an
+ * encrypted document and dropping the `sops` block, without its data key.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs"
+import { dirname, join, relative, resolve, sep } from "node:path"
+import type { Candidate, CompletionSources } from "./complete.js"
+
+/** Directories never worth walking for secrets (and often huge). */
+const SKIP_DIRS = new Set([".git", ".hg", ".svn", "node_modules", ".venv", ".direnv", ".terraform"])
+/** Bounds on the walk, so that `secrets edit <TAB>` in `/` or `$HOME` still answers at once. */
+const MAX_DEPTH = 8
+const MAX_ENTRIES = 20_000
+const MAX_SNIFFED = 5_000
+/** sops puts its metadata last in every format; this much of a file's end holds it. */
+const TAIL_BYTES = 64 * 1024
+/** Key paths are read from files up to this size only. */
+const MAX_PARSE_BYTES = 8 * 1024 * 1024
+
+/**
+ * Whether the end of a file looks like sops metadata: a `sops:` key with `mac` or
+ * `lastmodified` (YAML), a `"sops":` key (JSON, and binary files, which sops wraps in
+ * JSON), `sops_mac=`/`sops_version=` (dotenv) or a `[sops]` section (INI).
+ */
+export function looksLikeSops(tail: string): boolean {
+    if (/^sops:[ \t]*\r?$/m.test(tail) && /^[ \t]+(mac|lastmodified):/m.test(tail)) return true
+    if (/"sops"\s*:\s*\{/.test(tail) && /"(mac|lastmodified)"\s*:/.test(tail)) return true
+    if (/^sops_(mac|version|lastmodified)=/m.test(tail)) return true
+    return /^\[sops\][ \t]*\r?$/m.test(tail) && /^(mac|lastmodified)[ \t]*=/m.test(tail)
+}
+
+/** The sops files under `cwd`, relative to it with `/` separators, sorted. */
+export function findEncryptedFiles(cwd: string): string[] {
+    const found: string[] = []
+    let entries = 0
+    let sniffed = 0
+    const visit = (dir: string, depth: number): void => {
+        let list
+        try {
+            list = readdirSync(dir, { withFileTypes: true })
+        } catch {
+            return
+        }
+        for (const d of list) {
+            if (++entries > MAX_ENTRIES) return
+            const path = join(dir, d.name)
+            if (d.isDirectory()) {
+                if (depth < MAX_DEPTH && !SKIP_DIRS.has(d.name)) visit(path, depth + 1)
+            } else if (d.isFile() && sniffed++ < MAX_SNIFFED && isSopsFile(path)) {
+                found.push(relative(cwd, path).split(sep).join("/"))
+            }
+        }
+    }
+    visit(cwd, 0)
+    return found.sort()
+}
+
+function isSopsFile(path: string): boolean {
+    let fd: number | undefined
+    try {
+        fd = openSync(path, "r")
+        const size = fstatSync(fd).size
+        const length = Math.min(size, TAIL_BYTES)
+        if (length < 10) return false
+        const buf = Buffer.alloc(length)
+        readSync(fd, buf, 0, length, size - length)
+        return looksLikeSops(buf.toString("latin1"))
+    } catch {
+        return false
+    } finally {
+        if (fd !== undefined) closeSync(fd)
+    }
+}
+
+/** The sources for a shell running in `cwd`. */
+export function fileSources(cwd: string, env: Readonly<Record<string, string | undefined>>): CompletionSources {
+    return {
+        encryptedFiles: () => findEncryptedFiles(cwd).map((value) => ({ value, description: describeFile(value) })),
+        keyPaths: async (file) => {
+            const path = resolve(cwd, file)
+            let bytes: Buffer
+            try {
+                if (statSync(path).size > MAX_PARSE_BYTES) return []
+                bytes = readFileSync(path)
+            } catch {
+                return []
+            }
+            const { keyPathsOf } = await import("./key-paths.js")
+            return keyPathsOf(bytes, file)
+        },
+        keyNames: async (config) => {
+            const found = configFile(cwd, config ?? (env.SOPS_CONFIG !== undefined && env.SOPS_CONFIG !== "" ? env.SOPS_CONFIG : undefined))
+            if (found === undefined) return []
+            let text: string
+            try {
+                text = readFileSync(found, "utf8")
+            } catch {
+                return []
+            }
+            const { readNamedKeys } = await import("../../fleet/named-keys.js")
+            let keys
+            try {
+                keys = readNamedKeys(text)
+            } catch {
+                return []
+            }
+            // The short name where it is unambiguous, as `keys remove` accepts it; the anchor otherwise.
+            return keys.map((k): Candidate => ({
+                value: keys.filter((o) => o.name === k.name).length === 1 ? k.name : k.anchor,
+                description: k.kind === "other" ? "key" : `${k.kind} key`,
+            }))
+        },
+    }
+}
+
+/**
+ * `--config`, SOPS_CONFIG, else the nearest `.sops.yaml` from `cwd` up: the lookup of
+ * src/config/load.ts without importing it, because it loads zod for validation and
+ * completion only needs the text.
+ */
+function configFile(cwd: string, explicit: string | undefined): string | undefined {
+    if (explicit !== undefined) return resolve(cwd, explicit)
+    for (let dir = resolve(cwd), i = 0; i < 100; i++) {
+        const candidate = join(dir, ".sops.yaml")
+        if (existsSync(candidate)) return candidate
+        const parent = dirname(dir)
+        if (parent === dir) break
+        dir = parent
+    }
+    return undefined
+}
+
+function describeFile(path: string): string {
+    if (path.endsWith(".yaml") || path.endsWith(".yml")) return "encrypted yaml"
+    if (path.endsWith(".json")) return "encrypted json"
+    if (path.endsWith(".env")) return "encrypted dotenv"
+    if (path.endsWith(".ini")) return "encrypted ini"
+    return "encrypted file"
+}
