@@ -117,3 +117,71 @@ try {
     rmSync(dir, { recursive: true, force: true })
 }
 writeFileSync(`${out}.cache`, script.createCachedData())
+
+// ---------------------------------------------------------------- completion callback
+// `secrets __complete` runs on every TAB and must answer well under 100 ms (issue 6).
+// Loading the main bundle (commander and every command) costs more than the answer,
+// so bin/secrets.js answers it from a JSON model of the program,
+// dist/completion-model.json, and a second, small bundle of dist/cli/completion/
+// (with the stores and the yaml package, for key paths), warmed and cached as above.
+// The model is made here from the very program the main bundle runs; both files are
+// trusted only while at least as new as dist/main.js, else bin/secrets.js takes the
+// full program, whose hidden __complete gives the same answer
+// (test/e2e/completion-program.test.ts checks that they agree).
+{
+    const { createProgram } = await import(join(root, "dist/cli/program.js"))
+    const { buildModel } = await import(join(root, "dist/cli/completion/model.js"))
+    const quiet = { write: () => true, isTTY: false }
+    const io = { cwd: root, env: {}, stdin: process.stdin, stdout: quiet, stderr: quiet, now: () => new Date(0) }
+    const model = buildModel(createProgram(io, { exitCode: 0 }))
+
+    const completeOut = join(root, "dist/complete.bundle.cjs")
+    const built = await build({
+        stdin: {
+            contents: `export { answer } from "./dist/cli/completion/callback.js"\nexport { fileSources } from "./dist/cli/completion/sources.js"\n`,
+            resolveDir: root,
+            sourcefile: "complete-entry.js",
+            loader: "js",
+        },
+        bundle: true,
+        format: "cjs",
+        platform: "node",
+        target: "node20",
+        supported: { "dynamic-import": false },
+        minify: true,
+        charset: "ascii",
+        legalComments: "none",
+        banner: { js: "(function (exports, require, module, __filename, __dirname) {" },
+        footer: { js: "\n})" },
+        outfile: completeOut,
+        logLevel: "warning",
+    })
+    if (built.errors.length > 0) process.exit(1)
+    const completeSource = readFileSync(completeOut, "latin1")
+    if (!/^[\x00-\x7f]*$/.test(completeSource)) throw new Error("bundle: the completion bundle is not pure ASCII")
+    const completeScript = new vm.Script(completeSource, { filename: completeOut })
+    const cm = { exports: {} }
+    completeScript.runInThisContext()(cm.exports, createRequire(completeOut), cm, completeOut, dirname(completeOut))
+    // Warm-up on made-up files: sops-shaped text is all completion reads, so no key is needed.
+    const wdir = mkdtempSync(join(tmpdir(), "secrets-complete-"))
+    try {
+        const enc = (t) => `ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:${t}]`
+        const meta = `sops:\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ${enc("str")}\n    version: 3.13.0\n`
+        writeFileSync(join(wdir, "a.yaml"), `db:\n    user: ${enc("str")}\n    port: ${enc("int")}\nlist:\n    - ${enc("bool")}\n${meta}`)
+        writeFileSync(join(wdir, "b.json"), `{\n\t"a": "${enc("str")}",\n\t"sops": {\n\t\t"mac": "${enc("str")}",\n\t\t"version": "3.13.0"\n\t}\n}\n`)
+        writeFileSync(join(wdir, "c.env"), `A=${enc("str")}\nsops_mac=${enc("str")}\nsops_version=3.13.0\n`)
+        writeFileSync(join(wdir, ".sops.yaml"), "keys:\n  - &host_web1 age1x\ncreation_rules:\n  - age: *host_web1\n")
+        const sources = cm.exports.fileSources(wdir, {})
+        const ask = (...words) => cm.exports.answer(model, ["bash", "--", ...words], sources)
+        const edit = await ask("edit", "")
+        if (edit !== "a.yaml\nb.json\nc.env\n:\n") throw new Error("bundle: completion warm-up found the wrong files")
+        for (const f of ["a.yaml", "b.json", "c.env"]) if (!(await ask("set", f, "")).startsWith("'[")) throw new Error(`bundle: no key paths in warm-up ${f}`)
+        if ((await ask("keys", "remove", "")) !== "web1\n:\n") throw new Error("bundle: completion warm-up found no key names")
+        await ask("decrypt", "--output-type", "")
+        await ask("")
+    } finally {
+        rmSync(wdir, { recursive: true, force: true })
+    }
+    writeFileSync(`${completeOut}.cache`, completeScript.createCachedData())
+    writeFileSync(join(root, "dist/completion-model.json"), JSON.stringify(model) + "\n")
+}

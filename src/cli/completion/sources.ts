@@ -57,6 +57,9 @@ export function findEncryptedFiles(cwd: string): string[] {
     return found.sort()
 }
 
+/** One buffer for every sniff: the walk reads hundreds of tails. */
+let tailBuffer: Buffer | undefined
+
 function isSopsFile(path: string): boolean {
     let fd: number | undefined
     try {
@@ -64,9 +67,9 @@ function isSopsFile(path: string): boolean {
         const size = fstatSync(fd).size
         const length = Math.min(size, TAIL_BYTES)
         if (length < 10) return false
-        const buf = Buffer.alloc(length)
-        readSync(fd, buf, 0, length, size - length)
-        return looksLikeSops(buf.toString("latin1"))
+        tailBuffer ??= Buffer.allocUnsafe(TAIL_BYTES)
+        const got = readSync(fd, tailBuffer, 0, length, size - length)
+        return looksLikeSops(tailBuffer.toString("latin1", 0, got))
     } catch {
         return false
     } finally {
