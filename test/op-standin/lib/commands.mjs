@@ -312,8 +312,10 @@ export function itemCreate(ctx) {
     }
     for (const f of template?.fields ?? []) {
         const i = item.fields.findIndex((b) => b.id === f.id)
-        if (i >= 0) item.fields[i] = { ...item.fields[i], ...f, purpose: item.fields[i].purpose }
-        else item.fields.push(f)
+        const given = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined))
+        // A template field with a built-in's id fills that field; its type and purpose stay.
+        if (i >= 0) item.fields[i] = { ...item.fields[i], ...given, type: item.fields[i].type, purpose: item.fields[i].purpose }
+        else item.fields.push({ ...given, type: f.type ?? "STRING", label: f.label ?? "" })
     }
     if (ctx.flags.url !== undefined) item.urls = [{ label: "website", primary: true, href: ctx.flags.url }]
     if (ctx.flags["generate-password"] !== undefined) {
@@ -346,7 +348,7 @@ export function itemEdit(ctx) {
         if (template.urls !== undefined) item.urls = template.urls
         if (template.favorite !== undefined) item.favorite = template.favorite
         item.sections = template.sections
-        item.fields = template.fields
+        item.fields = template.fields.map((f) => ({ ...f, type: f.type ?? "STRING", label: f.label ?? f.id }))
     }
     if (ctx.flags.title !== undefined) item.title = ctx.flags.title
     if (ctx.flags.tags !== undefined) item.tags = splitTags(ctx.flags.tags)

@@ -150,7 +150,7 @@ export function fromTemplate(t) {
     if (t === null || typeof t !== "object" || Array.isArray(t)) throw new OpFail("unable to process line 1: invalid JSON in piped input")
     const sections = (t.sections ?? []).map((s) => ({ id: s.id ?? `Section_${newId()}`, label: s.label }))
     const fields = (t.fields ?? []).map((f) => {
-        const field = { id: f.id || newId(), type: f.type ?? "STRING", label: f.label ?? "", value: f.value ?? "" }
+        const field = { id: f.id || newId(), type: f.type, label: f.label, value: f.value ?? "" }
         if (f.purpose) field.purpose = f.purpose
         if (f.section?.id) {
             field.section = { id: f.section.id }
