@@ -305,8 +305,9 @@ async function opSources(ctx: IdentityContext, out: Collector): Promise<void> {
         try {
             text = await ctx.readOpReference(ref)
         } catch (e) {
-            const hint = e instanceof SecretsError ? e.hints[0] : undefined
-            out.lookedIn.push(`${place} (failed${hint === undefined ? "" : `: ${hint}`})`)
+            // op's own words ("op said: …") stay in the warning; our hints say what to do.
+            const hints = e instanceof SecretsError ? e.hints.filter((h) => !h.startsWith("op said:")) : []
+            out.lookedIn.push(`${place} (failed${hints.length === 0 ? "" : `: ${hints.join("; ")}`})`)
             out.warnings.push(`${place}: ${describe(e)}`)
             continue
         }

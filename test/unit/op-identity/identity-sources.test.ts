@@ -101,7 +101,7 @@ describe("1Password identity sources", () => {
     })
 
     it("turns an op failure into a warning and a looked-in entry with op's hint, and goes on", async () => {
-        const signedOut = new OpError("signed-out", "the 1Password CLI is not signed in (needed for 'op://Dev/age/identity')", [
+        const signedOut = new OpError("signed-out", "the 1Password CLI is not signed in (needed for \"op://Dev/age/identity\")", [
             "run `eval $(op signin)`, unlock the desktop app, or set OP_SERVICE_ACCOUNT_TOKEN for CI",
         ])
         const f = fake({ SECRETS_AGE_KEY_OP: "op://Dev/age/identity" }, { "op://Dev/age/identity": signedOut, "op://Dev/b/identity": k[2]! }, {
@@ -114,7 +114,7 @@ describe("1Password identity sources", () => {
             "SECRETS_AGE_KEY_OP=op://Dev/age/identity (failed: run `eval $(op signin)`, unlock the desktop app, or set OP_SERVICE_ACCOUNT_TOKEN for CI)",
             DEFAULT_FILE,
         ])
-        expect(r.warnings).toEqual(["SECRETS_AGE_KEY_OP=op://Dev/age/identity: the 1Password CLI is not signed in (needed for 'op://Dev/age/identity')"])
+        expect(r.warnings).toEqual(["SECRETS_AGE_KEY_OP=op://Dev/age/identity: the 1Password CLI is not signed in (needed for \"op://Dev/age/identity\")"])
     })
 
     it("reduces a foreign error to its name, never its text", async () => {
