@@ -194,7 +194,9 @@ function opSaid(line: string | undefined, secrets: readonly string[]): string[] 
     if (line === undefined) return []
     const one = line.split("\n")[0]?.trim() ?? ""
     if (one === "") return []
-    if (secrets.some((s) => s !== "" && one.includes(s))) return []
+    // A multi-line value cannot occur whole in one line, but any of its lines can.
+    const pieces = secrets.flatMap((s) => [s, ...s.split(/\r?\n/)]).filter((s) => s.trim() !== "")
+    if (pieces.some((s) => one.includes(s))) return []
     return [`op said: ${one.length > QUOTE_MAX ? `${one.slice(0, QUOTE_MAX)}…` : one}`]
 }
 

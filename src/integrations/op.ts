@@ -61,12 +61,14 @@ export interface OpClientInternals {
 
 /** Grace between SIGTERM and SIGKILL for a timed-out op. */
 const KILL_GRACE_MS = 2_000
+/** How long to wait for op's pipes to close once a timed-out op is gone. */
+const PIPE_GRACE_MS = 200
 /** Item JSON is small; a whole vault list of summaries stays far below this. */
 const MAX_BUFFER = 64 * 1024 * 1024
 
 /** The one place op is started: no shell, null stdin unless `input`, killed at the timeout. */
 export const execaExecutor: OpExecutor = async (bin, argv, opts) => {
-    const result = await execa(bin, [...argv], {
+    const sub = execa(bin, [...argv], {
         env: opts.env,
         extendEnv: false,
         shell: false,
@@ -81,13 +83,35 @@ export const execaExecutor: OpExecutor = async (bin, argv, opts) => {
         encoding: "utf8",
         maxBuffer: MAX_BUFFER,
     })
+    // execa's timeout kills op itself, but its result waits for op's pipes to close,
+    // and a child op left behind (a wrapper script's `sleep`, a helper) keeps them
+    // open. So once the deadline has passed and op is gone, we stop listening. The
+    // output is then treated as a timeout, never returned: it may be cut short.
+    let gaveUp = false
+    const giveUp = (): void => {
+        gaveUp = true
+        sub.stdout?.destroy()
+        sub.stderr?.destroy()
+    }
+    let grace: NodeJS.Timeout | undefined
+    const deadline = setTimeout(() => {
+        const later = (): void => {
+            grace = setTimeout(giveUp, PIPE_GRACE_MS)
+        }
+        if (sub.exitCode !== null || sub.signalCode !== null) later()
+        else sub.once("exit", later)
+    }, opts.timeoutMs)
+    const result = await sub
+    clearTimeout(deadline)
+    if (grace !== undefined) clearTimeout(grace)
     const code = (result as { code?: unknown }).code
-    const started = result.exitCode !== undefined || result.signal !== undefined || result.timedOut
+    const timedOut = result.timedOut || gaveUp
+    const started = result.exitCode !== undefined || result.signal !== undefined || timedOut
     return {
         ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
         stdout: typeof result.stdout === "string" ? result.stdout : "",
         stderr: typeof result.stderr === "string" ? result.stderr : "",
-        timedOut: result.timedOut,
+        timedOut,
         notFound: code === "ENOENT",
         ...(result.signal !== undefined ? { signal: result.signal } : {}),
         ...(!started && code !== "ENOENT" ? { spawnError: typeof code === "string" ? code : "unknown error" } : {}),
