@@ -39,7 +39,8 @@ export interface ItemSelection {
  */
 export async function fetchItems(client: OpClient, sel: ItemSelection): Promise<OpItem[]> {
     if (sel.items !== undefined && sel.items.length > 0) {
-        const unique = [...new Map(sel.items.map((i) => [i.toLowerCase(), i])).values()]
+        const unique: string[] = []
+        for (const i of sel.items) if (!unique.some((u) => u.toLowerCase() === i.toLowerCase())) unique.push(i)
         const out: OpItem[] = []
         for (const i of unique) out.push(await client.getItem(sel.vault, i))
         return out

@@ -33,7 +33,7 @@ export interface MappedValue {
  */
 export function parseMapping(text: string, name: string): MappedValue[] {
     const where = `mapping ${quote(name)}`
-    const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
     const first = doc.errors[0]
     if (first !== undefined) {
         // The yaml library's own message can quote the line; give the position only.
