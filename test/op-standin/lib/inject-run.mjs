@@ -33,11 +33,17 @@ export function renderTemplate(ctx, text, values) {
     let i = 0
     while (i < text.length) {
         if (text.startsWith("{{", i)) {
+            // The escape form `{{ "…" }}` may itself contain `}}`: find its closing quote first.
+            const esc = /^\{\{\s*"((?:\\.|[^"\\])*)"\s*\}\}/.exec(text.slice(i))
+            if (esc) {
+                out += esc[1].replace(/\\"/g, '"')
+                i += esc[0].length
+                continue
+            }
             const end = text.indexOf("}}", i + 2)
             if (end > 0) {
                 const inner = text.slice(i + 2, end).trim()
-                if (inner.startsWith('"') && inner.endsWith('"') && inner.length >= 2) out += inner.slice(1, -1).replace(/\\"/g, '"')
-                else out += resolve(inner)
+                out += resolve(inner)
                 i = end + 2
                 continue
             }
