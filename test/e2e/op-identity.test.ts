@@ -203,4 +203,18 @@ describe("keys generate --store", () => {
         expect(bad.stdout).toBe("")
         expect(readdirSync(s.home)).toEqual([])
     })
+
+    it("storing the same key again (--ssh) writes nothing", SLOW, async () => {
+        const s = await setup()
+        const { execFileSync } = await import("node:child_process")
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", join(s.dir, "host")])
+        const first = await s.cli(["keys", "generate", "--ssh", join(s.dir, "host"), "--store", "op://Dev/host"])
+        expect(first.code).toBe(0)
+        const after = JSON.stringify(await s.op.readStore())
+        const again = await s.cli(["keys", "generate", "--ssh", join(s.dir, "host"), "--store", "op://Dev/host"])
+        expect(again.code).toBe(0)
+        expect(again.stdout).toBe(first.stdout)
+        expect(again.stderr).toBe("secrets: op://Dev/host/identity already holds this identity: nothing written\n")
+        expect(JSON.stringify(await s.op.readStore())).toBe(after)
+    })
 })

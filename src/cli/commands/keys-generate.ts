@@ -150,8 +150,9 @@ async function storeInOp(io: Io, target: StoreTarget, pair: { identity: string; 
         const fields = item.fields ?? []
         const current = fields.find((f) => isField(f, target.field))
         if (current?.value !== undefined && current.value.trim() === pair.identity) {
-            info(io, `${target.text} already holds this identity: nothing written`)
-            return readBackReference(target, item)
+            const reference = readBackReference(target, item)
+            info(io, `${reference} already holds this identity: nothing written`)
+            return reference
         }
         if (current?.value !== undefined && current.value.trim() !== "" && !force) {
             throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `refusing to replace the key in ${target.text}`, [
