@@ -38,8 +38,8 @@ export function op(
         })
         const out: Buffer[] = []
         const err: Buffer[] = []
-        child.stdout.on("data", (d: Buffer) => out.push(d))
-        child.stderr.on("data", (d: Buffer) => err.push(d))
+        child.stdout?.on("data", (d: Buffer) => out.push(d))
+        child.stderr?.on("data", (d: Buffer) => err.push(d))
         child.on("error", reject)
         const timer = opts.killAfterMs !== undefined ? setTimeout(() => child.kill("SIGTERM"), opts.killAfterMs) : undefined
         child.on("close", (code, signal) => {
