@@ -119,7 +119,7 @@ export function standinAccount(): StandinAccount {
 export interface FieldSpec {
     label: string
     value?: string
-    /** Default: CONCEALED for `password`/`credential`, STRING otherwise. */
+    /** Default: the built-in's type for a top-level `username`/`password`/`notesPlain`/`credential`, else STRING. */
     type?: string
     /** The section's label; the section is created on the item. */
     section?: string
