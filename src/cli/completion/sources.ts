@@ -69,7 +69,9 @@ function isSopsFile(path: string): boolean {
         if (length < 10) return false
         tailBuffer ??= Buffer.allocUnsafe(TAIL_BYTES)
         const got = readSync(fd, tailBuffer, 0, length, size - length)
-        return looksLikeSops(tailBuffer.toString("latin1", 0, got))
+        // Most files in a repo are not sops files: a byte search rules them out without decoding.
+        const tail = tailBuffer.subarray(0, got)
+        return tail.includes("sops") && looksLikeSops(tail.toString("latin1"))
     } catch {
         return false
     } finally {
