@@ -55,14 +55,16 @@ export function registerOpPull(op: Command, ctx: CommandContext): void {
         .addOption(o.inputType())
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         .addHelpText("after", EXAMPLES)
         .action(async (file: string, _opts: PullOptions, c: Command) => {
             const opts = o.withEnvDefaults(c.optsWithGlobals<PullOptions & o.GlobalOpts>(), ctx.io.env)
             await ctx.dispatch("op pull", [file], opts, async () => {
+                const { io } = o.withIdentityOptions(ctx, opts, file)
                 const { opClient, loadSource } = await import("./op-source.js")
-                const source = await loadSource(ctx.io, opts)
-                const result = await pullOnce(ctx.io, file, source, await opClient(ctx.io), opts)
-                await printPull(ctx.io, file, result, opts)
+                const source = await loadSource(io, opts)
+                const result = await pullOnce(io, file, source, await opClient(io), opts)
+                await printPull(io, file, result, opts)
             })
         })
 }

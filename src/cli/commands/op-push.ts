@@ -45,13 +45,15 @@ export function registerOpPush(op: Command, ctx: CommandContext): void {
         .addOption(o.inputType())
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         .addHelpText("after", EXAMPLES)
         .action(async (file: string, _opts: PushOptions, c: Command) => {
             const opts = o.withEnvDefaults(c.optsWithGlobals<PushOptions & o.GlobalOpts>(), ctx.io.env)
             await ctx.dispatch("op push", [file], opts, async () => {
                 const { opClient } = await import("./op-source.js")
                 checkPushFlags(opts)
-                const outcomes = await pushOnce(ctx.io, file, await opClient(ctx.io), opts)
+                const { io } = o.withIdentityOptions(ctx, opts, file)
+                const outcomes = await pushOnce(io, file, await opClient(io), opts)
                 printPush(ctx.io, outcomes, opts.dryRun === true)
             })
         })

@@ -47,10 +47,11 @@ export function registerOpSync(op: Command, ctx: CommandContext): void {
         .addOption(o.inputType())
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
+        .addOption(o.ageKeyOp())
         .addHelpText("after", EXAMPLES)
         .action(async (file: string, _opts: SyncOptions, c: Command) => {
             const opts = o.withEnvDefaults(c.optsWithGlobals<SyncOptions & o.GlobalOpts>(), ctx.io.env)
-            await ctx.dispatch("op sync", [file], opts, () => runOpSync(ctx, file, opts))
+            await ctx.dispatch("op sync", [file], opts, () => runOpSync(o.withIdentityOptions(ctx, opts, file), file, opts))
         })
 }
 
