@@ -164,6 +164,8 @@ describe("secrets keys add-host / add-user / remove", () => {
         const db = ageKeygen(join(r.dir, ".."), "db1")
         const add = await r.cli(["keys", "add-host", "db1", "--age", db.recipient, "--yes"])
         expect(add.code).toBe(0)
+        // The new host's directory is made, as init makes the first ones.
+        expect(statSync(join(r.dir, "secrets/hosts/db1")).isDirectory()).toBe(true)
         expect(add.stdout).toContain(`secrets/shared/a.yaml  0      ${db.recipient}`)
         expect(add.stdout).not.toContain("b.yaml")
         expect(r.read("secrets/hosts/web1/b.yaml")).toBe(before.b)

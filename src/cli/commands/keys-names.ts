@@ -98,6 +98,7 @@ export async function runAddHost(ctx: CommandContext, name: string, opts: AddHos
         const { addNamedKey } = await import("../../fleet/config-edit.js")
         return refuseNoop(addNamedKey(text, { kind: "host", name, recipient }, shown), `host_${name}`, shown)
     })
+    await makeLayoutDir(ctx, "host", name, opts)
 }
 
 export async function runAddUser(ctx: CommandContext, name: string, opts: AddHostOptions & o.GlobalOpts): Promise<void> {
@@ -109,6 +110,20 @@ export async function runAddUser(ctx: CommandContext, name: string, opts: AddHos
         const { addNamedKey } = await import("../../fleet/config-edit.js")
         return refuseNoop(addNamedKey(text, { kind: "user", name, recipient }, shown), `user_${name}`, shown)
     })
+    await makeLayoutDir(ctx, "user", name, opts)
+}
+
+/**
+ * The new rule's directory (`secrets/hosts/NAME/`), next to the config, as
+ * `secrets init` makes the others: where the new key's files go is then plain to
+ * see. An existing directory is left alone.
+ */
+async function makeLayoutDir(ctx: CommandContext, kind: "host" | "user", name: string, opts: o.GlobalOpts): Promise<void> {
+    const { mkdir } = await import("node:fs/promises")
+    const { dirname, join } = await import("node:path")
+    const { dirFor } = await import("../../fleet/layout.js")
+    const root = dirname(await configPath(ctx.io, opts.config))
+    await mkdir(join(root, dirFor(kind, name)), { recursive: true })
 }
 
 export async function runRemove(ctx: CommandContext, name: string, opts: KeyChangeOptions & o.GlobalOpts): Promise<void> {
