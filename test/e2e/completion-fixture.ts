@@ -1,5 +1,5 @@
 /**
- * A repo for the completion tests: real sops files from ../shared/interop (sops keeps
+ * A repo for the completion tests: real sops files from test/fixtures/interop (sops keeps
  * key names in clear, so no key is needed), a plaintext file that must not be
  * offered, a .sops.yaml with named keys, and `secrets` on PATH as a wrapper around
  * the built bin/secrets.js, as the completion scripts call it.
@@ -10,7 +10,7 @@ import { BIN } from "../helpers/cli.js"
 import { tempDir } from "../helpers/tmp.js"
 
 export const ROOT = join(import.meta.dirname, "../..")
-export const INTEROP = join(ROOT, "../shared/interop")
+export const INTEROP = join(ROOT, "test/fixtures/interop")
 
 export interface CompletionRepo {
     readonly dir: string
