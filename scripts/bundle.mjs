@@ -34,45 +34,57 @@ import vm from "node:vm"
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const out = join(root, "dist/secrets.bundle.cjs")
 
-const result = await build({
-    stdin: {
-        contents: `export { main } from "./dist/main.js"\nexport { nodeIo } from "./dist/cli/io.js"\n`,
-        resolveDir: root,
-        sourcefile: "bundle-entry.js",
-        loader: "js",
-    },
-    bundle: true,
-    format: "cjs",
-    platform: "node",
-    target: "node20",
-    // import() of a bundled module becomes a lazily run wrapper; of a node: builtin,
-    // a require(). So nothing needs vm's dynamic-import hook, which Node 20 before
-    // 20.12 lacks.
-    supported: { "dynamic-import": false },
-    minify: true,
-    // Function names stay in `--verbose` stack frames.
-    keepNames: true,
-    charset: "ascii",
-    legalComments: "none",
-    banner: { js: "(function (exports, require, module, __filename, __dirname) {" },
-    footer: { js: "\n})" },
-    outfile: out,
-    logLevel: "warning",
-})
-if (result.errors.length > 0) process.exit(1)
+/**
+ * Bundle `entry` (an ES module text of re-exports from dist/) into `outfile`: one
+ * CommonJS function expression, ASCII only, with no import() left. Returns the text.
+ */
+async function bundle(entry, outfile, options = {}) {
+    const result = await build({
+        stdin: { contents: entry, resolveDir: root, sourcefile: "bundle-entry.js", loader: "js" },
+        bundle: true,
+        format: "cjs",
+        platform: "node",
+        target: "node20",
+        // import() of a bundled module becomes a lazily run wrapper; of a node: builtin,
+        // a require(). So nothing needs vm's dynamic-import hook, which Node 20 before
+        // 20.12 lacks.
+        supported: { "dynamic-import": false },
+        minify: true,
+        charset: "ascii",
+        legalComments: "none",
+        banner: { js: "(function (exports, require, module, __filename, __dirname) {" },
+        footer: { js: "\n})" },
+        outfile,
+        logLevel: "warning",
+        ...options,
+    })
+    if (result.errors.length > 0) process.exit(1)
+    const source = readFileSync(outfile, "latin1")
+    // bin/secrets.js reads the bundle as latin1 (a one-byte string, no UTF-8 decoding);
+    // esbuild's charset "ascii" escapes everything else.
+    if (!/^[\x00-\x7f]*$/.test(source)) throw new Error(`bundle: ${outfile} is not pure ASCII`)
+    if (/[^\w$.]import\(/.test(source)) throw new Error(`bundle: a dynamic import() is left in ${outfile}`)
+    return source
+}
 
-const source = readFileSync(out, "latin1")
-// bin/secrets.js reads the bundle as latin1 (a one-byte string, no UTF-8 decoding);
-// esbuild's charset "ascii" escapes everything else.
-if (!/^[\x00-\x7f]*$/.test(source)) throw new Error("bundle: the bundle is not pure ASCII")
-if (/[^\w$.]import\(/.test(source)) throw new Error("bundle: a dynamic import() is left in the bundle")
+/** Compile and run a bundle as bin/secrets.js does; the Script is kept for its code cache. */
+function load(source, file) {
+    const script = new vm.Script(source, { filename: file })
+    const mod = { exports: {} }
+    script.runInThisContext()(mod.exports, createRequire(file), mod, file, dirname(file))
+    return { script, exports: mod.exports }
+}
+
+const source = await bundle(
+    `export { main } from "./dist/main.js"\nexport { nodeIo } from "./dist/cli/io.js"\n`,
+    out,
+    // Function names stay in `--verbose` stack frames.
+    { keepNames: true },
+)
 
 // ---------------------------------------------------------------- warm-up and cache
 
-const script = new vm.Script(source, { filename: out })
-const mod = { exports: {} }
-script.runInThisContext()(mod.exports, createRequire(out), mod, out, dirname(out))
-const { main } = mod.exports
+const { script, exports: { main } } = load(source, out)
 
 const dir = mkdtempSync(join(tmpdir(), "secrets-bundle-"))
 try {
@@ -136,32 +148,11 @@ writeFileSync(`${out}.cache`, script.createCachedData())
     const model = buildModel(createProgram(io, { exitCode: 0 }))
 
     const completeOut = join(root, "dist/complete.bundle.cjs")
-    const built = await build({
-        stdin: {
-            contents: `export { answer } from "./dist/cli/completion/callback.js"\nexport { fileSources } from "./dist/cli/completion/sources.js"\n`,
-            resolveDir: root,
-            sourcefile: "complete-entry.js",
-            loader: "js",
-        },
-        bundle: true,
-        format: "cjs",
-        platform: "node",
-        target: "node20",
-        supported: { "dynamic-import": false },
-        minify: true,
-        charset: "ascii",
-        legalComments: "none",
-        banner: { js: "(function (exports, require, module, __filename, __dirname) {" },
-        footer: { js: "\n})" },
-        outfile: completeOut,
-        logLevel: "warning",
-    })
-    if (built.errors.length > 0) process.exit(1)
-    const completeSource = readFileSync(completeOut, "latin1")
-    if (!/^[\x00-\x7f]*$/.test(completeSource)) throw new Error("bundle: the completion bundle is not pure ASCII")
-    const completeScript = new vm.Script(completeSource, { filename: completeOut })
-    const cm = { exports: {} }
-    completeScript.runInThisContext()(cm.exports, createRequire(completeOut), cm, completeOut, dirname(completeOut))
+    const completeSource = await bundle(
+        `export { answer } from "./dist/cli/completion/callback.js"\nexport { fileSources } from "./dist/cli/completion/sources.js"\n`,
+        completeOut,
+    )
+    const { script: completeScript, exports: completion } = load(completeSource, completeOut)
     // Warm-up on made-up files: sops-shaped text is all completion reads, so no key is needed.
     const wdir = mkdtempSync(join(tmpdir(), "secrets-complete-"))
     try {
@@ -171,8 +162,8 @@ writeFileSync(`${out}.cache`, script.createCachedData())
         writeFileSync(join(wdir, "b.json"), `{\n\t"a": "${enc("str")}",\n\t"sops": {\n\t\t"mac": "${enc("str")}",\n\t\t"version": "3.13.0"\n\t}\n}\n`)
         writeFileSync(join(wdir, "c.env"), `A=${enc("str")}\nsops_mac=${enc("str")}\nsops_version=3.13.0\n`)
         writeFileSync(join(wdir, ".sops.yaml"), "keys:\n  - &host_web1 age1x\ncreation_rules:\n  - age: *host_web1\n")
-        const sources = cm.exports.fileSources(wdir, {})
-        const ask = (...words) => cm.exports.answer(model, ["bash", "--", ...words], sources)
+        const sources = completion.fileSources(wdir, {})
+        const ask = (...words) => completion.answer(model, ["bash", "--", ...words], sources)
         const edit = await ask("edit", "")
         if (edit !== "a.yaml\nb.json\nc.env\n:\n") throw new Error("bundle: completion warm-up found the wrong files")
         for (const f of ["a.yaml", "b.json", "c.env"]) if (!(await ask("set", f, "")).startsWith("'[")) throw new Error(`bundle: no key paths in warm-up ${f}`)

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from "node:fs"
 import { access, readFile } from "node:fs/promises"
 import { homedir } from "node:os"
-import { dirname, join, resolve } from "node:path"
+import { resolve } from "node:path"
+import { findConfig } from "../config/find.js"
 import type { OpClient } from "../integrations/op-types.js"
 import { collectIdentities, type CollectedIdentities } from "./identity-sources.js"
 import type { Io } from "./io.js"
@@ -74,7 +75,9 @@ async function configReference(io: Io, file: string | undefined, explicit: strin
     let path: string | undefined
     let text: string
     try {
-        path = findConfigPath(io, file, explicit)
+        // The search of encryption (config/find.ts), not its parser: that loads zod.
+        const found = findConfig({ cwd: io.cwd, filePath: file, explicit, exists: existsSync })
+        path = found === undefined ? undefined : resolve(io.cwd, found)
         if (path === undefined) return undefined
         text = readFileSync(path, "utf8")
     } catch {
@@ -83,27 +86,6 @@ async function configReference(io: Io, file: string | undefined, explicit: strin
     if (!text.includes("age_key_op")) return undefined
     const value = await rawAgeKeyOp(text)
     return value === undefined ? undefined : { path, value }
-}
-
-/**
- * The same search as config/load.ts findConfig (explicit path; else upward from the
- * file's directory, then from the cwd), repeated here because importing that module
- * loads zod, about 180 ms on every decrypt for a key most configs do not have.
- */
-function findConfigPath(io: Io, file: string | undefined, explicit: string | undefined): string | undefined {
-    if (explicit !== undefined && explicit !== "") return resolve(io.cwd, explicit)
-    const starts = [...(file !== undefined ? [dirname(resolve(io.cwd, file))] : []), resolve(io.cwd)]
-    for (const start of starts) {
-        let dir = start
-        for (let i = 0; i < 100; i++) {
-            const candidate = join(dir, ".sops.yaml")
-            if (existsSync(candidate)) return candidate
-            const parent = dirname(dir)
-            if (parent === dir) break
-            dir = parent
-        }
-    }
-    return undefined
 }
 
 /** `secrets.age_key_op` of the first YAML document, as written; undefined when absent or unreadable. */

@@ -5,7 +5,8 @@
  * encrypted document and dropping the `sops` block, without its data key.
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs"
-import { dirname, join, relative, resolve, sep } from "node:path"
+import { join, relative, resolve, sep } from "node:path"
+import { findConfig } from "../../config/find.js"
 import type { Candidate, CompletionSources } from "./complete.js"
 
 /** Directories never worth walking for secrets (and often huge). */
@@ -96,8 +97,11 @@ export function fileSources(cwd: string, env: Readonly<Record<string, string | u
             return keyPathsOf(bytes, file)
         },
         keyNames: async (config) => {
-            const found = configFile(cwd, config ?? (env.SOPS_CONFIG !== undefined && env.SOPS_CONFIG !== "" ? env.SOPS_CONFIG : undefined))
-            if (found === undefined) return []
+            const explicit = config ?? (env.SOPS_CONFIG !== undefined && env.SOPS_CONFIG !== "" ? env.SOPS_CONFIG : undefined)
+            // config/find.ts, not config/load.ts: completion needs the text, not zod's validation.
+            const configPath = findConfig({ cwd, explicit, exists: existsSync })
+            if (configPath === undefined) return []
+            const found = resolve(cwd, configPath)
             let text: string
             try {
                 text = readFileSync(found, "utf8")
@@ -118,23 +122,6 @@ export function fileSources(cwd: string, env: Readonly<Record<string, string | u
             }))
         },
     }
-}
-
-/**
- * `--config`, SOPS_CONFIG, else the nearest `.sops.yaml` from `cwd` up: the lookup of
- * src/config/load.ts without importing it, because it loads zod for validation and
- * completion only needs the text.
- */
-function configFile(cwd: string, explicit: string | undefined): string | undefined {
-    if (explicit !== undefined) return resolve(cwd, explicit)
-    for (let dir = resolve(cwd), i = 0; i < 100; i++) {
-        const candidate = join(dir, ".sops.yaml")
-        if (existsSync(candidate)) return candidate
-        const parent = dirname(dir)
-        if (parent === dir) break
-        dir = parent
-    }
-    return undefined
 }
 
 function describeFile(path: string): string {
