@@ -43,17 +43,28 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 export class SecretsError extends Error {
     readonly code: ExitCode
     readonly hints: readonly string[]
+    /** The message without the subject that {@link about} put in front of it. */
+    readonly detail: string
 
-    constructor(code: ExitCode, message: string, hints: readonly string[] = []) {
+    constructor(code: ExitCode, message: string, hints: readonly string[] = [], detail: string = message) {
         super(message)
         this.name = "SecretsError"
         this.code = code
         this.hints = hints
+        this.detail = detail
     }
 
-    /** The same error with `subject` (usually a quoted file name) in front of the message. */
-    about(subject: string): SecretsError {
-        const e = new SecretsError(this.code, `${subject}: ${this.message}`, this.hints)
+    /**
+     * The same error with `subject` (usually a quoted file name) in front of the
+     * message, replacing any subject an inner layer gave: a file's error passes
+     * through layers that each name the file (the absolute path inside, the path as
+     * the user wrote it outside), and one name reads better than `"a": "/x/a": …`.
+     */
+    about(subject: string): this {
+        // A copy of the same class (an IntegrityError stays one), stack included.
+        const e = Object.create(Object.getPrototypeOf(this) as object) as this
+        Object.defineProperties(e, Object.getOwnPropertyDescriptors(this))
+        Object.defineProperty(e, "message", { value: `${subject}: ${this.detail}`, writable: true, configurable: true })
         return e
     }
 }

@@ -39,11 +39,11 @@ export async function openInput(io: Io, name: string, input: Uint8Array, store: 
         return await openEncrypted(input, store, found.identities, opts)
     } catch (e) {
         if (e instanceof NoIdentityError) {
-            throw new NoIdentityError(`${quote(name)}: ${e.message}`, [
+            throw new NoIdentityError(e.detail, [
                 ...e.hints,
                 `looked for identities in: ${found.lookedIn.join("; ")}`,
                 "set SOPS_AGE_KEY_FILE to your key file, or ask someone who can read the file to add your recipient",
-            ])
+            ]).about(quote(name))
         }
         throw e instanceof SecretsError ? e.about(quote(name)) : e
     }

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileS
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { runCli } from "../helpers/cli.js"
-import { tempDir } from "../helpers/tmp.js"
+import { ageKeygen, tempDir } from "../helpers/tmp.js"
 import { FILES, dataKeyWithAge, decryptWith, makeFleet, readers, recipientsOf, snapshot, type Fleet } from "../unit/fleet-rekey/fleet-fixture.js"
 
 const ALL = Object.keys(FILES)
@@ -142,6 +142,30 @@ describe("keys revoke", () => {
         for (const file of ALL.filter((f) => f !== pgpFile)) expect((await decryptWith(fleet, file, fleet.keys.bob!.file)).code, file).toBe(128)
         expect(readFileSync(join(fleet.repo, ".sops.yaml"), "utf8")).not.toContain("user_bob")
     }, SLOW)
+})
+
+describe("keys revoke of a file the operator cannot open", () => {
+    it("finishes the others, names that file once as the user sees it, and exits 1", async () => {
+        const dir = tempDir()
+        const cli = (args: string[]) => runCli(args, { cwd: dir, home: dir })
+        expect((await cli(["init", "--yes", "--user", "alice", "--recovery"])).code).toBe(0)
+        const bob = ageKeygen(dir, "bob")
+        expect((await cli(["keys", "add-user", "bob", "--age", bob.recipient, "--yes"])).code).toBe(0)
+        writeFileSync(join(dir, "secrets/users/bob/b.yaml"), "x: 1\n")
+        writeFileSync(join(dir, "secrets/shared/s.yaml"), "y: 2\n")
+        expect((await cli(["encrypt", "-i", "secrets/users/bob/b.yaml"])).code).toBe(0)
+        expect((await cli(["encrypt", "-i", "secrets/shared/s.yaml"])).code).toBe(0)
+
+        // alice's key cannot open bob's own file (bob and the recovery key can).
+        const r = await cli(["keys", "revoke", "bob", "--yes"])
+        expect(r.code).toBe(1)
+        const errors = r.stderr.split("\n").filter((l) => l.startsWith("secrets: error: "))
+        expect(errors).toEqual([
+            `secrets: error: "secrets/users/bob/b.yaml": could not recover the data key: the key group could not be opened`,
+            `secrets: error: 1 file still opens with the revoked key's data key: "secrets/users/bob/b.yaml"`,
+        ])
+        expect(recipientsOf(join(dir, "secrets/shared/s.yaml"))).not.toContain(bob.recipient)
+    })
 })
 
 describe("keys rotate", () => {

@@ -65,7 +65,7 @@ export async function runEncrypt(ctx: CommandContext, file: string | undefined, 
     } catch (e) {
         // sops exits 2 when the plaintext cannot be parsed.
         if (e instanceof SecretsError) {
-            throw new SecretsError(e.code === ExitCode.Generic ? ExitCode.CouldNotReadInputFile : e.code, `${quote(name)}: ${e.message}`, e.hints)
+            throw new SecretsError(e.code === ExitCode.Generic ? ExitCode.CouldNotReadInputFile : e.code, e.detail, e.hints).about(quote(name))
         }
         throw e
     }

@@ -184,7 +184,7 @@ export async function sealAgain(branches: OpenedFile["branches"], store: Store, 
     try {
         return seal(branches, store, opened.metadata, opened.dataKey, opened.stash, io.now())
     } catch (e) {
-        if (e instanceof FormatError) throw new SecretsError(ExitCode.ErrorDumpingTree, `${quote(file)}: ${e.message}`, e.hints)
+        if (e instanceof FormatError) throw new SecretsError(ExitCode.ErrorDumpingTree, e.detail, e.hints).about(quote(file))
         throw e instanceof SecretsError ? e.about(quote(file)) : e
     }
 }

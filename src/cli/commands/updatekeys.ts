@@ -206,7 +206,7 @@ export async function recoverKey(io: Io, file: string, metadata: Metadata, decry
         return await recoverFileKey(metadata, found.identities, order)
     } catch (e) {
         if (e instanceof NoIdentityError) {
-            throw new NoIdentityError(e.message, [
+            throw new NoIdentityError(e.detail, [
                 ...e.hints,
                 `looked for identities in: ${found.lookedIn.join("; ")}`,
                 "changing the recipients needs the data key: use an identity that can decrypt the file",
