@@ -12,6 +12,12 @@
  * - dotenv: one flat key per field, `ITEM_FIELD` or `ITEM_SECTION_FIELD` in upper
  *   snake case (every run of characters other than A-Z and 0-9 becomes `_`).
  *
+ * With `flat` (`--item NAME --flat`: the file is that one item) the item level is
+ * left out: YAML / JSON `<field label>: value` or `<section label>: {<field label>: value}`,
+ * dotenv `FIELD` / `SECTION_FIELD`, INI `[<section label>]` with `<field label>`
+ * keys (a field outside a section has no place in INI and is an error). This is
+ * the inverse of `op push FILE --item NAME` (to-items.ts).
+ *
  * A field's name is its label, or its id when it has no label (as op builds
  * references, op-cli.md §1). Fields with no value are left out: op omits `value`
  * for empty fields, and an empty `notesPlain` on every Login would be noise. Two
@@ -30,6 +36,8 @@ export interface ItemSelection {
     readonly items?: readonly string[]
     /** Only items with one of these tags (op's `--tags`, nested tags match too). */
     readonly tags?: readonly string[]
+    /** The file is the one named item: its fields without the item level. */
+    readonly flat?: boolean
 }
 
 /**
@@ -52,7 +60,7 @@ export async function fetchItems(client: OpClient, sel: ItemSelection): Promise<
 }
 
 /** The values of `items` placed by the shape rules above for a `format` target. */
-export function itemsToWanted(items: readonly OpItem[], format: Format): WantedValue[] {
+export function itemsToWanted(items: readonly OpItem[], format: Format, flat = false): WantedValue[] {
     if (format === "binary") {
         throw new SecretsError(ExitCode.ConflictingParameters, "a binary file holds one blob, not named values: pull into a .yaml, .json, .env or .ini file", [
             "or pass --input-type yaml (json, dotenv, ini) to say what the file is",
@@ -63,7 +71,7 @@ export function itemsToWanted(items: readonly OpItem[], format: Format): WantedV
     for (const item of items) {
         for (const field of item.fields ?? []) {
             if (field.value === undefined) continue
-            const path = placeField(item, field, format)
+            const path = placeField(item, field, format, flat)
             const source = field.reference ?? `op://${item.vault.name}/${item.title}/${fieldName(field)}`
             const shown = describePath(path)
             const other = taken.get(shown)
@@ -81,13 +89,23 @@ export function itemsToWanted(items: readonly OpItem[], format: Format): WantedV
 
 /** Where `--prune` may remove keys after a vault pull: the whole file, or the named items' keys. */
 export function itemScopes(items: readonly OpItem[], sel: ItemSelection, format: Format): PruneScope[] {
-    if (sel.items === undefined || sel.items.length === 0) return [{ path: [] }]
+    if (sel.items === undefined || sel.items.length === 0 || sel.flat === true) return [{ path: [] }]
     return items.map((item) => (format === "dotenv" ? { path: [], keyPrefix: `${envName([item.title])}_` } : { path: [item.title] }))
 }
 
-function placeField(item: OpItem, field: OpField, format: Format): PathStep[] {
+function placeField(item: OpItem, field: OpField, format: Format, flat: boolean): PathStep[] {
     const name = fieldName(field)
     const section = field.section?.label !== undefined && field.section.label !== "" ? field.section.label : undefined
+    if (flat) {
+        if (format === "dotenv") return [envName(section === undefined ? [name] : [section, name])]
+        if (section !== undefined) return [section, name]
+        if (format === "ini") {
+            throw new FormatError(`${field.reference ?? `op://${item.vault.name}/${item.title}/${name}`} is outside any section, and an INI file has no place for it`, [
+                "pull without --flat (one [item] section), or into a .yaml, .json or .env file",
+            ])
+        }
+        return [name]
+    }
     switch (format) {
         case "dotenv":
             return [envName(section === undefined ? [item.title, name] : [item.title, section, name])]

@@ -11,6 +11,11 @@
  *   section "creds" — the inverse of the vault pull shape, so push then pull is a
  *   round trip.
  *
+ * - the whole file as one item (`--item NAME`, any format but binary): top-level
+ *   values become fields and a top-level mapping one section, `db: {password: x}`
+ *   field "password" in section "db"; a dotenv file's keys are the field names.
+ *   The inverse of `op pull FILE --item NAME --flat`.
+ *
  * New fields are CONCEALED custom fields with an empty id, which 1Password fills
  * in ("If left empty, 1Password will generate a random ID", item JSON template
  * docs); new items are Secure Notes, the category with no required built-in
@@ -107,6 +112,24 @@ export function targetsFromTopLevel(tree: Branch, vault: string, format: Format,
         out.push({ vault, item: top.key, fields })
     }
     return out
+}
+
+/** The whole file as the one item `item`: top-level values are fields, a top-level mapping a section. */
+export function targetsFromFile(tree: Branch, vault: string, item: string, file: string): ItemTarget[] {
+    const fields: PushField[] = []
+    for (const top of tree.items) {
+        if (top.kind !== "entry" || top.key === "sops") continue
+        if (top.value.kind !== "map") {
+            fields.push({ field: top.key, value: valueText(top.value, [top.key], file), path: [top.key] })
+            continue
+        }
+        for (const f of top.value.items) {
+            if (f.kind !== "entry") continue
+            const path = [top.key, f.key]
+            fields.push({ section: top.key, field: f.key, value: valueText(f.value, path, file), path })
+        }
+    }
+    return [{ vault, item, fields }]
 }
 
 /** A scalar as the text 1Password stores; mappings and lists cannot be one field. */

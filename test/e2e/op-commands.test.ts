@@ -186,6 +186,54 @@ describe("op push", () => {
     })
 })
 
+describe("the file as one item: op push --item, op pull --item --flat", () => {
+    it("a .env pushed into one item comes back key for key into a new file, and sync --check sees them in step", async () => {
+        const p = await project()
+        // A plaintext .env encrypted by us, pushed as the item "myapp".
+        writeFileSync(join(p.dir, "app.env"), `DATABASE_URL=${HOST}\nAPI_TOKEN=${TOKEN}\n`)
+        expect((await p.cli(["encrypt", "-i", "--age", p.recipient, "app.env"])).code).toBe(0)
+        const push = await p.cli(["op", "push", "app.env", "--vault", "Dev", "--item", "myapp"])
+        expect(push.code).toBe(0)
+        expect(push.stdout).toBe('created "myapp" in vault "Dev": DATABASE_URL, API_TOKEN\n')
+        const stored = (await p.standin.readStore()).vaults[0]?.items.find((i) => i.title === "myapp")
+        // A Secure Note also has its built-in, empty notesPlain field, which a pull skips.
+        expect(stored?.fields?.filter((f) => (f.value ?? "") !== "").map((f) => [f.label, f.value])).toEqual([
+            ["DATABASE_URL", HOST],
+            ["API_TOKEN", TOKEN],
+        ])
+
+        // Pulled back flat: the field labels are the keys again, no MYAPP_ prefix.
+        const pull = await p.cli(["op", "pull", "copy.env", "--vault", "Dev", "--item", "myapp", "--flat", "--age", p.recipient])
+        expect(pull.code).toBe(0)
+        expect(pull.stdout).toBe('+ ["DATABASE_URL"]\n+ ["API_TOKEN"]\n')
+        expect(await decrypt(p, "copy.env")).toBe(`DATABASE_URL=${HOST}\nAPI_TOKEN=${TOKEN}\n`)
+
+        // YAML: a section is one level, and sync --check in both directions finds nothing to do.
+        const yaml = await p.cli(["op", "pull", "db.yaml", "--vault", "Dev", "--item", "db", "--flat", "--age", p.recipient])
+        expect(yaml.code).toBe(0)
+        expect(await decrypt(p, "db.yaml")).toBe(`username: admin\npassword: ${PW}\nconn:\n    host: ${HOST}\n`)
+        for (const direction of ["pull", "push"]) {
+            const check = await p.cli(["op", "sync", "db.yaml", "--vault", "Dev", "--item", "db", "--flat", "--direction", direction, "--check"])
+            expect(check.code, direction).toBe(0)
+        }
+        await noValueOnArgv(p.standin)
+    })
+
+    it("--flat without exactly one --item, push --item without --vault, and a top-level field into INI are refused, nothing written", async () => {
+        const p = await project()
+        const two = await p.cli(["op", "pull", "x.env", "--vault", "Dev", "--item", "db", "--item", "api", "--flat", "--age", p.recipient])
+        expect(two.code).toBe(8)
+        expect(two.stderr).toBe("secrets: error: --flat needs exactly one --item: the file is that one item\nsecrets: hint: e.g. secrets op pull .env --vault Dev --item myapp --flat\n")
+        const noVault = await p.cli(["op", "push", "x.env", "--item", "db", "--mapping", "m.yaml"])
+        expect(noVault.code).toBe(8)
+        expect(noVault.stderr.split("\n")[0]).toBe("secrets: error: --item needs --vault and no --mapping: the whole file goes into that one item")
+        const ini = await p.cli(["op", "pull", "db.ini", "--vault", "Dev", "--item", "db", "--flat", "--age", p.recipient])
+        expect(ini.code).toBe(1)
+        expect(ini.stderr.split("\n")[0]).toBe("secrets: error: op://Dev/db/username is outside any section, and an INI file has no place for it")
+        for (const f of ["x.env", "db.ini"]) expect(existsSync(join(p.dir, f))).toBe(false)
+    })
+})
+
 describe("op sync", () => {
     it("--check exits 0 in step and 1 on drift (key paths only), writing nothing; sync then pulls", async () => {
         const p = await project()

@@ -16,6 +16,8 @@ import type { Io } from "../io.js"
 
 export interface PushOptions {
     vault?: string
+    /** The whole file into this one item. */
+    item?: string
     mapping?: string
     dryRun?: boolean
     inputType?: Format
@@ -32,6 +34,7 @@ export interface PushOutcome {
 const EXAMPLES = `
 Examples:
   secrets op push secrets/app.yaml --vault Prod            # one item per top-level key
+  secrets op push .env --vault Dev --item myapp              # the whole file as one item
   secrets op push .env --mapping env.op.yaml --dry-run
 `
 
@@ -40,6 +43,7 @@ export function registerOpPush(op: Command, ctx: CommandContext): void {
         .description("create or update 1Password items from an encrypted file's values (values go to op on stdin)")
         .argument("<file>", "the encrypted file")
         .addOption(new Option("--vault <vault>", "the vault for one item per top-level key (name or ID)"))
+        .addOption(new Option("--item <item>", "put the whole file into this one item (title or ID): its keys become fields"))
         .addOption(new Option("--mapping <file>", "a YAML/JSON file mirroring the file's tree with op:// references as leaves"))
         .addOption(new Option("--dry-run", "print what would be created or updated, and write nothing"))
         .addOption(o.inputType())
@@ -63,7 +67,12 @@ export function registerOpPush(op: Command, ctx: CommandContext): void {
 export function checkPushFlags(opts: PushOptions): void {
     if (opts.mapping === undefined && opts.vault === undefined) {
         throw new SecretsError(ExitCode.ConflictingParameters, "say where the values go", [
-            "use --vault VAULT (one item per top-level key) or --mapping MAP",
+            "use --vault VAULT (one item per top-level key), --vault VAULT --item ITEM (the file as one item) or --mapping MAP",
+        ])
+    }
+    if (opts.item !== undefined && (opts.vault === undefined || opts.mapping !== undefined)) {
+        throw new SecretsError(ExitCode.ConflictingParameters, "--item needs --vault and no --mapping: the whole file goes into that one item", [
+            "e.g. secrets op push .env --vault Dev --item myapp",
         ])
     }
 }
@@ -91,8 +100,15 @@ export async function pushTargets(io: Io, file: string, opts: PushOptions & o.Gl
     })
     const { firstDocument } = await import("./set.js")
     const first = firstDocument(opened, file)
-    const { targetsFromMapping, targetsFromTopLevel } = await import("../../sync/to-items.js")
-    return mapped !== undefined ? targetsFromMapping(first, mapped, file) : targetsFromTopLevel(first, opts.vault ?? "", format, file)
+    const { targetsFromFile, targetsFromMapping, targetsFromTopLevel } = await import("../../sync/to-items.js")
+    if (mapped !== undefined) return targetsFromMapping(first, mapped, file)
+    if (opts.item === undefined) return targetsFromTopLevel(first, opts.vault ?? "", format, file)
+    if (format === "binary") {
+        throw new SecretsError(ExitCode.ConflictingParameters, `${quote(file)} is a binary file: one blob, not named values`, [
+            "push a .yaml, .json, .env or .ini file",
+        ])
+    }
+    return targetsFromFile(first, opts.vault ?? "", opts.item, file)
 }
 
 /** Look up every target item and plan it; with `write`, create or edit the ones that change. */

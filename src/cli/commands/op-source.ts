@@ -20,6 +20,7 @@ export interface SourceOptions {
     vault?: string
     item?: string[]
     tags?: string
+    flat?: boolean
 }
 
 /** A checked source. */
@@ -34,6 +35,7 @@ export function addSourceOptions(cmd: Command, verb: "pull" | "sync"): Command {
         .addOption(new Option("--vault <vault>", `${verb} the items of this vault (name or ID)`))
         .addOption(new Option("--item <item>", "only this item (title or ID); repeat for several").argParser(collect))
         .addOption(new Option("--tags <tags>", "only items with one of these comma-separated tags"))
+        .addOption(new Option("--flat", "with one --item: the file is that item, its fields at the top level (no item key)"))
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -55,6 +57,11 @@ export function checkSourceFlags(opts: SourceOptions): void {
     if ((opts.item?.length ?? 0) > 0 && opts.tags !== undefined) {
         throw new SecretsError(ExitCode.ConflictingParameters, "--item and --tags cannot be used together: named items are fetched whatever their tags", [usage])
     }
+    if (opts.flat === true && opts.item?.length !== 1) {
+        throw new SecretsError(ExitCode.ConflictingParameters, "--flat needs exactly one --item: the file is that one item", [
+            "e.g. secrets op pull .env --vault Dev --item myapp --flat",
+        ])
+    }
 }
 
 /** Read and check the source: the mapping file is parsed here, before any op call. */
@@ -73,6 +80,7 @@ export async function loadSource(io: Io, opts: SourceOptions): Promise<Source> {
             vault: opts.vault ?? "",
             ...((opts.item?.length ?? 0) > 0 ? { items: opts.item } : {}),
             ...(tags !== undefined && tags.length > 0 ? { tags } : {}),
+            ...(opts.flat === true ? { flat: true } : {}),
         },
     }
 }
@@ -133,7 +141,7 @@ export async function wantedFrom(client: OpClient, source: Source, format: Forma
     }
     const { fetchItems, itemsToWanted, itemScopes } = await import("../../sync/from-items.js")
     const items = await fetchItems(client, source.selection)
-    return { wanted: itemsToWanted(items, format), scopes: itemScopes(items, source.selection, format) }
+    return { wanted: itemsToWanted(items, format, source.selection.flat === true), scopes: itemScopes(items, source.selection, format) }
 }
 
 /** A client for this run; one per run (or per `--watch` round), so `read` caching never serves stale values. */

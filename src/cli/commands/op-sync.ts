@@ -65,13 +65,14 @@ export async function runOpSync(ctx: CommandContext, file: string, opts: SyncOpt
     }
     if (push) {
         if (opts.prune === true) throw new SecretsError(ExitCode.ConflictingParameters, "--prune applies to --direction pull only")
-        if ((opts.item?.length ?? 0) > 0 || opts.tags !== undefined) {
-            throw new SecretsError(ExitCode.ConflictingParameters, "--item and --tags apply to --direction pull only", [
-                "a push writes one item per top-level key, or what --mapping says",
+        // A push names at most one item: the file as that item (--item I --flat).
+        if (opts.tags !== undefined || ((opts.item?.length ?? 0) > 0 && (opts.flat !== true || opts.item?.length !== 1))) {
+            throw new SecretsError(ExitCode.ConflictingParameters, "with --direction push, only --item ITEM --flat (the file as one item) chooses items", [
+                "a push writes one item per top-level key, the file as one item with --item ITEM --flat, or what --mapping says",
             ])
         }
         const { checkPushFlags } = await import("./op-push.js")
-        checkPushFlags(opts)
+        checkPushFlags(pushOptions(opts))
     }
     const intervalMs = opts.watch === undefined ? undefined : parseInterval(opts.watch, io.env)
     const { opClient, loadSource } = await import("./op-source.js")
@@ -83,7 +84,7 @@ export async function runOpSync(ctx: CommandContext, file: string, opts: SyncOpt
         if (push) {
             const { pushOnce, printPush } = await import("./op-push.js")
             const dryRun = opts.check === true
-            const outcomes = await pushOnce(io, file, client, opts, !dryRun)
+            const outcomes = await pushOnce(io, file, client, pushOptions(opts), !dryRun)
             const changed = outcomes.filter((x) => x.change.action !== "unchanged")
             if (opts.check === true) {
                 const { pushLine } = await import("./op-push.js")
@@ -194,4 +195,10 @@ function formatInterval(ms: number): string {
     if (ms % 60_000 === 0) return `${ms / 60_000}m`
     if (ms % 1000 === 0) return `${ms / 1000}s`
     return `${ms}ms`
+}
+
+/** sync's options as op push reads them: sync's repeatable --item is push's one item. */
+function pushOptions(opts: SyncOptions & o.GlobalOpts): Omit<SyncOptions, "item"> & o.GlobalOpts & { item?: string } {
+    const { item, ...rest } = opts
+    return { ...rest, ...(item?.[0] !== undefined ? { item: item[0] } : {}) }
 }

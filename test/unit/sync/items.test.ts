@@ -4,7 +4,7 @@ import type { OpClient, OpItem, OpItemTemplate } from "../../../src/integrations
 import { envName, fetchItems, itemScopes, itemsToWanted } from "../../../src/sync/from-items.js"
 import { findField, resolveMapping } from "../../../src/sync/resolve.js"
 import { parseMapping } from "../../../src/sync/mapping.js"
-import { planItem, targetsFromMapping, targetsFromTopLevel } from "../../../src/sync/to-items.js"
+import { planItem, targetsFromFile, targetsFromMapping, targetsFromTopLevel } from "../../../src/sync/to-items.js"
 import { applyPlan, planSync } from "../../../src/sync/plan.js"
 import { entry, int, map, str } from "../../../src/core/tree.js"
 import { thrown } from "../../helpers/errors.js"
@@ -216,6 +216,59 @@ describe("push templates", () => {
                     expect((e as Error).message).toMatch(/both land on/)
                     return
                 }
+                expect(applyPlan(undefined, planSync(undefined, wanted), wanted)).toEqual(tree)
+            }),
+            { numRuns: 200 },
+        )
+    })
+})
+
+describe("the file as one item (--item NAME, pull --flat)", () => {
+    it("pull --flat: no item level; sections nest in yaml, join in dotenv, become INI sections", () => {
+        const noTopLevel: OpItem = { ...dbItem(), fields: dbItem().fields?.filter((f) => f.section?.label === "conn") }
+        expect(itemsToWanted([dbItem()], "yaml", true).map((w) => w.path)).toEqual([["username"], ["password"], ["conn", "host"], ["conn", "password"], ["region"]])
+        expect(itemsToWanted([dbItem()], "dotenv", true).map((w) => w.path)).toEqual([["USERNAME"], ["PASSWORD"], ["CONN_HOST"], ["CONN_PASSWORD"], ["REGION"]])
+        expect(itemsToWanted([noTopLevel], "ini", true).map((w) => w.path)).toEqual([["conn", "host"], ["conn", "password"]])
+        expect(thrown(() => itemsToWanted([dbItem()], "ini", true)).message).toBe("op://Prod/db/username is outside any section, and an INI file has no place for it")
+        expect(itemScopes([dbItem()], { vault: "Prod", items: ["db"], flat: true }, "dotenv")).toEqual([{ path: [] }])
+    })
+
+    it("push --item: top-level values are fields, a top-level mapping is a section", () => {
+        const tree = map(entry("URL", str("u")), entry("db", map(entry("password", str("p")), entry("port", int(5432n)))))
+        expect(targetsFromFile(tree, "Prod", "myapp", "f.yaml")).toEqual([
+            {
+                vault: "Prod",
+                item: "myapp",
+                fields: [
+                    { field: "URL", value: "u", path: ["URL"] },
+                    { section: "db", field: "password", value: "p", path: ["db", "password"] },
+                    { section: "db", field: "port", value: "5432", path: ["db", "port"] },
+                ],
+            },
+        ])
+        const deep = map(entry("a", map(entry("b", map(entry("c", str("x")))))))
+        expect(thrown(() => targetsFromFile(deep, "Prod", "i", "f.yaml")).message).toBe('"f.yaml": ["a"]["b"] is a mapping, not one value')
+    })
+
+    it("property: push --item then pull --flat is a round trip (yaml and dotenv)", () => {
+        const name = fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/)
+        const envKey = fc.stringMatching(/^[A-Z][A-Z0-9]{0,6}(_[A-Z0-9]{1,4})?$/)
+        const toItem = (tree: ReturnType<typeof map>): OpItem => {
+            const tpl = planItem(targetsFromFile(tree, "Prod", "app", "f")[0]!, undefined).template
+            return { id: "id0", title: tpl.title, version: 1, vault: VAULT, category: tpl.category, ...(tpl.sections ? { sections: tpl.sections } : {}), fields: tpl.fields }
+        }
+        fc.assert(
+            fc.property(fc.dictionary(name, fc.oneof(fc.string({ minLength: 1 }), fc.dictionary(name, fc.string({ minLength: 1 }), { minKeys: 1, maxKeys: 3 })), { minKeys: 1, maxKeys: 4 }), (doc) => {
+                const tree = map(...Object.entries(doc).map(([k, v]) => entry(k, typeof v === "string" ? str(v) : map(...Object.entries(v).map(([f, x]) => entry(f, str(x)))))))
+                const wanted = itemsToWanted([toItem(tree)], "yaml", true)
+                expect(applyPlan(undefined, planSync(undefined, wanted), wanted)).toEqual(tree)
+            }),
+            { numRuns: 200 },
+        )
+        fc.assert(
+            fc.property(fc.uniqueArray(fc.tuple(envKey, fc.string({ minLength: 1 })), { minLength: 1, maxLength: 5, selector: ([k]) => k }), (pairs) => {
+                const tree = map(...pairs.map(([k, v]) => entry(k, str(v))))
+                const wanted = itemsToWanted([toItem(tree)], "dotenv", true)
                 expect(applyPlan(undefined, planSync(undefined, wanted), wanted)).toEqual(tree)
             }),
             { numRuns: 200 },
