@@ -15,14 +15,30 @@
  * - a `text stdout` or `text stderr` fence right after the block (blank lines
  *   between are fine) is compared with what the block printed there, after
  *   trimming trailing blanks; in it `$HOME` and `$PWD` stand for the temp home and
- *   working directories, and a line `...` matches any number of lines.
+ *   working directories, and a line `...` matches any number of lines;
+ * - a page that has the HTML comment `<!-- docs-test: op-standin` runs its blocks
+ *   with the stand-in `op` (test/op-standin) first on PATH, signed in as the desktop
+ *   app would be: OP_STANDIN_STORE is a store file in the page's temp dir (outside the
+ *   working directory) and OP_STANDIN_NODE the node running the tests. The store is
+ *   built with test/helpers/op-standin.ts from the page's first ```json op-store
+ *   fence (put it inside that same comment, so the reader does not see it):
+ *   `{"auth"?: {...}, "vaults": [{"name", "type"?, "id"?, "items": [<item spec>]}]}`,
+ *   where `auth` is merged into seedStore's (mode "app"; `{"mode":
+ *   "service_account", "serviceAccountToken": "ops_…"}` for a service account) and
+ *   an item spec is what `item()` takes: `{"title", "category"?, "fields": [{"label",
+ *   "value", "section"?, "type"?}], "tags"?, "id"?}` (ids and dates are derived
+ *   deterministically). Without the fence the store is seedStore()'s: one empty
+ *   vault "Dev". Blocks see each other's changes to the store (it is one file per
+ *   page), and a hidden block can change it with `op item edit …` like a person in
+ *   the app. Pages without the marker get no `op` at all, as before.
  */
 import { spawnSync } from "node:child_process"
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BIN } from "../helpers/cli.js"
+import { item, makeOpStandin, seedStore, STANDIN_BIN_DIR, vault, type StandinAuth, type StandinStore } from "../helpers/op-standin.js"
 
 const ROOT = join(import.meta.dirname, "../..")
 
@@ -37,10 +53,10 @@ export interface DocBlock {
 
 const FENCE = /^(`{3,}|~{3,})\s*(.*)$/
 
-/** The runnable blocks of one Markdown text, with their expected outputs. */
-export function extractRunnable(markdown: string): DocBlock[] {
-    const lines = markdown.split("\n")
-    interface Fence { line: number; info: string[]; body: string; end: number }
+interface Fence { line: number; info: string[]; body: string; end: number }
+
+/** Every fenced block of a Markdown text (`end` is the 0-based line of the closing fence). */
+function fencesOf(lines: string[]): Fence[] {
     const fences: Fence[] = []
     for (let i = 0; i < lines.length; i++) {
         const open = FENCE.exec(lines[i] ?? "")
@@ -56,6 +72,13 @@ export function extractRunnable(markdown: string): DocBlock[] {
         fences.push({ line: i + 1, info: (open[2] ?? "").trim().split(/\s+/).filter(Boolean), body: body.join("\n"), end: j })
         i = j
     }
+    return fences
+}
+
+/** The runnable blocks of one Markdown text, with their expected outputs. */
+export function extractRunnable(markdown: string): DocBlock[] {
+    const lines = markdown.split("\n")
+    const fences = fencesOf(lines)
     const blocks: DocBlock[] = []
     for (let k = 0; k < fences.length; k++) {
         const f = fences[k]
@@ -78,6 +101,28 @@ export function extractRunnable(markdown: string): DocBlock[] {
         blocks.push(block)
     }
     return blocks
+}
+
+/** The store a page's `json op-store` fence describes, in the compact form of the header comment. */
+export interface DocOpStore {
+    auth?: Partial<StandinAuth>
+    vaults?: { name: string; type?: string; id?: string; items?: Parameters<typeof item>[0][] }[]
+}
+
+const OP_MARKER = /<!--\s*docs-test:\s*op-standin\b/
+
+/** A page's request for the stand-in op: undefined without the marker, else the store to seed. */
+export function extractOpStandin(markdown: string): StandinStore | undefined {
+    if (!OP_MARKER.test(markdown)) return undefined
+    const fence = fencesOf(markdown.split("\n")).find((f) => f.info[0] === "json" && f.info[1] === "op-store")
+    if (!fence) return seedStore()
+    const spec = JSON.parse(fence.body) as DocOpStore
+    return seedStore({
+        ...(spec.auth ? { auth: spec.auth } : {}),
+        ...(spec.vaults
+            ? { vaults: spec.vaults.map((v) => vault(v.name, (v.items ?? []).map((i) => item(i)), { ...(v.type ? { type: v.type } : {}), ...(v.id ? { id: v.id } : {}) })) }
+            : {}),
+    })
 }
 
 function trimLines(s: string): string[] {
@@ -159,10 +204,33 @@ describe("the runnable-block convention", () => {
         expect(outputMatches("a\nb", "a\nb  \n\n")).toBe(true)
         expect(outputMatches("a\nb", "a\nc")).toBe(false)
     })
+
+    it("gives a page the stand-in op only when it asks, with the store its op-store fence describes", () => {
+        expect(extractOpStandin(sample)).toBeUndefined()
+        expect(extractOpStandin("<!-- docs-test: op-standin -->\n```sh runnable\nop whoami\n```")).toEqual(seedStore())
+        const page = [
+            "<!-- docs-test: op-standin",
+            "```json op-store",
+            '{"auth": {"mode": "service_account", "serviceAccountToken": "ops_x"},',
+            ' "vaults": [{"name": "Prod", "items": [{"title": "db", "fields": [{"label": "password", "value": "pw"}]}]}]}',
+            "```",
+            "-->",
+        ].join("\n")
+        expect(extractOpStandin(page)).toEqual(
+            seedStore({ auth: { mode: "service_account", serviceAccountToken: "ops_x" }, vaults: [vault("Prod", [item({ title: "db", fields: [{ label: "password", value: "pw" }] })])] }),
+        )
+        // The store fence is not a runnable block.
+        expect(extractRunnable(page)).toEqual([])
+    })
 })
 
 const files = markdownFiles()
-const perFile = files.map((file) => ({ file, blocks: extractRunnable(readFileSync(file, "utf8")) })).filter((f) => f.blocks.length > 0)
+const perFile = files
+    .map((file) => {
+        const text = readFileSync(file, "utf8")
+        return { file, blocks: extractRunnable(text), opStore: extractOpStandin(text) }
+    })
+    .filter((f) => f.blocks.length > 0)
 
 describe("docs examples", () => {
     it("there are runnable examples in every guide written for them", () => {
@@ -173,7 +241,7 @@ describe("docs examples", () => {
         expect(perFile.reduce((n, f) => n + f.blocks.length, 0)).toBeGreaterThanOrEqual(30)
     })
 
-    for (const { file, blocks } of perFile) {
+    for (const { file, blocks, opStore } of perFile) {
         const name = relative(ROOT, file)
         describe(name, () => {
             const base = mkdtempSync(join(tmpdir(), "secrets-docs-"))
@@ -185,19 +253,30 @@ describe("docs examples", () => {
             // `secrets` on PATH is the built binary, run by the node running the tests.
             writeFileSync(join(shims, "secrets"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`)
             chmodSync(join(shims, "secrets"), 0o755)
+            // A page that asks for the stand-in op: its store lives next to home and work.
+            let opEnv: Record<string, string> = {}
+            let path = `${shims}:/usr/local/bin:/usr/bin:/bin`
+            if (opStore) {
+                path = `${STANDIN_BIN_DIR}:${path}`
+                beforeAll(async () => {
+                    const op = await makeOpStandin(base, opStore)
+                    opEnv = { OP_STANDIN_STORE: op.storePath, OP_STANDIN_NODE: op.env.OP_STANDIN_NODE ?? process.execPath }
+                })
+            }
 
             for (const block of blocks) {
                 it(`${name}:${block.line}`, () => {
                     const r = spawnSync("bash", ["-c", `set -euo pipefail\n${block.code}\n`], {
                         cwd: work,
                         env: {
-                            PATH: `${shims}:/usr/local/bin:/usr/bin:/bin`,
+                            PATH: path,
                             HOME: home,
                             XDG_CONFIG_HOME: join(home, ".config"),
                             USER: "alice",
                             LANG: "C.UTF-8",
                             TERM: "dumb",
                             GIT_CONFIG_NOSYSTEM: "1",
+                            ...opEnv,
                         },
                         input: "",
                         encoding: "utf8",
