@@ -6,7 +6,7 @@
  * - a fence whose info string is `sh runnable` (or `bash runnable`) is run with
  *   `bash` under `set -euo pipefail`, with `secrets` (the built binary), `age` and
  *   `age-keygen` on PATH, HOME and XDG_CONFIG_HOME inside a fresh temp dir, stdin
- *   empty (no terminal, no editor, no 1Password);
+ *   empty (no terminal, no editor, and no 1Password unless the page asks, below);
  * - the blocks of one file run in order in one working directory, so a tutorial's
  *   later blocks see the files its earlier blocks made (environment variables do
  *   not carry over: each block is its own bash);
@@ -16,15 +16,16 @@
  *   between are fine) is compared with what the block printed there, after
  *   trimming trailing blanks; in it `$HOME` and `$PWD` stand for the temp home and
  *   working directories, and a line `...` matches any number of lines;
- * - a page that has the HTML comment `<!-- docs-test: op-standin` runs its blocks
+ * - a page with a line starting `<!-- docs-test: op-standin` runs its blocks
  *   with the stand-in `op` (test/op-standin) first on PATH, signed in as the desktop
  *   app would be: OP_STANDIN_STORE is a store file in the page's temp dir (outside the
  *   working directory) and OP_STANDIN_NODE the node running the tests. The store is
  *   built with test/helpers/op-standin.ts from the page's first ```json op-store
  *   fence (put it inside that same comment, so the reader does not see it):
  *   `{"auth"?: {...}, "vaults": [{"name", "type"?, "id"?, "items": [<item spec>]}]}`,
- *   where `auth` is merged into seedStore's (mode "app"; `{"mode":
- *   "service_account", "serviceAccountToken": "ops_…"}` for a service account) and
+ *   where `auth` is merged into seedStore's (mode "app"; `serviceAccountToken` is
+ *   the value OP_SERVICE_ACCOUNT_TOKEN must have for a service account, `"mode":
+ *   "none"` starts signed out) and
  *   an item spec is what `item()` takes: `{"title", "category"?, "fields": [{"label",
  *   "value", "section"?, "type"?}], "tags"?, "id"?}` (ids and dates are derived
  *   deterministically). Without the fence the store is seedStore()'s: one empty
@@ -109,7 +110,8 @@ export interface DocOpStore {
     vaults?: { name: string; type?: string; id?: string; items?: Parameters<typeof item>[0][] }[]
 }
 
-const OP_MARKER = /<!--\s*docs-test:\s*op-standin\b/
+/** At the start of a line, so that a page quoting the marker (docs/README.md) does not ask for it. */
+const OP_MARKER = /^<!--\s*docs-test:\s*op-standin\b/m
 
 /** A page's request for the stand-in op: undefined without the marker, else the store to seed. */
 export function extractOpStandin(markdown: string): StandinStore | undefined {
@@ -207,6 +209,7 @@ describe("the runnable-block convention", () => {
 
     it("gives a page the stand-in op only when it asks, with the store its op-store fence describes", () => {
         expect(extractOpStandin(sample)).toBeUndefined()
+        expect(extractOpStandin("a page quoting `<!-- docs-test: op-standin -->`")).toBeUndefined()
         expect(extractOpStandin("<!-- docs-test: op-standin -->\n```sh runnable\nop whoami\n```")).toEqual(seedStore())
         const page = [
             "<!-- docs-test: op-standin",
@@ -235,7 +238,7 @@ const perFile = files
 describe("docs examples", () => {
     it("there are runnable examples in every guide written for them", () => {
         const names = perFile.map((f) => relative(ROOT, f.file))
-        for (const page of ["docs/quickstart.md", "docs/concepts.md", "docs/ci.md", "docs/troubleshooting.md", "docs/security.md"]) {
+        for (const page of ["docs/quickstart.md", "docs/concepts.md", "docs/ci.md", "docs/troubleshooting.md", "docs/security.md", "docs/1password.md", "docs/1password-identity.md"]) {
             expect(names, page).toContain(page)
         }
         expect(perFile.reduce((n, f) => n + f.blocks.length, 0)).toBeGreaterThanOrEqual(30)
