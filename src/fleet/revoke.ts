@@ -10,6 +10,7 @@
  * already rotated no longer list the key.
  */
 import { readFile } from "node:fs/promises"
+import { relative } from "node:path"
 import { isScalar, isSeq, parseDocument, visit, type Document } from "yaml"
 import type { Branch, Node } from "../core/tree.js"
 import { describePath, type PathStep } from "../core/tree-path.js"
@@ -133,6 +134,7 @@ function hasForeignKeys(f: FoundFile): boolean {
 export async function revokeKey(ctx: CommandContext, name: string, opts: RevokeOptions): Promise<RevokeReport> {
     const { io } = ctx
     const loaded = await loadFleetConfig(io, opts.configPath)
+    const configShown = relative(io.cwd, loaded.path) || loaded.path
     const key = findNamedKey(loaded.text, name)
     const files = (await findEncryptedFiles(io, loaded.dir)).filter((f) => f.metadata.keyGroups.some((g) => ageRecipients(g).includes(key.recipient)))
     const exposed = files.map((f) => ({ file: f.shown, paths: encryptedPaths(f.doc.branches) }))
@@ -145,7 +147,7 @@ export async function revokeKey(ctx: CommandContext, name: string, opts: RevokeO
         warn(io, `${quote(f)}: not rotatable: it also has pgp/kms keys that secrets cannot encrypt to; rotate it with sops (sops rotate -i --rm-age ${key.recipient})`)
     }
     if (opts.dryRun) {
-        info(io, `dry run: would rotate the data key of ${rotatable.length} file${rotatable.length === 1 ? "" : "s"} and remove ${key.anchor} from ${quote(loaded.path)}; nothing written`)
+        info(io, `dry run: would rotate the data key of ${rotatable.length} file${rotatable.length === 1 ? "" : "s"} and remove ${key.anchor} from ${quote(configShown)}; nothing written`)
         return report
     }
     await confirmOrRefuse(io, opts.yes, `revoke ${key.anchor} and rotate the data key of ${rotatable.length} file${rotatable.length === 1 ? "" : "s"}?`)
@@ -169,7 +171,7 @@ export async function revokeKey(ctx: CommandContext, name: string, opts: RevokeO
         await writeFileAtomic(loaded.path, new TextEncoder().encode(removeNamedKey(current, key.anchor)), { mode: 0o644 })
         report.configChanged = true
     }
-    info(io, `revoked ${key.anchor}: removed from ${quote(loaded.path)}, new data key for ${report.rotated.length} file${report.rotated.length === 1 ? "" : "s"}`)
+    info(io, `revoked ${key.anchor}: removed from ${quote(configShown)}, new data key for ${report.rotated.length} file${report.rotated.length === 1 ? "" : "s"}`)
     if (exposed.length > 0) {
         info(io, "the revoked key could read the values listed above: change those secrets at their source (new passwords, new tokens), then store the new values")
     }
