@@ -18,11 +18,12 @@
  * Every line is a `#` comment, empty, or one identity, as age's key files are.
  * Nothing here touches the file system; the command does.
  */
-import { Decrypter, Encrypter, armor } from "age-encryption"
+import { Encrypter, armor } from "age-encryption"
 
 import { ExitCode, FormatError, SecretsError } from "../errors.js"
 import { identityToRecipientString, isPassphraseProtected, parseIdentities } from "../keys/identity-file.js"
 import { isSshPrivateKey } from "../keys/ssh-parse.js"
+import { PassphraseFileError, openPassphraseFile } from "../keys/passphrase-file.js"
 
 /** The first line of every v1 payload. */
 export const BACKUP_HEADER = "# secrets identity backup v1"
@@ -154,25 +155,22 @@ export async function openBackup(content: string | Uint8Array, passphrase: strin
     if (!isPassphraseProtected(bytes)) {
         throw new FormatError(`${source} is not a passphrase-encrypted age file`)
     }
-    let file: Uint8Array
     try {
-        const armored = new TextDecoder().decode(bytes.subarray(0, 14)) === "-----BEGIN AGE"
-        file = armored ? armor.decode(new TextDecoder().decode(bytes)) : bytes
-    } catch {
-        throw new FormatError(`${source}: malformed age armor`)
-    }
-    const d = new Decrypter()
-    d.addPassphrase(passphrase)
-    try {
-        return await d.decrypt(file, "text")
+        return await openPassphraseFile(bytes, passphrase)
     } catch (e) {
-        const m = e instanceof Error ? e.message : ""
-        if (m === "no identity matched any of the file's recipients") {
-            throw new SecretsError(ExitCode.Generic, `${source}: incorrect passphrase`, ["nothing was written; try again with the passphrase used for the backup"])
+        if (!(e instanceof PassphraseFileError)) throw e
+        switch (e.failure) {
+            case "armor":
+                throw new FormatError(`${source}: malformed age armor`)
+            case "wrong-passphrase":
+                throw new SecretsError(ExitCode.Generic, `${source}: incorrect passphrase`, ["nothing was written; try again with the passphrase used for the backup"])
+            case "altered":
+                throw new FormatError(`${source}: the backup was altered or is damaged`)
+            case "work-factor":
+                throw new FormatError(`${source}: scrypt work factor is too high`)
+            default:
+                throw new FormatError(`${source}: malformed passphrase-encrypted age file`)
         }
-        if (m === "invalid header HMAC" || m === "invalid tag") throw new FormatError(`${source}: the backup was altered or is damaged`)
-        if (m === "scrypt work factor is too high") throw new FormatError(`${source}: scrypt work factor is too high`)
-        throw new FormatError(`${source}: malformed passphrase-encrypted age file`)
     }
 }
 

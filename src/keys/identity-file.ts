@@ -16,6 +16,7 @@ import { bech32Decode } from "./bech32.js"
 import { isSshPrivateKey, parseSshPrivateKey } from "./ssh-parse.js"
 import type { SshIdentity } from "./ssh.js"
 import { lazySshIdentity } from "./ssh-lazy.js"
+import { PassphraseFileError, openPassphraseFile } from "./passphrase-file.js"
 
 const X25519_PREFIX = "AGE-SECRET-KEY-1"
 const PQ_PREFIX = "AGE-SECRET-KEY-PQ-1"
@@ -91,27 +92,20 @@ export function isPassphraseProtected(content: string | Uint8Array): boolean {
  * NoIdentityError (exit 128, as when sops cannot retrieve the data key).
  */
 export async function decryptIdentityFile(content: string | Uint8Array, passphrase: string, source = "identity file"): Promise<string> {
-    // typage is imported here, not at the top: most runs never open a passphrase file.
-    const { Decrypter, armor } = await import("age-encryption")
-    let file: Uint8Array
-    const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content
     try {
-        const armored = new TextDecoder().decode(bytes.subarray(0, 14)) === "-----BEGIN AGE"
-        file = armored ? armor.decode(new TextDecoder().decode(bytes)) : bytes
-    } catch {
-        throw new FormatError(`${source}: malformed age armor`)
-    }
-    const d = new Decrypter()
-    d.addPassphrase(passphrase)
-    try {
-        return await d.decrypt(file, "text")
+        return await openPassphraseFile(content, passphrase)
     } catch (e) {
-        const m = e instanceof Error ? e.message : ""
-        if (m === "no identity matched any of the file's recipients") {
-            throw new NoIdentityError(`${source}: incorrect passphrase, or the file is not passphrase-encrypted`)
+        if (!(e instanceof PassphraseFileError)) throw e
+        switch (e.failure) {
+            case "armor":
+                throw new FormatError(`${source}: malformed age armor`)
+            case "wrong-passphrase":
+                throw new NoIdentityError(`${source}: incorrect passphrase, or the file is not passphrase-encrypted`)
+            case "work-factor":
+                throw new FormatError(`${source}: scrypt work factor is too high`)
+            default:
+                throw new FormatError(`${source}: malformed passphrase-encrypted identity file`)
         }
-        if (m === "scrypt work factor is too high") throw new FormatError(`${source}: scrypt work factor is too high`)
-        throw new FormatError(`${source}: malformed passphrase-encrypted identity file`)
     }
 }
 
