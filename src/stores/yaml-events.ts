@@ -8,7 +8,7 @@
  * comment (sops ≥ 3.13.0) becomes the line comment of the scalar it precedes, or of
  * the key when the value is a collection.
  */
-import type { ListItem, MapItem, Node, Scalar } from "../core/tree.js"
+import type { Comment, Entry, ListItem, MapItem, Node, Scalar } from "../core/tree.js"
 import { analyzeScalar, selectStyle, type Event, type ScalarStyle } from "./yaml-emitter.js"
 import { formatFloatYaml, plainKeepsString } from "./yaml-resolve.js"
 
@@ -84,9 +84,26 @@ function nodeEvents(n: Node, c: Comments, out: Event[]): void {
     out.push(scalarEvent(n, c))
 }
 
-function mappingEvents(items: readonly MapItem[], c: Comments, out: Event[]): void {
-    // sops: the comments before the first entry become the mapping's head comment.
-    const entries: { key: string; value: Node; head: string; inline: string }[] = []
+/** An item of a block with the comments that belong to it. */
+interface Attached<T> {
+    readonly item: T
+    readonly head: string
+    /** `#text`, or "" when the item has no inline comment of its own. */
+    readonly inline: string
+}
+
+/**
+ * Share a block's comments out as sops does: the comments before the first item
+ * are the block's head, later ones the head of the item they precede, and those
+ * after the last item trail it. An inline comment stays inline on the item that
+ * follows it only when `keepsInline(item)` (a sequence's nested block cannot
+ * carry one); otherwise it joins that item's head comments.
+ */
+function attachComments<T extends Entry | Node>(
+    items: readonly (T | Comment)[],
+    keepsInline: (item: T) => boolean,
+): { attached: Attached<T>[]; leading: string; trailing: string } {
+    const attached: Attached<T>[] = []
     let pending: string[] = []
     let leading = ""
     let inline = ""
@@ -98,73 +115,57 @@ function mappingEvents(items: readonly MapItem[], c: Comments, out: Event[]): vo
             else pending.push(item.text)
             continue
         }
-        if (entries.length === 0) {
+        if (attached.length === 0) {
             leading = joinComments(pending)
             pending = []
         }
-        entries.push({ key: item.key, value: item.value, head: joinComments(pending), inline: inline ? "#" + inline : "" })
+        const keep = keepsInline(item)
+        if (inline && !keep) pending.push(inline)
+        attached.push({ item, head: joinComments(pending), inline: inline && keep ? "#" + inline : "" })
         pending = []
         inline = ""
     }
     if (inline) pending.push(inline)
-    const trailing = joinComments(pending)
-    if (entries.length === 0) {
+    return { attached, leading, trailing: joinComments(pending) }
+}
+
+function mappingEvents(items: readonly MapItem[], c: Comments, out: Event[]): void {
+    // sops: the comments before the first entry become the mapping's head comment.
+    const { attached, leading, trailing } = attachComments(items, () => true)
+    if (attached.length === 0) {
         out.push({ t: "mapStart", head: prepend(c.head, trailing) })
         out.push({ t: "mapEnd", line: c.line, foot: c.foot })
         return
     }
     out.push({ t: "mapStart", head: prepend(c.head, leading) })
-    entries.forEach((e, i) => {
-        const last = i === entries.length - 1
-        const valueIsScalar = e.value.kind !== "map" && e.value.kind !== "list"
+    attached.forEach(({ item, head, inline }, i) => {
+        const last = i === attached.length - 1
+        const valueIsScalar = item.value.kind !== "map" && item.value.kind !== "list"
         out.push({
             t: "scalar",
             tag: "",
-            value: e.key,
-            style: stringStyle(e.key),
-            head: e.head,
-            line: valueIsScalar ? "" : e.inline,
+            value: item.key,
+            style: stringStyle(item.key),
+            head,
+            line: valueIsScalar ? "" : inline,
             foot: "",
         })
-        nodeEvents(e.value, { head: "", line: valueIsScalar ? e.inline : "", foot: last ? trailing : "" }, out)
+        nodeEvents(item.value, { head: "", line: valueIsScalar ? inline : "", foot: last ? trailing : "" }, out)
     })
     out.push({ t: "mapEnd", line: c.line, foot: c.foot })
 }
 
 function sequenceEvents(items: readonly ListItem[], c: Comments, out: Event[]): void {
-    const elems: { value: Node; head: string; inline: string }[] = []
-    let pending: string[] = []
-    let leading = ""
-    let inline = ""
-    for (const item of items) {
-        if (item.kind === "comment") {
-            if (inline) pending.push(inline)
-            inline = ""
-            if (item.inline) inline = item.text
-            else pending.push(item.text)
-            continue
-        }
-        if (elems.length === 0) {
-            leading = joinComments(pending)
-            pending = []
-        }
-        const scalar = item.kind !== "map" && item.kind !== "list"
-        if (inline && !scalar) pending.push(inline)
-        elems.push({ value: item, head: joinComments(pending), inline: inline && scalar ? "#" + inline : "" })
-        pending = []
-        inline = ""
-    }
-    if (inline) pending.push(inline)
-    const trailing = joinComments(pending)
-    if (elems.length === 0) {
+    const { attached, leading, trailing } = attachComments(items, (item) => item.kind !== "map" && item.kind !== "list")
+    if (attached.length === 0) {
         out.push({ t: "seqStart", head: prepend(c.head, trailing) })
         out.push({ t: "seqEnd", line: c.line, foot: c.foot })
         return
     }
     out.push({ t: "seqStart", head: prepend(c.head, leading) })
-    elems.forEach((e, i) => {
-        const last = i === elems.length - 1
-        nodeEvents(e.value, { head: e.head, line: e.inline, foot: last ? trailing : "" }, out)
+    attached.forEach(({ item, head, inline }, i) => {
+        const last = i === attached.length - 1
+        nodeEvents(item, { head, line: inline, foot: last ? trailing : "" }, out)
     })
     out.push({ t: "seqEnd", line: c.line, foot: c.foot })
 }

@@ -110,6 +110,10 @@ const STRUCTURES: [string, Branch[], number, string][] = [
     ["inline comment after a scalar", [map(comment(" note", true), entry("a", str("x")), entry("b", int(1)))], 4, "a: x # note\nb: 1\n"],
     ["inline comment on a collection key", [map(comment(" c", true), entry("a", map(entry("b", int(1)))))], 4, "a: # c\n    b: 1\n"],
     ["inline comment on a list element", [map(entry("l", list(comment(" c", true), str("x"))))], 4, "l:\n    - x # c\n"],
+    // A nested block in a list has no line of its own to carry it: the comment goes above.
+    ["inline comment on a nested list element becomes its head comment",
+        [map(entry("l", list(str("x"), comment(" c", true), map(entry("b", int(1))), comment(" d", true), list(str("y")))))], 4,
+        'l:\n    - x\n    # c\n    - b: 1\n    # d\n    - - "y"\n'],
     ["top-level trailing comment before more documents", [map(entry("a", int(1)), comment(" end")), map(entry("b", int(2)))], 4,
         "a: 1\n# end\n---\nb: 2\n"],
 ]
