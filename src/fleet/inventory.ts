@@ -8,8 +8,8 @@
  * plaintext file is a leak waiting for `git push`; elsewhere in the repository it
  * is ordinary source.
  */
-import { readdir, readFile, stat } from "node:fs/promises"
-import { join, relative, sep } from "node:path"
+import { readFile, stat } from "node:fs/promises"
+import { relative, sep } from "node:path"
 import type { Metadata } from "../core/metadata.js"
 import { diffGroups, hasChanges } from "../engine/rekey.js"
 import type { Io } from "../cli/io.js"
@@ -17,9 +17,8 @@ import { formatForPath, loadStore } from "../stores/index.js"
 import { metadataFromTree } from "../stores/metadata.js"
 import type { Format } from "../stores/store.js"
 import { ruleGroupsFor, type LoadedFleetConfig } from "./rekey-repo.js"
+import { repoFiles } from "./repo-files.js"
 
-/** Directories never searched: dependencies, git, our own state. */
-const SKIPPED_DIRS = new Set(["node_modules", ".git", ".secrets"])
 /** Files that keep directories in git or configure it; never secrets. */
 const SKIPPED_FILES = new Set([".sops.yaml", ".gitkeep", ".gitignore", ".gitattributes"])
 /** Encrypted files are small; anything bigger is not parsed (a build artefact, a database). */
@@ -49,21 +48,10 @@ export interface InventoryEntry {
 /** Every file the inventory covers under the config's directory, sorted by path. */
 export async function takeInventory(io: Io, loaded: LoadedFleetConfig): Promise<InventoryEntry[]> {
     const out: InventoryEntry[] = []
-    const walk = async (dir: string): Promise<void> => {
-        const entries = await readdir(dir, { withFileTypes: true })
-        entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        for (const e of entries) {
-            const abs = join(dir, e.name)
-            // Symbolic links are not followed: a link out of the repository is not the repository's secret.
-            if (e.isDirectory()) {
-                if (!SKIPPED_DIRS.has(e.name)) await walk(abs)
-            } else if (e.isFile() && !SKIPPED_FILES.has(e.name)) {
-                const entry = await inspect(io, loaded, abs)
-                if (entry !== undefined) out.push(entry)
-            }
-        }
+    for await (const abs of repoFiles(loaded.dir, SKIPPED_FILES)) {
+        const entry = await inspect(io, loaded, abs)
+        if (entry !== undefined) out.push(entry)
     }
-    await walk(loaded.dir)
     return out
 }
 

@@ -6,8 +6,8 @@
  * whose recipients actually change are written, so the others keep their bytes and
  * mtimes and a git diff shows exactly the files a key change touched.
  */
-import { readdir, readFile, stat } from "node:fs/promises"
-import { dirname, join, relative, resolve } from "node:path"
+import { readFile, stat } from "node:fs/promises"
+import { dirname, relative, resolve } from "node:path"
 import { parseConfig } from "../config/load.js"
 import { matchRule, planForRule } from "../config/match.js"
 import type { Config } from "../config/schema.js"
@@ -22,10 +22,11 @@ import type { Io } from "../cli/io.js"
 import { emitWithMetadata, recoverKey, renderTable } from "../cli/commands/updatekeys.js"
 import { withFileLock } from "../cli/file-lock.js"
 import { writeFileAtomic } from "../cli/fs-atomic.js"
+import { repoFiles } from "./repo-files.js"
 import { info, reportError, warn } from "../cli/report.js"
 
-/** Directories never searched for encrypted files: dependencies, git, our own state. */
-const SKIPPED_DIRS = new Set(["node_modules", ".git", ".secrets"])
+/** The config itself is never one of the files to re-key. */
+const CONFIG_ONLY: ReadonlySet<string> = new Set([".sops.yaml"])
 /** Encrypted files are small; anything bigger is not read (a build artefact, a database). */
 const MAX_FILE_BYTES = 16 * 1024 * 1024
 
@@ -88,20 +89,10 @@ export async function loadFleetConfig(io: Io, configPath: string): Promise<Loade
  */
 export async function findEncryptedFiles(io: Io, root: string): Promise<FoundFile[]> {
     const out: FoundFile[] = []
-    const walk = async (dir: string): Promise<void> => {
-        const entries = await readdir(dir, { withFileTypes: true })
-        entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        for (const e of entries) {
-            const abs = join(dir, e.name)
-            if (e.isDirectory()) {
-                if (!SKIPPED_DIRS.has(e.name)) await walk(abs)
-            } else if (e.isFile() && e.name !== ".sops.yaml") {
-                const found = await parseIfEncrypted(io, abs)
-                if (found !== undefined) out.push(found)
-            }
-        }
+    for await (const abs of repoFiles(root, CONFIG_ONLY)) {
+        const found = await parseIfEncrypted(io, abs)
+        if (found !== undefined) out.push(found)
     }
-    await walk(root)
     return out
 }
 
