@@ -33,12 +33,12 @@
  *   page), and a hidden block can change it with `op item edit …` like a person in
  *   the app. Pages without the marker get no `op` at all, as before.
  */
-import { spawnSync } from "node:child_process"
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BIN } from "../helpers/cli.js"
+import { runProcess } from "../helpers/process.js"
 import { item, makeOpStandin, seedStore, STANDIN_BIN_DIR, vault, type StandinAuth, type StandinStore } from "../helpers/op-standin.js"
 
 const ROOT = join(import.meta.dirname, "../..")
@@ -268,8 +268,8 @@ describe("docs examples", () => {
             }
 
             for (const block of blocks) {
-                it(`${name}:${block.line}`, () => {
-                    const r = spawnSync("bash", ["-c", `set -euo pipefail\n${block.code}\n`], {
+                it(`${name}:${block.line}`, async () => {
+                    const r = await runProcess("bash", ["-c", `set -euo pipefail\n${block.code}\n`], {
                         cwd: work,
                         env: {
                             PATH: path,
@@ -282,7 +282,6 @@ describe("docs examples", () => {
                             ...opEnv,
                         },
                         input: "",
-                        encoding: "utf8",
                         timeout: 25_000,
                     })
                     const shown = (s: string) => s.split(work).join("$PWD").split(home).join("$HOME")

@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process"
 import { join } from "node:path"
+import { runProcess } from "./process.js"
 
 export const BIN = join(import.meta.dirname, "../../bin/secrets.js")
 
@@ -19,26 +19,16 @@ export function runCli(
     args: string[],
     opts: { cwd: string; env?: Record<string, string>; input?: string | Buffer; home?: string },
 ): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, ...args], {
-            cwd: opts.cwd,
-            env: {
-                PATH: process.env.PATH ?? "/usr/bin:/bin",
-                HOME: opts.home ?? opts.cwd,
-                XDG_CONFIG_HOME: join(opts.home ?? opts.cwd, ".config"),
-                ...opts.env,
-            },
-            stdio: ["pipe", "pipe", "pipe"],
-        })
-        const out: Buffer[] = []
-        const err: Buffer[] = []
-        child.stdout.on("data", (d: Buffer) => out.push(d))
-        child.stderr.on("data", (d: Buffer) => err.push(d))
-        child.on("error", reject)
-        child.on("close", (code) => {
-            const stdoutBytes = Buffer.concat(out)
-            resolve({ code: code ?? -1, stdout: stdoutBytes.toString(), stderr: Buffer.concat(err).toString(), stdoutBytes })
-        })
-        child.stdin.end(opts.input ?? "")
-    })
+    const env = {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: opts.home ?? opts.cwd,
+        XDG_CONFIG_HOME: join(opts.home ?? opts.cwd, ".config"),
+        ...opts.env,
+    }
+    return runProcess(process.execPath, [BIN, ...args], { cwd: opts.cwd, env, input: opts.input }).then((r) => ({
+        code: r.status ?? -1,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        stdoutBytes: r.stdoutBytes,
+    }))
 }
