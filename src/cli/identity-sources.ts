@@ -15,7 +15,8 @@ import { posix, win32 } from "node:path"
 import { NoIdentityError, SecretsError } from "../errors.js"
 import type { AgeIdentity } from "../keys/age.js"
 import { isOpReference } from "../integrations/op-reference.js"
-import { decryptIdentityFile, isPassphraseProtected, parseIdentities } from "../keys/identity-file.js"
+import { decryptIdentityFile, isPassphraseProtected, parseIdentities, parseSshKeyIdentities } from "../keys/identity-file.js"
+import { isLockedPemKey, isSshPrivateKey } from "../keys/ssh-parse.js"
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -60,11 +61,17 @@ export interface CollectedIdentities {
     readonly lookedIn: string[]
     /** One line per source that could not be used; never contains key material. */
     readonly warnings: string[]
+    /**
+     * Filled later, while data keys are unwrapped: a passphrase-protected SSH key
+     * that a file needed but that stayed locked (no terminal, wrong passphrase).
+     * For the exit-128 error's hints.
+     */
+    readonly deferred: string[]
 }
 
 /** Gather identities from every source, in sops's order (§9). */
 export async function collectIdentities(ctx: IdentityContext): Promise<CollectedIdentities> {
-    const out: Collector = { identities: [], lookedIn: [], warnings: [] }
+    const out: Collector = { identities: [], lookedIn: [], warnings: [], deferred: [] }
     const join = ctx.platform === "win32" ? win32.join : posix.join
 
     // 1. SSH keys: the variables, then ~/.ssh/id_ed25519 and ~/.ssh/id_rsa if they exist.
@@ -151,6 +158,7 @@ interface Collector {
     identities: AgeIdentity[]
     lookedIn: string[]
     warnings: string[]
+    deferred: string[]
 }
 
 async function fileVariable(ctx: IdentityContext, out: Collector, variable: string): Promise<void> {
@@ -166,7 +174,7 @@ async function fileVariable(ctx: IdentityContext, out: Collector, variable: stri
         return
     }
     const content = await read(ctx, out, place, path)
-    if (content !== null) await fromContent(ctx, out, place, path, content)
+    if (content !== null) await fromContent(ctx, out, place, path, content, undefined, path)
 }
 
 async function optionalFile(ctx: IdentityContext, out: Collector, path: string): Promise<void> {
@@ -175,7 +183,7 @@ async function optionalFile(ctx: IdentityContext, out: Collector, path: string):
         return
     }
     const content = await read(ctx, out, path, path)
-    if (content !== null) await fromContent(ctx, out, path, path, content)
+    if (content !== null) await fromContent(ctx, out, path, path, content, undefined, path)
 }
 
 async function commandVariable(ctx: IdentityContext, out: Collector, variable: string): Promise<void> {
@@ -216,7 +224,8 @@ async function read(ctx: IdentityContext, out: Collector, place: string, path: s
 
 /**
  * Parse one source's content and record it. `place` is the lookedIn entry (null:
- * the caller records it); `source` names the source inside parse messages.
+ * the caller records it); `source` names the source inside parse messages;
+ * `keyPath` is set for files, whose SSH keys may have a `.pub` beside them.
  */
 async function fromContent(
     ctx: IdentityContext,
@@ -225,6 +234,7 @@ async function fromContent(
     source: string,
     content: Uint8Array | string,
     preprocess: (text: string) => string = (t) => t,
+    keyPath?: string,
 ): Promise<void> {
     const note = (s: string): void => {
         if (place !== null) out.lookedIn.push(`${place} (${s})`)
@@ -247,10 +257,52 @@ async function fromContent(
     } else {
         text = typeof content === "string" ? content : new TextDecoder().decode(content)
     }
+    if (isSshPrivateKey(text)) {
+        await fromSshKey(ctx, out, note, source, text, keyPath)
+        return
+    }
     try {
         const ids = parseIdentities(preprocess(text), source)
         out.identities.push(...ids)
         note(count(ids.length))
+    } catch (e) {
+        note("invalid")
+        out.warnings.push(describe(e))
+    }
+}
+
+/**
+ * An SSH private key file: its SSH identity and, for ed25519, the X25519 twin
+ * (keys/ssh-lazy.ts). A passphrase-protected key is asked for its passphrase
+ * only when a file turns out to be encrypted to it, so a locked ~/.ssh/id_ed25519
+ * costs nothing on decrypts that do not need it.
+ */
+async function fromSshKey(
+    ctx: IdentityContext,
+    out: Collector,
+    note: (s: string) => void,
+    source: string,
+    text: string,
+    keyPath: string | undefined,
+): Promise<void> {
+    let sshPublicKeyLine: string | undefined
+    if (keyPath !== undefined && isLockedPemKey(text)) {
+        try {
+            const pub = await ctx.readFile(`${keyPath}.pub`)
+            sshPublicKeyLine = typeof pub === "string" ? pub : new TextDecoder().decode(pub)
+        } catch {
+            // Reported by parseIdentities, which names the missing .pub.
+        }
+    }
+    const askPassphrase = ctx.promptPassphrase
+    const sshUnlock = {
+        ...(askPassphrase !== undefined ? { askPassphrase: (s: string) => askPassphrase(s) } : {}),
+        report: (message: string) => out.deferred.push(message),
+    }
+    try {
+        const { identities, label } = parseSshKeyIdentities(text, source, { sshUnlock, ...(sshPublicKeyLine !== undefined ? { sshPublicKeyLine } : {}) })
+        out.identities.push(...identities)
+        note(label)
     } catch (e) {
         note("invalid")
         out.warnings.push(describe(e))

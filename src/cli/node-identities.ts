@@ -40,7 +40,8 @@ export async function identitiesFor(io: Io, recipients: readonly string[] = []):
             ? {
                   promptPassphrase: async (source: string) => {
                       const { password } = await import("@inquirer/prompts")
-                      return password({ message: `passphrase for ${source}`, mask: true })
+                      // On stderr: stdout may be the decrypted file going to a pipe or a file.
+                      return password({ message: `passphrase for ${source}`, mask: true }, { input: io.stdin, output: io.stderr as unknown as NodeJS.WritableStream })
                   },
               }
             : {}),

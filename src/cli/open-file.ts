@@ -41,6 +41,7 @@ export async function openInput(io: Io, name: string, input: Uint8Array, store: 
         if (e instanceof NoIdentityError) {
             throw new NoIdentityError(e.detail, [
                 ...e.hints,
+                ...found.deferred,
                 `looked for identities in: ${found.lookedIn.join("; ")}`,
                 "set SOPS_AGE_KEY_FILE to your key file, or ask someone who can read the file to add your recipient",
             ]).about(quote(name))

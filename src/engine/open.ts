@@ -54,7 +54,7 @@ export async function recoverFileKey(
         return await recoverDataKey(
             metadata.keyGroups,
             metadata.shamirThreshold,
-            async (key) => (key.type === "age" ? unwrapDataKey(key.enc, identities) : null),
+            async (key) => (key.type === "age" ? unwrapDataKey(key.enc, identities, key.recipient) : null),
             order,
         )
     } catch (e) {

@@ -61,6 +61,25 @@ export function unwrapNativeX25519(file: Uint8Array, identities: readonly unknow
     return undefined
 }
 
+/**
+ * Unwrap a file key from typage's stanzas with one `AGE-SECRET-KEY-1…` identity,
+ * for an identity object that learns its key only when asked (a passphrase-
+ * protected ed25519 SSH key's X25519 twin, ssh-lazy.ts). Null when no X25519
+ * stanza is for this key; typage has checked the stanzas' shape already.
+ */
+export function unwrapX25519Stanzas(identity: string, stanzas: readonly { readonly args: readonly string[]; readonly body: Uint8Array }[]): Uint8Array | null {
+    const id = decodeIdentity(identity)
+    if (id === undefined) return null
+    for (const s of stanzas) {
+        if (s.args[0] !== "X25519" || s.args.length !== 2 || s.body.length !== 32) continue
+        const share = canonicalBase64(s.args[1])
+        if (share?.length !== 32) continue
+        const fileKey = unwrapStanza(id, share, s.body)
+        if (fileKey !== undefined) return fileKey
+    }
+    return null
+}
+
 const ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----\n"
 const ARMOR_END = "-----END AGE ENCRYPTED FILE-----"
 

@@ -45,8 +45,13 @@ export async function wrapDataKey(recipient: string | ParsedRecipient, payload: 
  * stanzas. Returns null when none does. Throws FormatError when the armor or the
  * header is malformed, IntegrityError when a matching stanza, the header MAC or the
  * payload does not authenticate.
+ *
+ * `recipient` is the sops entry's `recipient:`. Identities bound to another
+ * recipient (a locked SSH key's X25519 twin, ssh-lazy.ts) are not tried: X25519
+ * stanzas do not say whom they are for, and trying would ask for a passphrase.
  */
-export async function unwrapDataKey(enc: string, identities: readonly AgeIdentity[]): Promise<Uint8Array | null> {
+export async function unwrapDataKey(enc: string, allIdentities: readonly AgeIdentity[], recipient?: string): Promise<Uint8Array | null> {
+    const identities = allIdentities.filter((id) => typeof id === "string" || !isBoundToOther(id, recipient))
     const strict = dearmorStrict(enc)
     if (strict !== undefined) {
         const fast = unwrapNativeX25519(strict, identities)
@@ -77,6 +82,10 @@ export async function unwrapDataKey(enc: string, identities: readonly AgeIdentit
     } catch (e) {
         return translate(e)
     }
+}
+
+function isBoundToOther(id: object, recipient: string | undefined): boolean {
+    return "onlyForRecipient" in id && id.onlyForRecipient !== recipient
 }
 
 function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {

@@ -13,9 +13,9 @@
 import { FormatError, NoIdentityError } from "../errors.js"
 import type { AgeIdentity } from "./age.js"
 import { bech32Decode } from "./bech32.js"
-import { isSshPrivateKey, parseSshPrivateKey } from "./ssh-parse.js"
+import { isSshPrivateKey, readSshKeyFile } from "./ssh-parse.js"
 import type { SshIdentity } from "./ssh.js"
-import { lazySshIdentity } from "./ssh-lazy.js"
+import { sshKeyIdentities, type SshUnlock } from "./ssh-lazy.js"
 import { PassphraseFileError, openPassphraseFile } from "./passphrase-file.js"
 
 const X25519_PREFIX = "AGE-SECRET-KEY-1"
@@ -28,16 +28,20 @@ export interface ParseOptions {
      * does for the `SOPS_AGE_KEY` variable (files stay one identity per line).
      */
     readonly severalPerLine?: boolean
+    /** How a passphrase-protected SSH key asks for its passphrase; without it, such a key opens nothing. */
+    readonly sshUnlock?: SshUnlock
+    /** The text of the SSH key's `.pub` file, which an encrypted PEM key needs for its public half. */
+    readonly sshPublicKeyLine?: string
 }
 
 /**
  * Parse an identity source. `source` names it in messages (a path or a variable
- * name). An SSH private key file (OpenSSH, or PEM RSA) is one identity; anything
- * else is a key file. A passphrase-protected file must go through
- * {@link decryptIdentityFile} first.
+ * name). An SSH private key file (OpenSSH, or PEM RSA) gives its SSH identity and,
+ * for ed25519, the X25519 twin (ssh-lazy.ts); anything else is a key file. A
+ * passphrase-protected age file must go through {@link decryptIdentityFile} first.
  */
 export function parseIdentities(text: string, source: string, options: ParseOptions = {}): AgeIdentity[] {
-    if (isSshPrivateKey(text)) return [lazySshIdentity(parseSshPrivateKey(text, source))]
+    if (isSshPrivateKey(text)) return parseSshKeyIdentities(text, source, options).identities
     if (isPassphraseProtected(text)) {
         throw new FormatError(`${source} is encrypted with a passphrase`, ["decrypt it with the passphrase before parsing it"])
     }
@@ -55,6 +59,24 @@ export function parseIdentities(text: string, source: string, options: ParseOpti
         }
     }
     return out
+}
+
+/**
+ * The identities of an SSH private key file, with a label for listings such as
+ * `ssh-ed25519 key, passphrase-protected`.
+ */
+export function parseSshKeyIdentities(text: string, source: string, options: ParseOptions = {}): { identities: AgeIdentity[]; label: string } {
+    const file = readSshKeyFile(text, source, options.sshPublicKeyLine)
+    if (file.encrypted && file.publicKey === undefined) {
+        throw new FormatError(`${source} is a passphrase-protected PEM key and ${source}.pub, its public half, is not beside it`, [
+            `put the public key in ${source}.pub, or convert the key to OpenSSH's format: ssh-keygen -p -f ${source}`,
+        ])
+    }
+    const type = file.encrypted ? file.publicKey?.type : file.key.type
+    return {
+        identities: sshKeyIdentities(file, source, options.sshUnlock),
+        label: file.encrypted ? `${type} key, passphrase-protected` : `${type} key`,
+    }
 }
 
 function parseIdentityLine(line: string, where: string): string {

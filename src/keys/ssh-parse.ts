@@ -1,6 +1,7 @@
 /**
- * OpenSSH key parsing: `authorized_keys` public key lines and unencrypted private
- * key files, for the two key types age can encrypt to (ssh-ed25519, ssh-rsa).
+ * OpenSSH key parsing: `authorized_keys` public key lines and private key files
+ * (passphrase-protected ones through ssh-encrypted.ts), for the two key types age
+ * can encrypt to (ssh-ed25519, ssh-rsa).
  *
  * Wire formats are RFC 4253 §6.6 (public keys) and OpenSSH's PROTOCOL.key (the
  * `openssh-key-v1` private key container). Legacy PEM RSA keys (`BEGIN RSA PRIVATE
@@ -12,6 +13,7 @@
 import { createPrivateKey, type KeyObject } from "node:crypto"
 
 import { FormatError } from "../errors.js"
+import { checkOpenSshEncryption, decryptOpenSshSection, decryptPemRsa } from "./ssh-encrypted.js"
 
 /** An SSH public key of a type age supports. `wire` is the RFC 4253 blob the age tag hashes. */
 export type SshPublicKey =
@@ -27,6 +29,7 @@ const OPENSSH_BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----"
 const OPENSSH_END = "-----END OPENSSH PRIVATE KEY-----"
 const PEM_RSA_BEGIN = "-----BEGIN RSA PRIVATE KEY-----"
 const AUTH_MAGIC = "openssh-key-v1\0"
+const PEM_ENCRYPTED = /^Proc-Type:\s*4,ENCRYPTED/m
 
 /** Reads RFC 4251 §5 values (uint32, length-prefixed string, mpint) from a buffer. */
 class WireReader {
@@ -158,14 +161,35 @@ export function isSshPrivateKey(text: string): boolean {
     return t.startsWith(OPENSSH_BEGIN) || t.startsWith(PEM_RSA_BEGIN)
 }
 
+/** True for an old PEM key protected by a passphrase: only its `.pub` file tells its public half. */
+export function isLockedPemKey(text: string): boolean {
+    return text.trimStart().startsWith(PEM_RSA_BEGIN) && PEM_ENCRYPTED.test(text)
+}
+
 /**
- * Parse an unencrypted OpenSSH (or PEM PKCS#1 RSA) private key file. A key protected
- * by a passphrase is recognised and rejected with a FormatError naming `source`:
- * decrypting it (bcrypt_pbkdf + aes256-ctr) is not implemented.
+ * An SSH private key file as read from disk: either open, or protected by a
+ * passphrase. A protected key still tells its public half (OpenSSH keeps it in
+ * clear; for an old PEM key it comes from the `.pub` file beside it), so that a
+ * passphrase is asked for only when a file is really encrypted to that key.
  */
-export function parseSshPrivateKey(text: string, source: string): SshPrivateKey {
+export type SshKeyFile =
+    | { readonly encrypted: false; readonly key: SshPrivateKey }
+    | {
+          readonly encrypted: true
+          /** Undefined for a PEM key without its `.pub` line. */
+          readonly publicKey: SshPublicKey | undefined
+          /** Rejects with WrongPassphraseError (ssh-encrypted.ts) for a wrong passphrase. */
+          unlock(passphrase: string): Promise<SshPrivateKey>
+      }
+
+/**
+ * Read an OpenSSH (or PEM PKCS#1 RSA) private key file. `publicKeyLine` is the
+ * `.pub` file's text, which only an encrypted PEM key needs (sops
+ * age/ssh_parse.go readPublicKeyFile).
+ */
+export function readSshKeyFile(text: string, source: string, publicKeyLine?: string): SshKeyFile {
     const t = text.trim()
-    if (t.startsWith(PEM_RSA_BEGIN)) return parsePemRsa(t, source)
+    if (t.startsWith(PEM_RSA_BEGIN)) return readPemRsa(t, source, publicKeyLine)
     if (!t.startsWith(OPENSSH_BEGIN) || !t.endsWith(OPENSSH_END)) {
         throw new FormatError(`${source}: not an OpenSSH private key`)
     }
@@ -178,17 +202,45 @@ export function parseSshPrivateKey(text: string, source: string): SshPrivateKey 
     const r = new WireReader(blob.subarray(AUTH_MAGIC.length), what)
     const cipher = r.text()
     const kdf = r.text()
-    r.string() // kdf options
+    const kdfOptions = r.string()
     const count = r.uint32()
     if (count !== 1) throw new FormatError(`${source}: expected exactly one key in the file, found ${count}`)
     const publicKey = parseSshPublicKeyWire(r.string())
-    if (cipher !== "none" || kdf !== "none") {
-        throw new FormatError(`${source}: the ${publicKey.type} key is protected by a passphrase, which is not supported`, [
-            `remove the passphrase from a copy with: ssh-keygen -p -N "" -f <copy>`,
-            "or convert an ed25519 key to an age identity with ssh-to-age and keep that in a passphrase-protected age file",
+    const section = r.string()
+    if (cipher === "none" && kdf === "none") return { encrypted: false, key: parsePrivateSection(section, publicKey, source) }
+    checkOpenSshEncryption(cipher, kdf, source)
+    return {
+        encrypted: true,
+        publicKey,
+        async unlock(passphrase: string): Promise<SshPrivateKey> {
+            const plain = await decryptOpenSshSection(cipher, kdf, kdfOptions, section, passphrase, source)
+            try {
+                return parsePrivateSection(plain, publicKey, source)
+            } finally {
+                plain.fill(0)
+            }
+        },
+    }
+}
+
+/**
+ * Parse an unencrypted SSH private key file. A key protected by a passphrase is a
+ * FormatError naming `source`: the callers of this (key conversion) have no
+ * terminal to ask; decryption goes through {@link readSshKeyFile}.
+ */
+export function parseSshPrivateKey(text: string, source: string): SshPrivateKey {
+    const file = readSshKeyFile(text, source)
+    if (file.encrypted) {
+        throw new FormatError(`${source}: the key is protected by a passphrase`, [
+            `use a copy without the passphrase: cp ${source} <copy> && ssh-keygen -p -N "" -f <copy>`,
         ])
     }
-    const priv = new WireReader(r.string(), what)
+    return file.key
+}
+
+/** The private section (PROTOCOL.key), decrypted: check words, then the key matching `publicKey`. */
+function parsePrivateSection(section: Uint8Array, publicKey: SshPublicKey, source: string): SshPrivateKey {
+    const priv = new WireReader(section, `ssh private key ${source}`)
     const check1 = priv.uint32()
     const check2 = priv.uint32()
     if (check1 !== check2) throw new FormatError(`${source}: corrupt private key (check bytes differ)`)
@@ -216,18 +268,39 @@ export function parseSshPrivateKey(text: string, source: string): SshPrivateKey 
     return { type: "ssh-rsa", publicKey, key }
 }
 
-function parsePemRsa(pem: string, source: string): SshPrivateKey {
-    if (/^Proc-Type:\s*4,ENCRYPTED/m.test(pem)) {
-        throw new FormatError(`${source}: the ssh-rsa key is protected by a passphrase, which is not supported`, [
-            `remove the passphrase from a copy with: ssh-keygen -p -N "" -f <copy>`,
-        ])
+function readPemRsa(pem: string, source: string, publicKeyLine: string | undefined): SshKeyFile {
+    if (!PEM_ENCRYPTED.test(pem)) return { encrypted: false, key: pemRsaKey(pemKeyObject(pem, source), source) }
+    let publicKey: SshPublicKey | undefined
+    if (publicKeyLine !== undefined) {
+        try {
+            publicKey = parseSshPublicKey(publicKeyLine)
+        } catch (e) {
+            throw e instanceof FormatError ? new FormatError(`${source}.pub: ${e.detail}`) : e
+        }
+        if (publicKey.type !== "ssh-rsa") throw new FormatError(`${source}.pub is not the ssh-rsa public key of ${source}`)
     }
-    let key: KeyObject
+    return {
+        encrypted: true,
+        publicKey,
+        async unlock(passphrase: string): Promise<SshPrivateKey> {
+            const key = pemRsaKey(decryptPemRsa(pem, passphrase, source), source)
+            if (publicKey !== undefined && !equal(key.publicKey.wire, publicKey.wire)) {
+                throw new FormatError(`${source}.pub is not the public key of ${source}`)
+            }
+            return key
+        },
+    }
+}
+
+function pemKeyObject(pem: string, source: string): KeyObject {
     try {
-        key = createPrivateKey({ key: pem, format: "pem" })
+        return createPrivateKey({ key: pem, format: "pem" })
     } catch {
         throw new FormatError(`${source}: malformed PEM RSA private key`)
     }
+}
+
+function pemRsaKey(key: KeyObject, source: string): SshPrivateKey {
     const jwk = key.export({ format: "jwk" })
     if (jwk.kty !== "RSA" || jwk.n === undefined || jwk.e === undefined) {
         throw new FormatError(`${source}: not an RSA private key`)

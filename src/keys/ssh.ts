@@ -12,11 +12,12 @@ import { constants, createCipheriv, createDecipheriv, privateDecrypt, publicEncr
 
 import { x25519 } from "@noble/curves/ed25519.js"
 import { hkdf } from "@noble/hashes/hkdf.js"
-import { sha256, sha512 } from "@noble/hashes/sha2.js"
+import { sha256 } from "@noble/hashes/sha2.js"
 import { Stanza, type Identity, type Recipient } from "age-encryption"
 
 import { FormatError, IntegrityError } from "../errors.js"
 import { formatSshPublicKey, type SshPrivateKey, type SshPublicKey } from "./ssh-parse.js"
+import { ed25519PublicToX25519, ed25519SeedToX25519 } from "./ssh-to-age.js"
 
 const ED25519_LABEL = new TextEncoder().encode("age-encryption.org/v1/ssh-ed25519")
 const RSA_LABEL = new TextEncoder().encode("age-encryption.org/v1/ssh-rsa")
@@ -36,47 +37,6 @@ export function decodeNoPad(s: string): Uint8Array | null {
     if (!/^[A-Za-z0-9+/]*$/.test(s) || s.length % 4 === 1) return null
     const out = new Uint8Array(Buffer.from(s, "base64"))
     return encodeNoPad(out) === s ? out : null
-}
-
-// p = 2^255 - 19, the field of both Curve25519 forms.
-const P = (1n << 255n) - 19n
-
-/**
- * Ed25519 public key -> X25519 u-coordinate, u = (1 + y) / (1 - y) mod p, computed
- * as agessh does: the sign bit is dropped and y is used without checking that the
- * point is on the curve (so every key Go accepts, we accept).
- */
-export function ed25519PublicToX25519(pk: Uint8Array): Uint8Array {
-    if (pk.length !== 32) throw new FormatError("invalid ssh-ed25519 key: wrong key length")
-    const be = Uint8Array.from(pk).reverse()
-    be[0] = (be[0] ?? 0) & 0x7f
-    const y = BigInt("0x" + Buffer.from(be).toString("hex"))
-    const denom = mod(1n - y)
-    if (denom === 0n) throw new FormatError("invalid ssh-ed25519 key: not convertible to X25519")
-    const u = mod((1n + y) * modPow(denom, P - 2n))
-    const hex = u.toString(16).padStart(64, "0")
-    return Uint8Array.from(Buffer.from(hex, "hex")).reverse()
-}
-
-/** Ed25519 seed -> X25519 scalar: the first half of SHA-512(seed), unclamped (X25519 clamps). */
-export function ed25519SeedToX25519(seed: Uint8Array): Uint8Array {
-    return sha512(seed).slice(0, 32)
-}
-
-function mod(a: bigint): bigint {
-    const r = a % P
-    return r < 0n ? r + P : r
-}
-
-function modPow(b: bigint, e: bigint): bigint {
-    let r = 1n
-    let x = mod(b)
-    while (e > 0n) {
-        if (e & 1n) r = (r * x) % P
-        x = (x * x) % P
-        e >>= 1n
-    }
-    return r
 }
 
 function seal(key: Uint8Array, plaintext: Uint8Array): Uint8Array {

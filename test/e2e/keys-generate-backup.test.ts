@@ -2,7 +2,6 @@
  * `secrets keys generate`, `keys backup` and `keys restore`, run as the built binary,
  * cross-checked with Debian's age, age-keygen and ssh-keygen.
  */
-import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Decrypter, armor } from "age-encryption"
@@ -10,6 +9,7 @@ import { describe, expect, it } from "vitest"
 
 import { sshEd25519ToAgeRecipient } from "../../src/keys/ssh-to-age.js"
 import { BIN, runCli } from "../helpers/cli.js"
+import { exitOf, hasTmux, Tty } from "../helpers/tty.js"
 import { ageKeygen, run, tempDir } from "../helpers/tmp.js"
 
 const NOW = "2025-03-04T05:06:07Z"
@@ -233,54 +233,6 @@ describe("keys backup and restore", () => {
         expect(existsSync(join(empty, "new.age"))).toBe(false)
     })
 })
-
-/** A command in a detached tmux session on a private server, to type at its prompts. */
-class Tty {
-    readonly socket: string
-    constructor(dir: string, script: string) {
-        this.socket = join(dir, "tmux.sock")
-        writeFileSync(join(dir, "run.sh"), `#!/bin/sh\n${script}\necho "exit=$?" > ${join(dir, "rc.txt")}\nsleep 30\n`, { mode: 0o700 })
-        execFileSync("tmux", ["-S", this.socket, "new-session", "-d", "-x", "150", "-y", "40", join(dir, "run.sh")])
-    }
-    screen(): string {
-        return execFileSync("tmux", ["-S", this.socket, "capture-pane", "-p"]).toString()
-    }
-    async waitFor(re: RegExp, count = 1): Promise<void> {
-        for (let i = 0; i < 150; i++) {
-            if ((this.screen().match(new RegExp(re.source, "g")) ?? []).length >= count) return
-            await new Promise((r) => setTimeout(r, 100))
-        }
-        throw new Error(`timed out waiting for ${String(re)}; screen:\n${this.screen()}`)
-    }
-    type(text: string): void {
-        execFileSync("tmux", ["-S", this.socket, "send-keys", "-l", text])
-        execFileSync("tmux", ["-S", this.socket, "send-keys", "Enter"])
-    }
-    kill(): void {
-        try {
-            execFileSync("tmux", ["-S", this.socket, "kill-server"], { stdio: "ignore" })
-        } catch {
-            // already gone
-        }
-    }
-}
-
-async function exitOf(dir: string): Promise<string> {
-    for (let i = 0; i < 200; i++) {
-        if (existsSync(join(dir, "rc.txt"))) return readFileSync(join(dir, "rc.txt"), "utf8").trim()
-        await new Promise((r) => setTimeout(r, 100))
-    }
-    throw new Error("command did not finish")
-}
-
-function hasTmux(): boolean {
-    try {
-        execFileSync("tmux", ["-V"], { stdio: "ignore" })
-        return true
-    } catch {
-        return false
-    }
-}
 
 describe.skipIf(!hasTmux())("passphrases at a terminal", () => {
     const env = (home: string) => `HOME='${home}' XDG_CONFIG_HOME='${home}/.config' PATH='${process.env.PATH ?? "/usr/bin:/bin"}'`

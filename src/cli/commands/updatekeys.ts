@@ -208,6 +208,7 @@ export async function recoverKey(io: Io, file: string, metadata: Metadata, decry
         if (e instanceof NoIdentityError) {
             throw new NoIdentityError(e.detail, [
                 ...e.hints,
+                ...found.deferred,
                 `looked for identities in: ${found.lookedIn.join("; ")}`,
                 "changing the recipients needs the data key: use an identity that can decrypt the file",
             ])
