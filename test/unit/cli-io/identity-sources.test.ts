@@ -8,6 +8,7 @@ import { collectIdentities, defaultKeyFile, noIdentityError, type IdentityContex
 import { NoIdentityError, SecretsError } from "../../../src/errors.js"
 import { unwrapDataKey, wrapDataKey, type AgeIdentity } from "../../../src/keys/age.js"
 import { identityToRecipientString } from "../../../src/keys/identity-file.js"
+import { sshEd25519PrivateToAgeIdentity } from "../../../src/keys/ssh-to-age.js"
 import { run } from "../../helpers/tmp.js"
 
 const HOME = "/home/u"
@@ -58,6 +59,9 @@ let k: string[] = []
 let ed25519 = ""
 let rsa = ""
 let ed25519Locked = ""
+let ed25519LockedPub = ""
+let pemLocked = ""
+let pemLockedPub = ""
 let sshPub = ""
 
 beforeAll(async () => {
@@ -71,6 +75,10 @@ beforeAll(async () => {
     sshPub = readFileSync(join(dir, "ed.pub"), "utf8").trim()
     rsa = readFileSync(join(dir, "rsa"), "utf8")
     ed25519Locked = readFileSync(join(dir, "locked"), "utf8")
+    ed25519LockedPub = readFileSync(join(dir, "locked.pub"), "utf8")
+    run("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "pemPassword", "-C", "", "-f", join(dir, "pem")])
+    pemLocked = readFileSync(join(dir, "pem"), "utf8")
+    pemLockedPub = readFileSync(join(dir, "pem.pub"), "utf8")
 })
 
 describe("collectIdentities", () => {
@@ -107,12 +115,14 @@ describe("collectIdentities", () => {
         f.files.set("/keys/age.txt", `# created: 2024-01-01\n# public key: age1…\n${k[3]}\r\n`)
         f.files.set("/xdg/sops/age/keys.txt", `${k[5]}\n\n${k[6]}\n`)
         const r = await collectIdentities(f.ctx)
-        expect(await labels(r.identities)).toEqual(["ssh-ed25519", "ssh-rsa", k[0], k[1], k[2], k[3], k[4], k[5], k[6]])
+        // An ed25519 key comes with its X25519 twin, as ssh-to-age converts it (sops age/ssh_parse.go).
+        const twin = sshEd25519PrivateToAgeIdentity(ed25519)
+        expect(await labels(r.identities)).toEqual(["ssh-ed25519", twin, "ssh-rsa", k[0], k[1], k[2], k[3], k[4], k[5], k[6]])
         expect(r.lookedIn).toEqual([
-            "SOPS_AGE_SSH_PRIVATE_KEY_FILE=/keys/deploy (1 key)",
+            "SOPS_AGE_SSH_PRIVATE_KEY_FILE=/keys/deploy (ssh-ed25519 key)",
             "SOPS_AGE_SSH_PRIVATE_KEY_CMD (not set)",
             "/home/u/.ssh/id_ed25519 (not found)",
-            "/home/u/.ssh/id_rsa (1 key)",
+            "/home/u/.ssh/id_rsa (ssh-rsa key)",
             "SOPS_AGE_KEY (3 keys)",
             "SOPS_AGE_KEY_FILE=/keys/age.txt (1 key)",
             "SOPS_AGE_KEY_CMD (1 key)",
@@ -166,7 +176,7 @@ describe("collectIdentities", () => {
             },
         )
         f.files.set("/k.txt", `${k[0]}\nnot-a-key-line\n`)
-        f.files.set(`${HOME}/.ssh/id_ed25519`, ed25519Locked)
+        f.files.set(`${HOME}/.ssh/id_ed25519`, "-----BEGIN OPENSSH PRIVATE KEY-----\nNOTREALLY\n-----END OPENSSH PRIVATE KEY-----\n")
         f.files.set(`${HOME}/.config/sops/age/keys.txt`, `${k[1]}\n`)
         const r = await collectIdentities(f.ctx)
         expect(r.identities).toEqual([k[1]])
@@ -182,7 +192,7 @@ describe("collectIdentities", () => {
         ])
         expect(r.warnings).toEqual([
             "SOPS_AGE_SSH_PRIVATE_KEY_FILE names \"/missing/key\", which does not exist",
-            "/home/u/.ssh/id_ed25519: the ssh-ed25519 key is protected by a passphrase, which is not supported",
+            "malformed ssh private key /home/u/.ssh/id_ed25519: invalid base64",
             "malformed age identity at SOPS_AGE_KEY line 1",
             "unknown identity type at /k.txt line 2",
             "SOPS_AGE_KEY_CMD: key command \"op\" exited with status 1",
@@ -190,6 +200,42 @@ describe("collectIdentities", () => {
         expect(r.warnings.join("\n")).not.toContain("NOTREALLY")
         expect(r.warnings.join("\n")).not.toContain("not-a-key-line")
         expect(r.warnings.join("\n")).not.toContain(k[0]!)
+    })
+
+    it("a passphrase-protected ~/.ssh key costs nothing until a file is for it, then asks once", async () => {
+        const prompts: string[] = []
+        const f = fake({}, { promptPassphrase: async (source) => (prompts.push(source), "pw") })
+        f.files.set(`${HOME}/.ssh/id_ed25519`, ed25519Locked)
+        const r = await collectIdentities(f.ctx)
+        expect(r.lookedIn).toContain("/home/u/.ssh/id_ed25519 (ssh-ed25519 key, passphrase-protected)")
+        expect(r.warnings).toEqual([])
+        expect(prompts).toEqual([])
+        expect(await unwrapDataKey(await wrapDataKey(sshPub, new Uint8Array(32).fill(1)), r.identities)).toBeNull()
+        expect(prompts).toEqual([])
+        const dataKey = new Uint8Array(32).fill(7)
+        expect(await unwrapDataKey(await wrapDataKey(ed25519LockedPub, dataKey), r.identities)).toEqual(dataKey)
+        expect(prompts).toEqual(["/home/u/.ssh/id_ed25519"])
+        expect(r.deferred).toEqual([])
+    })
+
+    it("without a terminal, a locked key a file needed is explained in deferred, for the exit-128 error", async () => {
+        const f = fake({})
+        f.files.set(`${HOME}/.ssh/id_ed25519`, ed25519Locked)
+        const r = await collectIdentities(f.ctx)
+        expect(await unwrapDataKey(await wrapDataKey(ed25519LockedPub, new Uint8Array(32)), r.identities)).toBeNull()
+        expect(r.deferred).toEqual(["/home/u/.ssh/id_ed25519 is protected by a passphrase and there is no terminal to ask for it; run the command in a terminal"])
+    })
+
+    it("reads the .pub beside a passphrase-protected PEM key, and says so when it is missing", async () => {
+        const f = fake({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: "/keys/old" })
+        f.files.set("/keys/old", pemLocked)
+        const missing = await collectIdentities(f.ctx)
+        expect(missing.lookedIn[0]).toBe("SOPS_AGE_SSH_PRIVATE_KEY_FILE=/keys/old (invalid)")
+        expect(missing.warnings).toEqual(["/keys/old is a passphrase-protected PEM key and /keys/old.pub, its public half, is not beside it"])
+        f.files.set("/keys/old.pub", pemLockedPub)
+        const found = await collectIdentities(f.ctx)
+        expect(found.lookedIn[0]).toBe("SOPS_AGE_SSH_PRIVATE_KEY_FILE=/keys/old (ssh-rsa key, passphrase-protected)")
+        expect(await labels(found.identities)).toEqual(["ssh-rsa"])
     })
 
     it("reports an unreadable file by its error code", async () => {
