@@ -4,7 +4,7 @@
  * is encrypted to it, the clear exit-128 error without a terminal, and the X25519
  * twin of an ed25519 host key (files encrypted to its ssh-to-age recipient).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 
@@ -82,6 +82,29 @@ describe.skipIf(!hasTmux())("at a terminal", () => {
         } finally {
             tty.kill()
         }
+    })
+})
+
+describe("keys generate --ssh with a passphrase-protected key", () => {
+    it("without a terminal: a clear error, nothing written", async () => {
+        const { home, key } = await homeWithLockedKey()
+        const r = await runCli(["keys", "generate", "--ssh", key, "-o", "derived.txt"], { cwd: home })
+        expect(r.code).toBe(1)
+        expect(r.stderr).toBe(`secrets: error: "${key}" is protected by a passphrase and there is no terminal to ask for it\nsecrets: hint: run the command in a terminal\n`)
+        expect(existsSync(join(home, "derived.txt"))).toBe(false)
+    })
+
+    it.skipIf(!hasTmux())("at a terminal: asks, and writes the identity of the age1 recipient ssh-to-age gives", async () => {
+        const { home, key, pub } = await homeWithLockedKey()
+        const tty = new Tty(home, `cd '${home}' && HOME='${home}' '${process.execPath}' '${BIN}' keys generate --ssh '${key}' -o derived.txt`)
+        try {
+            await tty.waitFor(/passphrase for/)
+            tty.type(PASS)
+            expect(await exitOf(home)).toBe("exit=0")
+        } finally {
+            tty.kill()
+        }
+        expect(run("age-keygen", ["-y", join(home, "derived.txt")]).toString()).toBe(`${sshEd25519ToAgeRecipient(pub)}\n`)
     })
 })
 

@@ -200,12 +200,22 @@ function readBackReference(target: StoreTarget, item: OpItem): string {
     return `op://${item.vault.id}/${item.id}/${target.field}`
 }
 
+/** The passphrase of a protected SSH key, asked on the terminal (stderr). */
+async function askSshPassphrase(io: Io, path: string): Promise<string> {
+    if (io.stdin.isTTY !== true || io.stderr.isTTY !== true) {
+        throw new SecretsError(ExitCode.Generic, `${quote(path)} is protected by a passphrase and there is no terminal to ask for it`, ["run the command in a terminal"])
+    }
+    const { password } = await import("@inquirer/prompts")
+    return password({ message: `passphrase for ${path}`, mask: true }, { input: io.stdin, output: io.stderr as unknown as NodeJS.WritableStream })
+}
+
 async function makePair(io: Io, opts: GenerateOptions): Promise<{ identity: string; recipient: string }> {
     const age = await import("../../keys/age.js")
     if (opts.ssh === undefined) return opts.pq === true ? age.generatePqIdentity() : age.generateX25519Identity()
     const { readFile } = await import("node:fs/promises")
     const { resolve } = await import("node:path")
-    const { sshEd25519PrivateToAgeIdentity } = await import("../../keys/ssh-to-age.js")
+    const { readSshKeyFile } = await import("../../keys/ssh-parse.js")
+    const { x25519IdentityOf } = await import("../../keys/ssh-to-age.js")
     const { identityToRecipient } = await import("age-encryption")
     let text: string
     try {
@@ -213,13 +223,14 @@ async function makePair(io: Io, opts: GenerateOptions): Promise<{ identity: stri
     } catch (e) {
         throw new SecretsError(ExitCode.CouldNotReadInputFile, `could not read ${quote(opts.ssh)}: ${(e as { code?: string }).code ?? "error"}`)
     }
-    let identity: string
-    try {
-        identity = sshEd25519PrivateToAgeIdentity(text, opts.ssh)
-    } catch (e) {
-        if (e instanceof SecretsError) throw e.about(quote(opts.ssh))
-        throw e
-    }
+    // Messages from the key parser already start with the file's name.
+    const path = opts.ssh
+    const file = readSshKeyFile(text, path)
+    const notEd25519 = () => new SecretsError(ExitCode.Generic, `${quote(path)}: only ssh-ed25519 keys can be converted to age keys`)
+    if ((file.encrypted ? file.publicKey?.type : file.key.type) !== "ssh-ed25519") throw notEd25519()
+    const key = file.encrypted ? await file.unlock(await askSshPassphrase(io, path)) : file.key
+    if (key.type !== "ssh-ed25519") throw notEd25519()
+    const identity = x25519IdentityOf(key)
     return { identity, recipient: await identityToRecipient(identity) }
 }
 
