@@ -143,8 +143,9 @@ describe("1Password identity sources", () => {
             execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", join(dir, "k")])
             const f = fake({ SECRETS_AGE_KEY_OP: "op://Dev/ssh/private key" }, { "op://Dev/ssh/private key": readFileSync(join(dir, "k"), "utf8") })
             const r = await collectIdentities(f.ctx)
-            expect(r.identities).toHaveLength(1)
-            expect(r.lookedIn).toContain("SECRETS_AGE_KEY_OP=op://Dev/ssh/private key (1 key)")
+            // The SSH identity and its X25519 twin (keys/ssh-lazy.ts).
+            expect(r.identities).toHaveLength(2)
+            expect(r.lookedIn).toContain("SECRETS_AGE_KEY_OP=op://Dev/ssh/private key (ssh-ed25519 key)")
         } finally {
             rmSync(dir, { recursive: true, force: true })
         }
