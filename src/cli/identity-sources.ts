@@ -99,23 +99,12 @@ export async function collectIdentities(ctx: IdentityContext): Promise<Collected
 }
 
 /**
- * The exit-128 error when no identity opened the data key: which recipients the
- * file has, every place looked in, and what went wrong on the way, as hints.
+ * The exit-128 error once no identity opened the data key: the engine's error
+ * (which names the file's recipients), why a needed SSH key stayed locked, every
+ * place looked in, and `advice`. (Warnings were printed when they were found.)
  */
-export function noIdentityError(recipients: readonly string[], found: CollectedIdentities): NoIdentityError {
-    const n = found.identities.length
-    const message =
-        n === 0
-            ? "could not decrypt the data key: no age identities found"
-            : n === 1
-              ? "could not decrypt the data key: the one identity found does not match the file's recipients"
-              : `could not decrypt the data key: none of the ${n} identities found matches the file's recipients`
-    return new NoIdentityError(message, [
-        recipients.length === 0 ? "the file has no age recipients" : `the file is encrypted to: ${recipients.join(", ")}`,
-        ...found.lookedIn.map((place) => `looked in ${place}`),
-        ...found.warnings,
-        "set SOPS_AGE_KEY_FILE to your key file, or put it in the default location above",
-    ])
+export function explainNoIdentity(e: NoIdentityError, found: CollectedIdentities, advice: string): NoIdentityError {
+    return new NoIdentityError(e.detail, [...e.hints, ...found.deferred, `looked for identities in: ${found.lookedIn.join("; ")}`, advice])
 }
 
 /**
@@ -294,9 +283,8 @@ async function fromSshKey(
             // Reported by parseIdentities, which names the missing .pub.
         }
     }
-    const askPassphrase = ctx.promptPassphrase
     const sshUnlock = {
-        ...(askPassphrase !== undefined ? { askPassphrase: (s: string) => askPassphrase(s) } : {}),
+        ...(ctx.promptPassphrase !== undefined ? { askPassphrase: ctx.promptPassphrase.bind(ctx) } : {}),
         report: (message: string) => out.deferred.push(message),
     }
     try {

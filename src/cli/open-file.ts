@@ -10,6 +10,7 @@ import { metadataFromTree } from "../stores/metadata.js"
 import type { Store } from "../stores/store.js"
 import type { Io } from "./io.js"
 import { readStdin } from "./io.js"
+import { explainNoIdentity } from "./identity-sources.js"
 import { identitiesFor } from "./node-identities.js"
 
 /** The bytes of `file` (or stdin when undefined); a missing file exits 100 as in sops. */
@@ -39,12 +40,7 @@ export async function openInput(io: Io, name: string, input: Uint8Array, store: 
         return await openEncrypted(input, store, found.identities, opts)
     } catch (e) {
         if (e instanceof NoIdentityError) {
-            throw new NoIdentityError(e.detail, [
-                ...e.hints,
-                ...found.deferred,
-                `looked for identities in: ${found.lookedIn.join("; ")}`,
-                "set SOPS_AGE_KEY_FILE to your key file, or ask someone who can read the file to add your recipient",
-            ]).about(quote(name))
+            throw explainNoIdentity(e, found, "set SOPS_AGE_KEY_FILE to your key file, or ask someone who can read the file to add your recipient").about(quote(name))
         }
         throw e instanceof SecretsError ? e.about(quote(name)) : e
     }

@@ -72,10 +72,9 @@ export function parseSshKeyIdentities(text: string, source: string, options: Par
             `put the public key in ${source}.pub, or convert the key to OpenSSH's format: ssh-keygen -p -f ${source}`,
         ])
     }
-    const type = file.encrypted ? file.publicKey?.type : file.key.type
     return {
         identities: sshKeyIdentities(file, source, options.sshUnlock),
-        label: file.encrypted ? `${type} key, passphrase-protected` : `${type} key`,
+        label: `${file.publicKey?.type} key${file.encrypted ? ", passphrase-protected" : ""}`,
     }
 }
 

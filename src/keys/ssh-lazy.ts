@@ -19,14 +19,12 @@
  *   `age1…` recipient (sops-nix hosts, `secrets keys add-user --to-age`) open with
  *   the SSH key itself.
  */
-import { createHash } from "node:crypto"
-
 import type { Identity, Stanza } from "age-encryption"
 
 import type { AgeIdentity } from "./age.js"
 import { unwrapX25519Stanzas } from "./age-x25519-native.js"
 import { WrongPassphraseError } from "./ssh-encrypted.js"
-import { formatSshPublicKey, type SshKeyFile, type SshPrivateKey, type SshPublicKey } from "./ssh-parse.js"
+import { formatSshPublicKey, sshTag, type SshKeyFile, type SshPrivateKey, type SshPublicKey } from "./ssh-parse.js"
 import { x25519IdentityOf, x25519RecipientOf } from "./ssh-to-age.js"
 import type { SshIdentity } from "./ssh.js"
 
@@ -88,8 +86,7 @@ export function lazySshIdentity(priv: SshPrivateKey): SshIdentity {
 
 /** A protected key's SSH identity: unlocked only for a stanza carrying its tag. */
 function lockedSshIdentity(publicKey: SshPublicKey, unlocked: () => Promise<SshPrivateKey | null>): SshIdentity {
-    // The stanza tag (C2SP age.md, ssh-ed25519 / ssh-rsa): SHA-256 of the wire key, 4 bytes, unpadded base64.
-    const tag = createHash("sha256").update(publicKey.wire).digest().subarray(0, 4).toString("base64").replace(/=+$/, "")
+    const tag = sshTag(publicKey)
     let real: SshIdentity | undefined
     return {
         recipient: formatSshPublicKey(publicKey),

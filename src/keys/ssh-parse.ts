@@ -10,7 +10,7 @@
  *
  * Messages never quote key material: at most the key type and a file name.
  */
-import { createPrivateKey, type KeyObject } from "node:crypto"
+import { createHash, createPrivateKey, type KeyObject } from "node:crypto"
 
 import { FormatError } from "../errors.js"
 import { checkOpenSshEncryption, decryptOpenSshSection, decryptPemRsa } from "./ssh-encrypted.js"
@@ -145,6 +145,15 @@ export function parseSshPublicKey(line: string): SshPublicKey {
     return key
 }
 
+/**
+ * The stanza tag of an SSH public key (C2SP age.md, ssh-ed25519 and ssh-rsa): the
+ * first 4 bytes of SHA-256 of the wire-format key, base64 without padding. Here,
+ * with node:crypto, because locked keys compare tags on every decrypt (ssh-lazy.ts).
+ */
+export function sshTag(key: SshPublicKey): string {
+    return createHash("sha256").update(key.wire).digest().subarray(0, 4).toString("base64").replace(/=+$/, "")
+}
+
 /** The public key as an authorized_keys line without comment: what a recipient looks like. */
 export function formatSshPublicKey(key: SshPublicKey): string {
     return `${key.type} ${Buffer.from(key.wire).toString("base64")}`
@@ -173,7 +182,7 @@ export function isLockedPemKey(text: string): boolean {
  * passphrase is asked for only when a file is really encrypted to that key.
  */
 export type SshKeyFile =
-    | { readonly encrypted: false; readonly key: SshPrivateKey }
+    | { readonly encrypted: false; readonly key: SshPrivateKey; readonly publicKey: SshPublicKey }
     | {
           readonly encrypted: true
           /** Undefined for a PEM key without its `.pub` line. */
@@ -207,7 +216,7 @@ export function readSshKeyFile(text: string, source: string, publicKeyLine?: str
     if (count !== 1) throw new FormatError(`${source}: expected exactly one key in the file, found ${count}`)
     const publicKey = parseSshPublicKeyWire(r.string())
     const section = r.string()
-    if (cipher === "none" && kdf === "none") return { encrypted: false, key: parsePrivateSection(section, publicKey, source) }
+    if (cipher === "none" && kdf === "none") return { encrypted: false, key: parsePrivateSection(section, publicKey, source), publicKey }
     checkOpenSshEncryption(cipher, kdf, source)
     return {
         encrypted: true,
@@ -269,7 +278,10 @@ function parsePrivateSection(section: Uint8Array, publicKey: SshPublicKey, sourc
 }
 
 function readPemRsa(pem: string, source: string, publicKeyLine: string | undefined): SshKeyFile {
-    if (!PEM_ENCRYPTED.test(pem)) return { encrypted: false, key: pemRsaKey(pemKeyObject(pem, source), source) }
+    if (!PEM_ENCRYPTED.test(pem)) {
+        const key = pemRsaKey(pemKeyObject(pem, source), source)
+        return { encrypted: false, key, publicKey: key.publicKey }
+    }
     let publicKey: SshPublicKey | undefined
     if (publicKeyLine !== undefined) {
         try {

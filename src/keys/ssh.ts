@@ -16,16 +16,12 @@ import { sha256 } from "@noble/hashes/sha2.js"
 import { Stanza, type Identity, type Recipient } from "age-encryption"
 
 import { FormatError, IntegrityError } from "../errors.js"
-import { formatSshPublicKey, type SshPrivateKey, type SshPublicKey } from "./ssh-parse.js"
+import { formatSshPublicKey, sshTag, type SshPrivateKey, type SshPublicKey } from "./ssh-parse.js"
 import { ed25519PublicToX25519, ed25519SeedToX25519 } from "./ssh-to-age.js"
 
 const ED25519_LABEL = new TextEncoder().encode("age-encryption.org/v1/ssh-ed25519")
 const RSA_LABEL = new TextEncoder().encode("age-encryption.org/v1/ssh-rsa")
 
-/** The 4-byte stanza tag of an SSH public key, base64 without padding. */
-export function sshTag(key: SshPublicKey): string {
-    return encodeNoPad(sha256(key.wire).subarray(0, 4))
-}
 
 /** age's base64: standard alphabet, no padding. */
 export function encodeNoPad(b: Uint8Array): string {

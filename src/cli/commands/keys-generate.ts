@@ -227,7 +227,7 @@ async function makePair(io: Io, opts: GenerateOptions): Promise<{ identity: stri
     const path = opts.ssh
     const file = readSshKeyFile(text, path)
     const notEd25519 = () => new SecretsError(ExitCode.Generic, `${quote(path)}: only ssh-ed25519 keys can be converted to age keys`)
-    if ((file.encrypted ? file.publicKey?.type : file.key.type) !== "ssh-ed25519") throw notEd25519()
+    if (file.publicKey?.type !== "ssh-ed25519") throw notEd25519()
     const key = file.encrypted ? await file.unlock(await askSshPassphrase(io, path)) : file.key
     if (key.type !== "ssh-ed25519") throw notEd25519()
     const identity = x25519IdentityOf(key)

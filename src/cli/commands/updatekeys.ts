@@ -206,12 +206,8 @@ export async function recoverKey(io: Io, file: string, metadata: Metadata, decry
         return await recoverFileKey(metadata, found.identities, order)
     } catch (e) {
         if (e instanceof NoIdentityError) {
-            throw new NoIdentityError(e.detail, [
-                ...e.hints,
-                ...found.deferred,
-                `looked for identities in: ${found.lookedIn.join("; ")}`,
-                "changing the recipients needs the data key: use an identity that can decrypt the file",
-            ])
+            const { explainNoIdentity } = await import("../identity-sources.js")
+            throw explainNoIdentity(e, found, "changing the recipients needs the data key: use an identity that can decrypt the file")
         }
         throw e
     }

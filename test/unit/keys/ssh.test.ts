@@ -7,8 +7,7 @@ import { FormatError, IntegrityError } from "../../../src/errors.js"
 import { unwrapDataKey, wrapDataKey } from "../../../src/keys/age.js"
 import { identityToRecipientString, parseIdentities } from "../../../src/keys/identity-file.js"
 import { parseRecipient } from "../../../src/keys/recipient.js"
-import { parseSshPrivateKey, parseSshPublicKey } from "../../../src/keys/ssh-parse.js"
-import { sshTag } from "../../../src/keys/ssh.js"
+import { parseSshPrivateKey, parseSshPublicKey, sshTag } from "../../../src/keys/ssh-parse.js"
 import { hex, INTEROP, run, sshKeygen, tempDir } from "./helpers.js"
 
 function stanzaLine(enc: string): string {
