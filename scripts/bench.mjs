@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 import { randomBytes } from "node:crypto"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
-const BIN = join(root, "bin/secrets.js")
+const BIN = join(root, "bin/secrets.cjs")
 const RUNS = Number(process.env.BENCH_RUNS ?? 20)
 const dist = (p) => pathToFileURL(join(root, "dist", p)).href
 

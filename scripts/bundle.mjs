@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The second half of `npm run build`, after tsc: bundle dist/ and its dependencies
 // into one file, dist/secrets.bundle.cjs, and save a V8 code cache for it,
-// dist/secrets.bundle.cjs.cache. bin/secrets.js runs the bundle when it is at least
+// dist/secrets.bundle.cjs.cache. bin/secrets.cjs runs the bundle when it is at least
 // as new as dist/main.js, and the modules in dist/ otherwise.
 //
 // Why (docs/benchmarks.md has the numbers): `secrets decrypt` spent most of its
@@ -13,7 +13,7 @@
 // scripts, hence a CommonJS bundle wrapped in a function rather than ES modules.
 //
 // The bundle is the wrapper function expression itself, so that the text we
-// compile here and the text bin/secrets.js compiles are byte for byte the same,
+// compile here and the text bin/secrets.cjs compiles are byte for byte the same,
 // which V8 requires before it accepts a cache. Loading it with require() would
 // evaluate a function expression and do nothing.
 //
@@ -60,14 +60,14 @@ async function bundle(entry, outfile, options = {}) {
     })
     if (result.errors.length > 0) process.exit(1)
     const source = readFileSync(outfile, "latin1")
-    // bin/secrets.js reads the bundle as latin1 (a one-byte string, no UTF-8 decoding);
+    // bin/secrets.cjs reads the bundle as latin1 (a one-byte string, no UTF-8 decoding);
     // esbuild's charset "ascii" escapes everything else.
     if (!/^[\x00-\x7f]*$/.test(source)) throw new Error(`bundle: ${outfile} is not pure ASCII`)
     if (/[^\w$.]import\(/.test(source)) throw new Error(`bundle: a dynamic import() is left in ${outfile}`)
     return source
 }
 
-/** Compile and run a bundle as bin/secrets.js does; the Script is kept for its code cache. */
+/** Compile and run a bundle as bin/secrets.cjs does; the Script is kept for its code cache. */
 function load(source, file) {
     const script = new vm.Script(source, { filename: file })
     const mod = { exports: {} }
@@ -133,11 +133,11 @@ writeFileSync(`${out}.cache`, script.createCachedData())
 // ---------------------------------------------------------------- completion callback
 // `secrets __complete` runs on every TAB and must answer well under 100 ms (issue 6).
 // Loading the main bundle (commander and every command) costs more than the answer,
-// so bin/secrets.js answers it from a JSON model of the program,
+// so bin/secrets.cjs answers it from a JSON model of the program,
 // dist/completion-model.json, and a second, small bundle of dist/cli/completion/
 // (with the stores and the yaml package, for key paths), warmed and cached as above.
 // The model is made here from the very program the main bundle runs; both files are
-// trusted only while at least as new as dist/main.js, else bin/secrets.js takes the
+// trusted only while at least as new as dist/main.js, else bin/secrets.cjs takes the
 // full program, whose hidden __complete gives the same answer
 // (test/e2e/completion-program.test.ts checks that they agree).
 {

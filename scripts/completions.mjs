@@ -15,7 +15,7 @@ const check = process.argv.includes("--check")
 let stale = 0
 mkdirSync(join(root, "completions"), { recursive: true })
 for (const [shell, name] of Object.entries(FILES)) {
-    const script = execFileSync(process.execPath, [join(root, "bin/secrets.js"), "completion", shell], { cwd: root, encoding: "utf8" })
+    const script = execFileSync(process.execPath, [join(root, "bin/secrets.cjs"), "completion", shell], { cwd: root, encoding: "utf8" })
     const path = join(root, "completions", name)
     let current
     try {

@@ -54,7 +54,7 @@ const GUIDES = {
     completion: "../completion.md",
 }
 
-/** Build the program as bin/secrets.js does, with an Io that runs nothing and writes into `out`. */
+/** Build the program as bin/secrets.cjs does, with an Io that runs nothing and writes into `out`. */
 export async function loadProgram() {
     const url = pathToFileURL(join(root, "dist/cli/program.js")).href
     let mod

@@ -3,7 +3,7 @@ import { join } from "node:path"
 
 /**
  * End-to-end tests run the built binary, so build it once, fresh, before any test:
- * the same two steps as `npm run build` (tsc, then the bundle that bin/secrets.js
+ * the same two steps as `npm run build` (tsc, then the bundle that bin/secrets.cjs
  * runs), so the tests exercise exactly what ships.
  */
 export default function setup(): void {

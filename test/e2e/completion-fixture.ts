@@ -2,7 +2,7 @@
  * A repo for the completion tests: real sops files from test/fixtures/interop (sops keeps
  * key names in clear, so no key is needed), a plaintext file that must not be
  * offered, a .sops.yaml with named keys, and `secrets` on PATH as a wrapper around
- * the built bin/secrets.js, as the completion scripts call it.
+ * the built bin/secrets.cjs, as the completion scripts call it.
  */
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"

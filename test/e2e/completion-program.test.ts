@@ -1,7 +1,7 @@
 /**
  * Completion against the program itself: every command and flag that the commander
  * program has is offered by `__complete` (the test walks commander's own tree, not
- * the completion model); the model bin/secrets.js answers from at build time equals
+ * the completion model); the model bin/secrets.cjs answers from at build time equals
  * the live program's; the fast path and the full program give the same answers; the
  * committed scripts are what `secrets completion SHELL` prints; and the callback is
  * fast on a repo with 200 sops files.
@@ -89,7 +89,7 @@ describe("completion covers the whole program", () => {
         expect(built).toEqual(JSON.parse(JSON.stringify(buildModel(quietProgram()))))
     })
 
-    it("answers the same through bin/secrets.js's fast path as through the full program", async () => {
+    it("answers the same through bin/secrets.cjs's fast path as through the full program", async () => {
         const repo = completionRepo()
         const cases = [[""], ["keys", ""], ["decrypt", "--output-type", ""], ["edit", ""], ["set", "secrets.yaml", ""], ["keys", "remove", ""], ["--ver"]]
         for (const words of cases) {

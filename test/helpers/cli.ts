@@ -1,7 +1,7 @@
 import { join } from "node:path"
 import { runProcess } from "./process.js"
 
-export const BIN = join(import.meta.dirname, "../../bin/secrets.js")
+export const BIN = join(import.meta.dirname, "../../bin/secrets.cjs")
 
 export interface CliResult {
     code: number

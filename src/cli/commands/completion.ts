@@ -3,7 +3,7 @@
  * hidden `secrets __complete SHELL -- WORD...` answers it (issue 6). Both read the
  * program they are registered on, so nothing lists commands by hand.
  *
- * bin/secrets.js answers `__complete` without this file when it can (the model in
+ * bin/secrets.cjs answers `__complete` without this file when it can (the model in
  * dist/completion-model.json, made at build time from the same program); this
  * command is the path when that file is missing or stale, and gives the same answer.
  */

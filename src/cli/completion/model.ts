@@ -5,7 +5,7 @@
  * the program (issue 5's `op …` group, say) is completed without an edit here.
  *
  * The model is plain JSON on purpose: scripts/bundle.mjs writes it to
- * dist/completion-model.json at build time, and bin/secrets.js answers `__complete`
+ * dist/completion-model.json at build time, and bin/secrets.cjs answers `__complete`
  * from that file without loading commander and every command module (issue 6:
  * the callback must answer well under 100 ms).
  */
