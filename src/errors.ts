@@ -32,6 +32,12 @@ export const ExitCode = {
     NoEditorFound: 201,
     FailedToCompareVersions: 202,
     FileAlreadyEncrypted: 203,
+    /**
+     * Not in sops's table: how a shell reports sops killed by SIGPIPE (128 + 13) when
+     * the reader of its output goes away (`sops -d f | head`). Go dies of the signal;
+     * Node ignores it, so we set the same status ourselves (cli/io.ts).
+     */
+    BrokenPipe: 141,
 } as const
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]

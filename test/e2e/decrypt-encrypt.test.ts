@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { runCli } from "../helpers/cli.js"
+import { BIN, runCli } from "../helpers/cli.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 
 const SECRET = "p4ssw0rd-never-printed"
@@ -146,5 +146,30 @@ describe("errors, with sops' exit codes and nothing written", () => {
         expect(r.stderr).toBe(
             'secrets: error: unknown command "decrpyt"\nsecrets: hint: did you mean decrypt?\nsecrets: hint: to create a new file, give it an extension: secrets NAME.yaml\n',
         )
+    })
+})
+
+describe("a reader that stops early (`secrets decrypt f | head`)", () => {
+    it("ends with 141 as sops does when SIGPIPE kills it, and no stack trace", async () => {
+        const dir = tempDir()
+        const key = ageKeygen(dir, "me")
+        const lines = Array.from({ length: 50_000 }, (_, i) => `k${i}: value-${i}`).join("\n")
+        writeFileSync(join(dir, "big.yaml"), `${lines}\n`)
+        expect((await runCli(["encrypt", "-i", "--age", key.recipient, "big.yaml"], { cwd: dir })).code).toBe(0)
+        const { spawn } = await import("node:child_process")
+        const child = spawn(process.execPath, [BIN, "decrypt", "big.yaml"], {
+            cwd: dir,
+            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, SOPS_AGE_KEY_FILE: key.file },
+            stdio: ["ignore", "pipe", "pipe"],
+        })
+        let stderr = ""
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
+        // Like `head -1`: read the first chunk, then close our end of the pipe.
+        const first = await new Promise<string>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(d.toString())))
+        child.stdout.destroy()
+        const code = await new Promise<number | null>((resolve) => child.on("close", resolve))
+        expect(first.startsWith("k0: value-0\n")).toBe(true)
+        expect(stderr).toBe("")
+        expect(code).toBe(141)
     })
 })
