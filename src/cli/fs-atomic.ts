@@ -6,8 +6,8 @@
  *
  * The protocol: a temp file in the target's own directory (rename is only atomic
  * within one file system), created with O_EXCL and mode 0600, written, fsynced,
- * given the final mode, renamed over the target, and the directory fsynced so
- * that the rename itself survives a power cut.
+ * given the final mode and the old file's owner and group, renamed over the
+ * target, and the directory fsynced so that the rename itself survives a power cut.
  */
 import { randomBytes } from "node:crypto"
 import { constants } from "node:fs"
@@ -23,6 +23,12 @@ export interface WriteAtomicOptions {
      * Defaults to 0600: the caller raises it for ciphertext if it wants to.
      */
     readonly mode?: number
+    /**
+     * The data is plaintext (or an identity): an existing file keeps at most its
+     * owner's bits (`mode & 0600`). `decrypt --output app.yaml` onto a 0644 file
+     * would otherwise publish the secrets to every local user (issue 10 §6).
+     */
+    readonly private?: boolean
 }
 
 /**
@@ -32,7 +38,8 @@ export interface WriteAtomicOptions {
  * (CouldNotWriteOutputFile) naming the path and the system error code.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array, opts: WriteAtomicOptions = {}): Promise<void> {
-    const mode = await targetMode(path, opts.mode ?? 0o600)
+    const target = await targetStat(path, opts.mode ?? 0o600)
+    const mode = opts.private === true ? target.mode & 0o600 : target.mode
     const dir = dirname(path)
     const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`)
     let fh: FileHandle | undefined
@@ -43,6 +50,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array, opts: Writ
         fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
         created = true
         await writeAll(fh, data)
+        if (target.owner !== undefined) await keepOwner(fh, target.owner)
+        // After chown: chown clears set-id bits, and the mode is the last word.
         await fh.chmod(mode)
         await fh.sync()
         await fh.close()
@@ -61,13 +70,19 @@ export async function writeFileAtomic(path: string, data: Uint8Array, opts: Writ
     }
 }
 
-/** The mode to give the new file: the existing file's, or `fallback` for a new one. */
-async function targetMode(path: string, fallback: number): Promise<number> {
+interface TargetStat {
+    readonly mode: number
+    /** The existing file's owner and group, which the new file takes over. */
+    readonly owner?: { readonly uid: number; readonly gid: number }
+}
+
+/** The mode (and owner) to give the new file: the existing file's, or `fallback` for a new one. */
+async function targetStat(path: string, fallback: number): Promise<TargetStat> {
     let st
     try {
         st = await lstat(path)
     } catch (e) {
-        if (errnoCode(e) === "ENOENT") return fallback & 0o7777
+        if (errnoCode(e) === "ENOENT") return { mode: fallback & 0o7777 }
         throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `could not write ${quote(path)}: ${reason(e)}`)
     }
     if (st.isSymbolicLink()) {
@@ -82,7 +97,25 @@ async function targetMode(path: string, fallback: number): Promise<number> {
     if (!st.isFile()) {
         throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `refusing to write ${quote(path)}: it is not a regular file`)
     }
-    return st.mode & 0o7777
+    return { mode: st.mode & 0o7777, owner: { uid: st.uid, gid: st.gid } }
+}
+
+/**
+ * Give the temp file the replaced file's owner and group: a rename keeps the temp
+ * file's inode, so without this `secrets set` run by root on a service's
+ * `app:app 0640` file would leave it `root:root` and the service locked out.
+ * Only root can give a file away; an ordinary user can still keep the group when
+ * they are in it. When neither is possible (another user's file in a shared,
+ * writable directory) the file becomes the writer's, as with any editor that
+ * saves by rename: the mode is still kept.
+ */
+async function keepOwner(fh: FileHandle, owner: { readonly uid: number; readonly gid: number }): Promise<void> {
+    try {
+        await fh.chown(owner.uid, owner.gid)
+    } catch (e) {
+        if (errnoCode(e) !== "EPERM") throw e
+        await fh.chown(-1, owner.gid).catch(() => undefined)
+    }
 }
 
 async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {

@@ -88,5 +88,5 @@ export async function runDecrypt(ctx: CommandContext, file: string | undefined, 
     } else {
         out = outStore.emitPlain(opened.branches)
     }
-    await writeOutput(io, target, out)
+    await writeOutput(io, target, out, { plaintext: true })
 }

@@ -282,7 +282,7 @@ async function apply(plan: Plan): Promise<void> {
     const { writeFileAtomic } = await import("../fs-atomic.js")
     if (plan.keyFile !== undefined) {
         await mkdir(dirname(plan.keyFile.path), { recursive: true, mode: 0o700 })
-        if (plan.keyFile.append) await writeFileAtomic(plan.keyFile.path, Buffer.from(plan.keyFile.content), { mode: 0o600 })
+        if (plan.keyFile.append) await writeFileAtomic(plan.keyFile.path, Buffer.from(plan.keyFile.content), { mode: 0o600, private: true })
         // "wx": a key file that appeared since we looked is not overwritten.
         else await writeFile(plan.keyFile.path, plan.keyFile.content, { flag: "wx", mode: 0o600 })
     }

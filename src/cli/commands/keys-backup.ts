@@ -125,7 +125,7 @@ export async function runKeysRestore(ctx: CommandContext, file: string, opts: Re
             }
         } else {
             const { writeFileAtomic } = await import("../fs-atomic.js")
-            await writeFileAtomic(target, Buffer.from(merged.text), { mode: 0o600 })
+            await writeFileAtomic(target, Buffer.from(merged.text), { mode: 0o600, private: true })
         }
     }
     const added = merged.added.length

@@ -296,6 +296,6 @@ async function appendToKeyFile(path: string, block: string, recipient: string): 
     }
     const { writeFileAtomic } = await import("../fs-atomic.js")
     const sep = existing === "" || existing.endsWith("\n") ? "" : "\n"
-    await writeFileAtomic(path, Buffer.from(existing + sep + block), { mode: 0o600 })
+    await writeFileAtomic(path, Buffer.from(existing + sep + block), { mode: 0o600, private: true })
     return true
 }
