@@ -9,6 +9,7 @@
  * serves both tools.
  */
 import { z } from "zod"
+import { IDENTITY_NOT_RECIPIENT, looksLikeIdentity } from "../core/identity-text.js"
 import { checkGoRegex } from "./match.js"
 
 /**
@@ -19,6 +20,7 @@ import { checkGoRegex } from "./match.js"
  */
 function keyField(noun: string): z.ZodType<string[]> {
     return z.unknown().transform((v, ctx) => {
+        if (identityIn(v, ctx)) return z.NEVER
         if (typeof v === "string") return splitKeys([v])
         if (Array.isArray(v)) {
             const bad = v.findIndex((item) => typeof item !== "string")
@@ -33,9 +35,23 @@ function keyField(noun: string): z.ZodType<string[]> {
     })
 }
 
+/**
+ * A secret key where keys are listed (issue 10 §8): refused without echoing it.
+ * Checked for every key field, not just `age`: an identity is never a valid key
+ * of any type, and a pasted one is equally exposed in any of them.
+ */
+function identityIn(v: unknown, ctx: z.RefinementCtx): boolean {
+    const items = typeof v === "string" ? [v] : Array.isArray(v) ? v : []
+    const at = items.findIndex((item) => typeof item === "string" && looksLikeIdentity(item))
+    if (at < 0) return false
+    ctx.addIssue({ code: "custom", message: `${IDENTITY_NOT_RECIPIENT}; give its public key (age-keygen -y KEYFILE)`, path: Array.isArray(v) ? [at] : [] })
+    return true
+}
+
 /** A key list inside `key_groups`: yaml.v3 decodes it into `[]string`, so a bare string is an error. */
 function groupKeyList(noun: string): z.ZodType<string[]> {
     return z.unknown().transform((v, ctx) => {
+        if (identityIn(v, ctx)) return z.NEVER
         if (!Array.isArray(v)) {
             ctx.addIssue({ code: "custom", message: `expected a list of strings, got ${describe(v)}` })
             return z.NEVER

@@ -9,6 +9,7 @@
  */
 import type { Recipient } from "age-encryption"
 
+import { IDENTITY_NOT_RECIPIENT, IDENTITY_NOT_RECIPIENT_HINTS, looksLikeIdentity } from "../core/identity-text.js"
 import { FormatError } from "../errors.js"
 import { bech32Decode } from "./bech32.js"
 import { parseSshPublicKey } from "./ssh-parse.js"
@@ -37,6 +38,7 @@ const PQ_LENGTH = 1216
  */
 export function parseRecipient(s: string): ParsedRecipient {
     const text = s.trim()
+    if (looksLikeIdentity(text)) throw identityGivenAsRecipient()
     if (text.startsWith("age1pq1")) {
         const d = bech32Decode(text)
         if (d === null || d.hrp !== "age1pq" || d.bytes.length !== PQ_LENGTH) {
@@ -68,6 +70,11 @@ export function parseRecipient(s: string): ParsedRecipient {
     throw new FormatError(`unrecognized recipient ${quoteShort(text)}`, [
         "recipients are age1… (age-keygen), age1pq1… (age-keygen -pq), ssh-ed25519 … or ssh-rsa …",
     ])
+}
+
+/** The error for a secret key given as a recipient: names the mistake, never the text. */
+export function identityGivenAsRecipient(): FormatError {
+    return new FormatError(IDENTITY_NOT_RECIPIENT, IDENTITY_NOT_RECIPIENT_HINTS)
 }
 
 /** Recipients are public, but a pasted blob can be huge: quote at most 80 characters. */

@@ -25,7 +25,9 @@ describe("parseRecipient", () => {
         const badSum = X.slice(0, -1) + (X.endsWith("s") ? "q" : "s")
         expect(thrown(() => parseRecipient(badSum))).toEqual(new FormatError(`malformed age recipient "${badSum}": bad length or checksum`))
         expect(thrown(() => parseRecipient(X.slice(0, 40)))).toBeInstanceOf(FormatError)
-        expect(thrown(() => parseRecipient("AGE-SECRET-KEY-1XYZ")).message).toBe('unrecognized recipient "AGE-SECRET-KEY-1XYZ"')
+        // A secret key is named as one and never quoted (issue 10 §8; identity-as-recipient.test.ts).
+        expect(thrown(() => parseRecipient("AGE-SECRET-KEY-1XYZ")).message).toBe("this is an identity (secret key), not a recipient")
+        expect(thrown(() => parseRecipient("bogus")).message).toBe('unrecognized recipient "bogus"')
         expect(thrown(() => parseRecipient("")).message).toBe('unrecognized recipient ""')
         expect(thrown(() => parseRecipient("age1pq1qqqq")).message).toMatch(/^malformed post-quantum age recipient/)
         expect(thrown(() => parseRecipient("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAID+Wi8WZw2bXfBpcs")).message).toMatch(/^malformed ssh recipient/)
