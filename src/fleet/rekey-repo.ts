@@ -216,12 +216,15 @@ export function progress(io: Io, verb: string, index: number, total: number, sho
  * Go on with `--yes`, or after a yes at a terminal. Without a terminal and without
  * `--yes` nothing is written: a pipeline must say so explicitly.
  */
-export async function confirmOrRefuse(io: Io, yes: boolean, question: string): Promise<void> {
+export async function confirmOrRefuse(
+    io: Io,
+    yes: boolean,
+    question: string,
+    refusalHints: readonly string[] = ["pass --yes to apply the changes without a terminal, or --dry-run to only print them"],
+): Promise<void> {
     if (yes) return
     if (io.stdin.isTTY !== true) {
-        throw new SecretsError(ExitCode.Generic, "not changing files without confirmation", [
-            "pass --yes to apply the changes without a terminal, or --dry-run to only print them",
-        ])
+        throw new SecretsError(ExitCode.Generic, "not changing files without confirmation", refusalHints)
     }
     const { confirm } = await import("@inquirer/prompts")
     let ok = false

@@ -3,7 +3,8 @@
  * real age keys: every identity is tried on every file afterwards, data keys are
  * read with Debian age, and the rotation is interrupted and resumed.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { createHash } from "node:crypto"
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { runCli } from "../helpers/cli.js"
@@ -11,6 +12,12 @@ import { ageKeygen, tempDir } from "../helpers/tmp.js"
 import { FILES, dataKeyWithAge, decryptWith, makeFleet, readers, recipientsOf, snapshot, type Fleet } from "../unit/fleet-rekey/fleet-fixture.js"
 
 const ALL = Object.keys(FILES)
+
+/** Where `keys rotate` keeps a rotation's state: the user's state directory, keyed by the repository's real path and the anchor. */
+function rotationStatePath(home: string, repo: string, anchor: string): string {
+    const hash = createHash("sha256").update(`${realpathSync(repo)}\0${anchor}`).digest("hex")
+    return join(home, ".local", "state", "secrets", "rotations", `${hash}.json`)
+}
 const NOW = { SECRETS_NOW: "2031-06-01T00:00:00Z" }
 
 /** Every named identity except those in `skip` opens exactly the files the layout gives it. */
@@ -181,10 +188,11 @@ describe("keys rotate", () => {
         const untouched = ALL.filter((f) => !readers(f).includes("alice"))
         const before = snapshot(fleet.repo)
 
-        const first = await runCli(["keys", "rotate", "alice"], { cwd: fleet.repo, home, env: { ...env, SECRETS_TEST_INTERRUPT_AFTER: "1" } })
+        const first = await runCli(["keys", "rotate", "alice", "--yes"], { cwd: fleet.repo, home, env: { ...env, SECRETS_TEST_INTERRUPT_AFTER: "1" } })
         expect(first.code).toBe(1)
         expect(first.stderr).toContain("secrets: error: interrupted after 1 file")
-        const statePath = join(fleet.repo, ".secrets", "rotate-alice.json")
+        // The state is kept in alice's state directory, not in the repository.
+        const statePath = rotationStatePath(home, fleet.repo, "user_alice")
         expect(statSync(statePath).mode & 0o777).toBe(0o600)
         const state = JSON.parse(readFileSync(statePath, "utf8")) as { files: string[]; done: string[]; newRecipient: string }
         expect(readFileSync(statePath, "utf8")).not.toContain("AGE-SECRET-KEY")
@@ -196,20 +204,26 @@ describe("keys rotate", () => {
         expect(mid).toContain(`# public key: ${state.newRecipient}`)
         expect(readFileSync(join(fleet.repo, ".sops.yaml"), "utf8")).toContain(`&user_alice ${state.newRecipient}`)
 
-        const second = await runCli(["keys", "rotate", "alice"], { cwd: fleet.repo, home, env })
-        expect(second.stderr).toContain(`resuming the rotation of user_alice: 1 of ${aliceFiles.length} files done`)
+        const second = await runCli(["keys", "rotate", "alice", "--yes"], { cwd: fleet.repo, home, env })
+        expect(second.stderr).toContain(`resuming the rotation of user_alice to ${state.newRecipient} (1 of ${aliceFiles.length} files done)`)
         expect(second.code).toBe(0)
         expect(existsSync(statePath)).toBe(false)
         expect(existsSync(join(fleet.repo, ".secrets"))).toBe(false)
 
+        // The old identity is retired, not deleted: it still opens old revisions.
         const after = readFileSync(keyFile, "utf8")
-        expect(after.match(/^AGE-SECRET-KEY-1/gm)).toHaveLength(1)
-        expect(after).not.toContain(fleet.keys.alice!.text.trim().split("\n").at(-1))
+        expect(after.match(/^AGE-SECRET-KEY-1/gm)).toHaveLength(2)
+        const [active = "", retired = ""] = after.split("\n# retired: ")
+        expect(retired).toMatch(/^user_alice on 2031-06-01 by secrets keys rotate/)
+        expect(retired).toContain(fleet.keys.alice!.text.trim().split("\n").at(-1))
+        expect(active).not.toContain(fleet.keys.alice!.text.trim().split("\n").at(-1))
         expect(statSync(keyFile).mode & 0o777).toBe(0o600)
+        const newOnly = join(home, "new-only.txt")
+        writeFileSync(newOnly, active, { mode: 0o600 })
 
         for (const file of ALL) {
             expect((await decryptWith(fleet, file, fleet.keys.alice!.file)).code, `old key on ${file}`).toBe(128)
-            const withNew = await decryptWith(fleet, file, keyFile)
+            const withNew = await decryptWith(fleet, file, newOnly)
             expect(withNew.code, `new key on ${file}`).toBe(aliceFiles.includes(file) ? 0 : 128)
             if (withNew.code === 0) expect(withNew.stdout).toBe(FILES[file])
         }
@@ -231,15 +245,17 @@ describe("keys rotate", () => {
         expect(snapshot(fleet.repo)).toEqual(before)
 
         const web4 = fleet.keys.web4!
-        const cut = await runCli(["keys", "rotate", "web2", "--age", web4.recipient], { cwd: fleet.repo, home: fleet.emptyHome, env: { ...env, SECRETS_TEST_INTERRUPT_AFTER: "0" } })
+        const cut = await runCli(["keys", "rotate", "web2", "--age", web4.recipient, "--yes"], { cwd: fleet.repo, home: fleet.emptyHome, env: { ...env, SECRETS_TEST_INTERRUPT_AFTER: "0" } })
         expect(cut.code).toBe(1)
+        const statePath = rotationStatePath(fleet.emptyHome, fleet.repo, "host_web2")
+        expect(existsSync(statePath)).toBe(true)
         const abort = await runCli(["keys", "rotate", "web2", "--abort"], { cwd: fleet.repo, home: fleet.emptyHome, env })
         expect(abort.code).toBe(0)
-        expect(existsSync(join(fleet.repo, ".secrets", "rotate-web2.json"))).toBe(false)
+        expect(existsSync(statePath)).toBe(false)
 
         // .sops.yaml already names web4 for web2: a fresh rotation from web4 to a new key.
         writeFileSync(join(fleet.repo, ".sops.yaml"), before.get(".sops.yaml")!.text)
-        const r = await runCli(["keys", "rotate", "web2", "--age", web4.recipient], { cwd: fleet.repo, home: fleet.emptyHome, env })
+        const r = await runCli(["keys", "rotate", "web2", "--age", web4.recipient, "--yes"], { cwd: fleet.repo, home: fleet.emptyHome, env })
         expect(r.code).toBe(0)
         for (const file of ALL) {
             const expected = readers(file).includes("web2") ? 0 : 128

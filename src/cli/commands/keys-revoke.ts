@@ -17,6 +17,7 @@ interface RotateFlags {
     abort?: boolean
     age?: string
     output?: string
+    yes?: boolean
 }
 
 export function registerKeysRevoke(keys: Command, ctx: CommandContext): void {
@@ -39,6 +40,7 @@ export function registerKeysRevoke(keys: Command, ctx: CommandContext): void {
         .addOption(new Option("--abort", "drop the state of an interrupted rotation"))
         .addOption(new Option("--age <recipient>", "use this new recipient (a key made on the host) instead of generating one"))
         .addOption(new Option("--output <file>", "write a newly generated identity here when it is not the local user's"))
+        .addOption(new Option("-y, --yes", "rotate (or resume) without asking"))
         .action(async (name: string, _opts: RotateFlags, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<Omit<RotateFlags, "age"> & o.GlobalOpts>(), ctx.io.env)
             // Not SOPS_AGE_RECIPIENTS: only an explicit --age names the new key.
@@ -48,6 +50,7 @@ export function registerKeysRevoke(keys: Command, ctx: CommandContext): void {
                 await rotateIdentity(ctx, name, {
                     configPath: await configPathFor(ctx.io, opts.config),
                     abort: opts.abort === true,
+                    yes: opts.yes === true,
                     ...(age !== undefined ? { age } : {}),
                     ...(opts.output !== undefined ? { output: opts.output } : {}),
                 })

@@ -9,8 +9,6 @@ import { parse } from "yaml"
 import { comment, entry, int, list, map, str } from "../../../src/core/tree.js"
 import { ConfigError } from "../../../src/errors.js"
 import { encryptedPaths, findNamedKey, removeNamedKey, replaceNamedKeyRecipient } from "../../../src/fleet/revoke.js"
-import { withoutIdentity } from "../../../src/fleet/rotate-identity.js"
-import { generateX25519Identity } from "../../../src/keys/age.js"
 
 const CONFIG = `# keys of the fleet
 keys:
@@ -118,16 +116,5 @@ describe("encryptedPaths", () => {
         expect(encryptedPaths([doc1])).toEqual([`["db"]["password"]`, `["list"][0]`])
         expect(encryptedPaths([doc1, map(entry("k", enc))])).toEqual([`document 1: ["db"]["password"]`, `document 1: ["list"][0]`, `document 2: ["k"]`])
         expect(encryptedPaths([])).toEqual([])
-    })
-})
-
-describe("withoutIdentity", () => {
-    it("drops the identity and its age-keygen comment lines, keeps the rest byte for byte", async () => {
-        const a = await generateX25519Identity()
-        const b = await generateX25519Identity()
-        const text = `# created: 2030-01-01T00:00:00Z\n# public key: ${a.recipient}\n${a.identity}\n# my other key\n${b.identity}\n`
-        expect(await withoutIdentity(text, a.recipient)).toBe(`# my other key\n${b.identity}\n`)
-        expect(await withoutIdentity(text, b.recipient)).toBe(`# created: 2030-01-01T00:00:00Z\n# public key: ${a.recipient}\n${a.identity}\n# my other key\n`)
-        expect(await withoutIdentity(text, "age1unrelated")).toBe(text)
     })
 })
