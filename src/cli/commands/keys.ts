@@ -7,6 +7,7 @@ import type { CommandContext } from "../context.js"
 import { registerKeysBackup } from "./keys-backup.js"
 import { registerKeysGenerate } from "./keys-generate.js"
 import { registerKeysNames } from "./keys-names.js"
+import { registerKeysRetired } from "./keys-retired.js"
 import { registerKeysRevoke } from "./keys-revoke.js"
 
 export function registerKeys(program: Command, ctx: CommandContext): void {
@@ -14,5 +15,6 @@ export function registerKeys(program: Command, ctx: CommandContext): void {
     registerKeysGenerate(keys, ctx)
     registerKeysNames(keys, ctx)
     registerKeysRevoke(keys, ctx)
+    registerKeysRetired(keys, ctx)
     registerKeysBackup(keys, ctx)
 }
