@@ -59,16 +59,25 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
 
 export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.GlobalOpts): Promise<void> {
     const { io } = ctx
-    const { report } = await collectStatus(io, opts.config)
+    const { report, loaded } = await collectStatus(io, opts.config)
     if (opts.json === true) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
     else io.stdout.write(renderStatus(report))
     const { info, warn } = await import("../report.js")
     if (opts.json !== true) {
         info(io, report.policy === null ? "no rotation policy: set secrets.rotation.max_age (e.g. 90d) in .sops.yaml" : `rotation policy: max_age ${report.policy.maxAge}`)
     }
+    // An interrupted `keys rotate` (its state is outside the repository): reported
+    // always, and a failed check, since half the files are on a key being replaced.
+    const { interruptedRotations } = await import("../../fleet/rotation-state.js")
+    const rotations = await interruptedRotations(io, loaded)
+    for (const r of rotations) warn(io, r)
     const problems = report.files.flatMap((f) => f.problems.map((p) => `${f.path}: ${p}`))
     if (opts.check !== true) return
     for (const p of problems) warn(io, p)
+    if (problems.length === 0 && rotations.length > 0) {
+        const { ExitCode, SecretsError } = await import("../../errors.js")
+        throw new SecretsError(ExitCode.Generic, `status check failed: ${rotations.length} interrupted key rotation${rotations.length === 1 ? "" : "s"}`, [])
+    }
     if (problems.length > 0) {
         const { ExitCode, SecretsError } = await import("../../errors.js")
         const files = report.files.filter((f) => f.problems.length > 0).length
