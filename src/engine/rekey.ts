@@ -176,6 +176,14 @@ function foreignRefusal(groups: readonly KeyGroup[], why: string): SecretsError 
 }
 
 export interface RotateChange {
+    /**
+     * Every group's age recipients, in place of the file's own: a creation rule's
+     * (`rotate --strict`, `keys revoke`), so that a recipient the rule does not name
+     * loses the new key. `add` and `remove` apply on top.
+     */
+    readonly groups?: readonly (readonly string[])[]
+    /** With `groups`: the rule's Shamir threshold (0 = all groups), written as sops writes a new file's. */
+    readonly threshold?: number
     /** age recipients added to group 0 (`--add-age`). */
     readonly add?: readonly string[]
     /** age recipients removed from every group (`--rm-age`). */
@@ -208,14 +216,17 @@ export async function rotateDataKey(opened: OpenedFile, store: Store, now: Date,
         ])
     }
     const remove = new Set((change.remove ?? []).map((r) => r.trim()))
-    const groups = normalizeGroups(old.map((g, i) => [...ageRecipients(g), ...(i === 0 ? (change.add ?? []) : [])])).map((g) =>
+    const base = change.groups ?? old.map((g) => ageRecipients(g))
+    const groups = normalizeGroups(base.map((g, i) => [...g, ...(i === 0 ? (change.add ?? []) : [])])).map((g) =>
         g.filter((r) => !remove.has(r)),
     )
-    checkLayout(groups, [], opened.metadata.shamirThreshold)
+    const threshold =
+        change.threshold === undefined ? opened.metadata.shamirThreshold : groups.length > 1 ? change.threshold || groups.length : 0
+    checkLayout(groups, [], threshold)
     const diff = diffGroups(old, groups)
     const dataKey = newDataKey()
-    const keyGroups = await wrapGroups(groups, await splitForGroups(dataKey, groups.length, opened.metadata.shamirThreshold))
-    const metadata: Metadata = { ...opened.metadata, keyGroups }
+    const keyGroups = await wrapGroups(groups, await splitForGroups(dataKey, groups.length, threshold))
+    const metadata: Metadata = { ...opened.metadata, keyGroups, shamirThreshold: threshold }
     const output = seal(opened.branches, store, metadata, dataKey, undefined, now)
     return { output, metadata, dataKey, diff }
 }
