@@ -5,6 +5,11 @@
  * re-wrap), and the user is told which values it could read (key paths only) so
  * that those secrets are changed at their source.
  *
+ * The new data key goes to the file's creation rule's recipients without the
+ * revoked key, not to the file's own list minus that key: a second key the revoked
+ * person added to a file (`rotate -i --add-age`) would otherwise get the new key too.
+ * Every recipient dropped for not being in its rule is named (src/fleet/revoke-plan.ts).
+ *
  * Files are rotated first and `.sops.yaml` is edited last, so a revoke that stops
  * half way is finished by running it again: the name is still there, and files
  * already rotated no longer list the key.
@@ -14,7 +19,7 @@ import { relative } from "node:path"
 import { isScalar, isSeq, parseDocument, visit, type Document } from "yaml"
 import type { Branch, Node } from "../core/tree.js"
 import { describePath, type PathStep } from "../core/tree-path.js"
-import { ageRecipients, rotateDataKey } from "../engine/rekey.js"
+import { rotateDataKey, type GroupDiff } from "../engine/rekey.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
 import type { CommandContext } from "../cli/context.js"
 import type { Io } from "../cli/io.js"
@@ -24,6 +29,7 @@ import { info, reportError, warn } from "../cli/report.js"
 import { findNamedKey as findConfigKey, removeNamedKey as removeConfigKey, stringifyLike } from "./config-edit.js"
 import { readNamedKeys, type NamedKey } from "./named-keys.js"
 import { confirmOrRefuse, findEncryptedFiles, loadFleetConfig, progress, type FoundFile } from "./rekey-repo.js"
+import { planRevoke, type RevokeTarget } from "./revoke-plan.js"
 
 // ---- .sops.yaml edits (yaml Document API: comments and layout are kept) --------------
 
@@ -120,9 +126,15 @@ export interface RevokeReport {
     readonly key: NamedKey
     /** Files (as shown) the key could open, with the key paths of their encrypted values. */
     readonly exposed: { file: string; paths: string[] }[]
+    /** Files (as shown) that do not list the key but hold recipients their rule does not name. */
+    readonly offRuleExposed: { file: string; paths: string[] }[]
+    /** Per file (as shown), the recipients dropped because its creation rule does not name them. */
+    readonly offRuleRemoved: { file: string; recipients: string[] }[]
     readonly rotated: string[]
     /** Files with pgp/kms/… keys: a new data key would lock those out. */
     readonly notRotatable: string[]
+    /** Files no creation rule matches: only the revoked key was removed from them. */
+    readonly noRule: string[]
     readonly failed: string[]
     configChanged: boolean
 }
@@ -131,38 +143,55 @@ function hasForeignKeys(f: FoundFile): boolean {
     return f.metadata.keyGroups.some((g) => g.some((k) => k.type !== "age"))
 }
 
+const files = (n: number) => `${n} file${n === 1 ? "" : "s"}`
+
 export async function revokeKey(ctx: CommandContext, name: string, opts: RevokeOptions): Promise<RevokeReport> {
     const { io } = ctx
     const loaded = await loadFleetConfig(io, opts.configPath)
     const configShown = relative(io.cwd, loaded.path) || loaded.path
     const key = findNamedKey(loaded.text, name)
-    const files = (await findEncryptedFiles(io, loaded.dir)).filter((f) => f.metadata.keyGroups.some((g) => ageRecipients(g).includes(key.recipient)))
-    const exposed = files.map((f) => ({ file: f.shown, paths: encryptedPaths(f.doc.branches) }))
-    const report: RevokeReport = { key, exposed, rotated: [], notRotatable: [], failed: [], configChanged: false }
+    // The rules as they are now, minus the key: a file in the key's own directory
+    // (whose rule the config edit removes) still goes to the rule's other readers.
+    const targets = planRevoke(loaded.config, loaded.dir, await findEncryptedFiles(io, loaded.dir), key.recipient)
+    const exposed = targets.filter((t) => t.listsKey).map((t) => ({ file: t.file.shown, paths: encryptedPaths(t.file.doc.branches) }))
+    const offRuleExposed = targets.filter((t) => !t.listsKey).map((t) => ({ file: t.file.shown, paths: encryptedPaths(t.file.doc.branches) }))
+    const report: RevokeReport = { key, exposed, offRuleExposed, offRuleRemoved: [], rotated: [], notRotatable: [], noRule: [], failed: [], configChanged: false }
 
-    printExposure(io, key, exposed)
-    const rotatable = files.filter((f) => !hasForeignKeys(f))
-    for (const f of files) if (hasForeignKeys(f)) report.notRotatable.push(f.shown)
+    printExposure(io, key, exposed, offRuleExposed)
+    const rotatable = targets.filter((t) => !hasForeignKeys(t.file))
+    for (const t of targets) if (hasForeignKeys(t.file)) report.notRotatable.push(t.file.shown)
     for (const f of report.notRotatable) {
         warn(io, `${quote(f)}: not rotatable: it also has pgp/kms keys that secrets cannot encrypt to; rotate it with sops (sops rotate -i --rm-age ${key.recipient})`)
     }
+    for (const t of rotatable) {
+        if (t.groups === undefined) {
+            report.noRule.push(t.file.shown)
+            warn(io, `${quote(t.file.shown)}: no creation rule matches it: only ${key.anchor} is removed, its other recipients are kept as they are`)
+        } else if (t.unsupported.length > 0) {
+            warn(io, `${quote(t.file.shown)}: its creation rule also names ${t.unsupported.join(", ")} keys, which secrets cannot use; only the age recipients get the new data key`)
+        }
+    }
     if (opts.dryRun) {
-        info(io, `dry run: would rotate the data key of ${rotatable.length} file${rotatable.length === 1 ? "" : "s"} and remove ${key.anchor} from ${quote(configShown)}; nothing written`)
+        for (const t of rotatable) for (const r of t.offRule) info(io, `would also remove ${r} from ${quote(t.file.shown)}: not in its creation rule`)
+        info(io, `dry run: would rotate the data key of ${files(rotatable.length)} and remove ${key.anchor} from ${quote(configShown)}; nothing written`)
         return report
     }
-    await confirmOrRefuse(io, opts.yes, `revoke ${key.anchor} and rotate the data key of ${rotatable.length} file${rotatable.length === 1 ? "" : "s"}?`)
+    await confirmOrRefuse(io, opts.yes, `revoke ${key.anchor} and rotate the data key of ${files(rotatable.length)}?`)
 
-    for (const [i, f] of rotatable.entries()) {
-        progress(io, "rotating", i, rotatable.length, f.shown)
+    for (const [i, t] of rotatable.entries()) {
+        progress(io, "rotating", i, rotatable.length, t.file.shown)
         try {
-            await modifyEncryptedFile(io, f.abs, {}, async (opened, store) => {
-                const r = await rotateDataKey(opened, store, io.now(), { remove: [key.recipient] })
-                return r.output
-            })
-            report.rotated.push(f.shown)
+            const diff = await rotateOne(io, t, key.recipient)
+            // From the rotation itself (the file may have changed since it was planned).
+            const dropped = diff.flatMap((d) => d.removed).filter((r) => r.trim() !== key.recipient.trim() && !(t.groups ?? []).flat().includes(r.trim()))
+            const added = diff.flatMap((d) => d.added).filter((r) => !diff.some((o) => o.removed.includes(r)))
+            report.rotated.push(t.file.shown)
+            for (const r of new Set(dropped)) info(io, `also removed ${r} from ${quote(t.file.shown)}: not in its creation rule`)
+            for (const r of new Set(added)) info(io, `also added ${r} to ${quote(t.file.shown)}: its creation rule names it`)
+            if (dropped.length > 0) report.offRuleRemoved.push({ file: t.file.shown, recipients: [...new Set(dropped)] })
         } catch (e) {
-            reportError(io, e instanceof SecretsError ? e.about(quote(f.shown)) : e)
-            report.failed.push(f.shown)
+            reportError(io, e instanceof SecretsError ? e.about(quote(t.file.shown)) : e)
+            report.failed.push(t.file.shown)
         }
     }
 
@@ -171,30 +200,52 @@ export async function revokeKey(ctx: CommandContext, name: string, opts: RevokeO
         await writeFileAtomic(loaded.path, new TextEncoder().encode(removeNamedKey(current, key.anchor)), { mode: 0o644 })
         report.configChanged = true
     }
-    info(io, `revoked ${key.anchor}: removed from ${quote(configShown)}, new data key for ${report.rotated.length} file${report.rotated.length === 1 ? "" : "s"}`)
-    if (exposed.length > 0) {
-        info(io, "the revoked key could read the values listed above: change those secrets at their source (new passwords, new tokens), then store the new values")
+    info(io, `revoked ${key.anchor}: removed from ${quote(configShown)}, new data key for ${files(report.rotated.length)}`)
+    if (exposed.length + offRuleExposed.length > 0) {
+        const who = offRuleExposed.length > 0 || report.offRuleRemoved.length > 0 ? "the revoked key and the keys outside the creation rules" : "the revoked key"
+        info(io, `${who} could read the values listed above: change those secrets at their source (new passwords, new tokens), then store the new values`)
     }
     const left = [...report.notRotatable, ...report.failed]
     if (left.length > 0) {
-        throw new SecretsError(ExitCode.Generic, `${left.length} file${left.length === 1 ? "" : "s"} still open${left.length === 1 ? "s" : ""} with the revoked key's data key: ${left.map(quote).join(", ")}`, [
-            "fix the cause shown above and rotate them (`secrets rotate -i FILE`, or sops for files with pgp/kms keys)",
+        throw new SecretsError(ExitCode.Generic, `${files(left.length)} still open${left.length === 1 ? "s" : ""} with the revoked key's data key: ${left.map(quote).join(", ")}`, [
+            "fix the cause shown above and rotate them (`secrets rotate -i --strict FILE`, or sops for files with pgp/kms keys)",
         ])
     }
     return report
 }
 
-/** On stdout: each file the key could open and the key paths of its encrypted values. */
-function printExposure(io: Io, key: NamedKey, exposed: readonly { file: string; paths: string[] }[]): void {
-    if (exposed.length === 0) {
-        info(io, `no encrypted file lists ${key.anchor}`)
-        return
+/**
+ * Under the file's lock: a new data key for exactly its creation rule's recipients
+ * without the revoked key (or, with no rule, for its own recipients without it).
+ */
+async function rotateOne(io: Io, t: RevokeTarget, recipient: string): Promise<readonly GroupDiff[]> {
+    let diff: readonly GroupDiff[] = []
+    await modifyEncryptedFile(io, t.file.abs, {}, async (opened, store) => {
+        const change = t.groups === undefined ? { remove: [recipient] } : { groups: t.groups, threshold: t.threshold ?? 0, remove: [recipient] }
+        const r = await rotateDataKey(opened, store, io.now(), change)
+        diff = r.diff
+        return r.output
+    })
+    return diff
+}
+
+/**
+ * On stdout: each file the key could open and the key paths of its encrypted values;
+ * then the files it could not open that hold keys their rule does not name.
+ */
+function printExposure(io: Io, key: NamedKey, exposed: readonly { file: string; paths: string[] }[], offRule: readonly { file: string; paths: string[] }[]): void {
+    if (exposed.length === 0) info(io, `no encrypted file lists ${key.anchor}`)
+    const lines: string[] = []
+    const section = (title: string, list: readonly { file: string; paths: string[] }[]) => {
+        if (list.length === 0) return
+        lines.push(title)
+        for (const e of list) {
+            lines.push(`${e.file}`)
+            for (const p of e.paths) lines.push(`    ${p}`)
+            if (e.paths.length === 0) lines.push("    (no encrypted values)")
+        }
     }
-    const lines = [`values ${key.anchor} could read:`]
-    for (const e of exposed) {
-        lines.push(`${e.file}`)
-        for (const p of e.paths) lines.push(`    ${p}`)
-        if (e.paths.length === 0) lines.push("    (no encrypted values)")
-    }
-    io.stdout.write(lines.join("\n") + "\n")
+    section(`values ${key.anchor} could read:`, exposed)
+    section("values keys outside the creation rules could read:", offRule)
+    if (lines.length > 0) io.stdout.write(lines.join("\n") + "\n")
 }
