@@ -14,7 +14,8 @@ import { seal, wrapGroups } from "../engine/seal.js"
 import { ExitCode, SecretsError, quote } from "../errors.js"
 import { exampleBranches } from "../stores/examples.js"
 import { formatForPath, loadStore } from "../stores/index.js"
-import type { Format } from "../stores/store.js"
+import type { Format, Store } from "../stores/store.js"
+import type { OpenedFile } from "../engine/open.js"
 import { editUntilValid, type EditContent } from "./edit-loop.js"
 import { planFor } from "./encryption-plan.js"
 import { withFileLock } from "./file-lock.js"
@@ -34,6 +35,8 @@ export interface EditFileOptions {
 export interface EditExistingOptions extends EditFileOptions {
     readonly ignoreMac?: boolean
     readonly decryptionOrder?: string
+    /** Called once the file is open; what it returns checks the saved content (creation-rule checks). */
+    readonly beforeEdit?: (opened: OpenedFile, store: Store) => ((edited: EditContent) => void) | undefined
 }
 
 export interface EditNewOptions extends EditFileOptions {
@@ -60,7 +63,9 @@ export async function editExisting(io: Io, file: string, opts: EditExistingOptio
             // Without -s the metadata cannot change in the editor: fail before the
             // user spends time editing a file that cannot be written (202).
             if (!opts.showMasterKeys) bumpVersion({ branches: [], metadata: opened.metadata }, file)
-            const edited = await editUntilValid(io, { branches: opened.branches, metadata: opened.metadata }, loopOptions(file, store, opts))
+            const check = opts.beforeEdit?.(opened, store)
+            const loop = { ...loopOptions(file, store, opts), ...(check !== undefined ? { check } : {}) }
+            const edited = await editUntilValid(io, { branches: opened.branches, metadata: opened.metadata }, loop)
             // The stash gives every value that is still the same at the same path its
             // old IV, hence its old ciphertext (sops' cipher stash on edit).
             return seal(edited.branches, store, bumpVersion(edited, file), opened.dataKey, opened.stash, io.now())

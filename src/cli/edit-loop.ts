@@ -38,6 +38,8 @@ export interface EditLoopOptions {
     readonly showMasterKeys: boolean
     /** Runs the editor on the temp file; the default resolves $SOPS_EDITOR/$EDITOR/$VISUAL/vim/nano/vi. */
     readonly runEditor?: (path: string) => Promise<void>
+    /** Refuses saved content that parses but must not be written (a SecretsError), as a parse error does. */
+    readonly check?: (edited: EditContent) => void
 }
 
 /**
@@ -61,7 +63,9 @@ export async function editUntilValid(io: Io, content: EditContent, opts: EditLoo
                 throw new SecretsError(ExitCode.FileHasNotBeenModified, `${quote(opts.name)} has not changed, nothing written`)
             }
             try {
-                return parseEdited(edited, store, showMasterKeys, content.metadata)
+                const parsed = parseEdited(edited, store, showMasterKeys, content.metadata)
+                opts.check?.(parsed)
+                return parsed
             } catch (e) {
                 if (!(e instanceof SecretsError)) throw e
                 const err = e.about(quote(opts.name))

@@ -4,6 +4,11 @@
  * its data key and every unchanged value keeps its ciphertext, so the diff shows
  * the edited lines plus `mac` and `lastmodified`. A file that does not exist yet
  * starts from the format's example document and the creation rule (or `--age`).
+ *
+ * An existing file is compared with its creation rule (src/cli/rule-checks.ts): a
+ * drifted encryption rule is warned about before the editor opens, and a new or
+ * changed value that would be saved in clear only because of that drift sends the
+ * user back to the editor (or, without a terminal, fails) unless `--allow-clear`.
  */
 import { Command, Option } from "commander"
 import type { Format } from "../../stores/store.js"
@@ -17,6 +22,7 @@ export interface EditOptions {
     decryptionOrder?: string
     showMasterKeys?: boolean
     shamirSecretSharingThreshold?: number
+    allowClear?: boolean
     [rule: string]: unknown
 }
 
@@ -32,6 +38,7 @@ export function registerEdit(program: Command, ctx: CommandContext): void {
         .addOption(o.ageKeyOp())
         .addOption(o.age())
         .addOption(o.shamirThreshold())
+        .addOption(new Option("--allow-clear", "save new values in clear where the file's rule says so even if its creation rule would encrypt them"))
     for (const opt of o.ruleOptions()) cmd.addOption(opt)
     cmd.action(async (file: string, _opts: EditOptions, c: Command) => {
         const opts = o.withEnvDefaults(c.optsWithGlobals<EditOptions & o.GlobalOpts>(), ctx.io.env)
@@ -51,7 +58,19 @@ export async function runEdit(ctx: CommandContext, file: string, opts: EditOptio
     const { existsSync } = await import("node:fs")
     const { editExisting, editNew } = await import("../edit-file.js")
     if (existsSync(resolve(io.cwd, file))) {
+        const { creationRuleOf, driftOf, warnRuleDrift, checkClearValues } = await import("../rule-checks.js")
+        const creation = creationRuleOf(io, file, opts.config)
         await editExisting(io, file, {
+            ...(creation !== undefined
+                ? {
+                      beforeEdit: (opened, store) => {
+                          warnRuleDrift(io, file, opened.metadata, creation, store.format === "binary")
+                          // With -s the metadata (and so the file's rule) is edited too: judge what was saved.
+                          return (edited) =>
+                              checkClearValues(io, file, opened.branches, edited.branches, driftOf(edited.metadata, creation, store.format === "binary"), opts.allowClear === true)
+                      },
+                  }
+                : {}),
             showMasterKeys: opts.showMasterKeys === true,
             ...(opts.inputType !== undefined ? { inputType: opts.inputType } : {}),
             ...(opts.ignoreMac === true ? { ignoreMac: true } : {}),

@@ -4,6 +4,12 @@
  * group) on the way (sops-format.md §3, §10). Like sops it prints the result unless
  * `-i` / `--output` is given, and it does not bump `version`. Files with pgp/kms/…
  * keys are refused: those keys would be left with the old data key.
+ *
+ * Like sops it starts from the recipients in the file, so a key someone added to
+ * the file alone (`--add-age`) gets the new data key too. It says so: recipients the
+ * file's creation rule does not name are warned about (kept, as sops keeps them),
+ * and `--strict` rotates to the creation rule instead: its key groups, threshold and
+ * encryption rule, dropping every key the rule does not name (src/fleet/rule-recipients.ts).
  */
 import { Command, Option } from "commander"
 import type { OpenedFile } from "../../engine/open.js"
@@ -23,6 +29,8 @@ export interface RotateOptions {
     addAge?: string
     /** Comma-separated age recipients to remove from every group. */
     rmAge?: string
+    /** Rotate to the creation rule's recipients and encryption rule. */
+    strict?: boolean
 }
 
 /** `--add-age` / `--rm-age`, exported for the legacy root form (`secrets -r --add-age …`). */
@@ -39,6 +47,9 @@ export function registerRotate(program: Command, ctx: CommandContext): void {
         .addOption(new Option("--dry-run", "with --due: print the files that are due and write nothing"))
         .addOption(addAgeOption())
         .addOption(rmAgeOption())
+        .addOption(
+            new Option("--strict", "take the recipients, key groups and encryption rule from the file's creation rule: keys it does not name lose access"),
+        )
         .addOption(o.inPlace())
         .addOption(o.output())
         .addOption(o.inputType())
@@ -81,6 +92,14 @@ export async function runRotate(ctx: CommandContext, file: string, opts: RotateO
     }
     const { parseRecipient } = await import("../../keys/recipient.js")
     for (const r of add) parseRecipient(r)
+    const strict = opts.strict === true
+    if (strict && add.length + remove.length > 0) {
+        throw new SecretsError(ExitCode.ConflictingParameters, "--strict takes the recipients from the creation rule: it cannot be combined with --add-age or --rm-age", [
+            "change the rule in .sops.yaml, then rotate with --strict",
+        ])
+    }
+    const { creationRuleOf } = await import("../rule-checks.js")
+    const creation = creationRuleOf(io, file, opts.config, strict)
 
     const { resolveFormats } = await import("../formats.js")
     const formats = resolveFormats({ file, ...(opts.inputType ? { inputType: opts.inputType } : {}), ...(opts.outputType ? { outputType: opts.outputType } : {}) })
@@ -89,20 +108,30 @@ export async function runRotate(ctx: CommandContext, file: string, opts: RotateO
     const outStore = await loadStore(formats.output, storeOpts)
     const { rotateDataKey, ageRecipients } = await import("../../engine/rekey.js")
     const { info, warn } = await import("../report.js")
+    const { applyCreationRule, warnAgainstCreationRule } = await import("../rule-checks.js")
 
     const change = async (opened: OpenedFile): Promise<Uint8Array> => {
         const present = new Set(opened.metadata.keyGroups.flatMap((g) => ageRecipients(g)))
         for (const r of remove) if (!present.has(r)) warn(io, `${quote(file)} has no recipient ${r} to remove`)
+        const binary = outStore.format === "binary"
+        let offRule: ReadonlySet<string> = new Set()
         let rotated
         try {
-            rotated = await rotateDataKey(opened, outStore, io.now(), { add, remove })
+            if (strict && creation !== undefined) {
+                const applied = applyCreationRule(io, file, opened, creation, binary)
+                offRule = applied.offRule
+                rotated = await rotateDataKey(applied.opened, outStore, io.now(), applied.change)
+            } else {
+                rotated = await rotateDataKey(opened, outStore, io.now(), { add, remove })
+            }
         } catch (e) {
             throw e instanceof SecretsError ? e.about(quote(file)) : e
         }
         for (const d of rotated.diff) {
             for (const r of d.added) info(io, `${quote(file)}: added ${r} to key group ${d.group}`)
-            for (const r of d.removed) info(io, `${quote(file)}: removed ${r} from key group ${d.group}`)
+            for (const r of d.removed) info(io, `${quote(file)}: removed ${r} from key group ${d.group}${offRule.has(r) ? ": not in its creation rule" : ""}`)
         }
+        if (!strict && creation !== undefined) warnAgainstCreationRule(io, file, opened, rotated.metadata, creation, binary)
         return rotated.output
     }
 

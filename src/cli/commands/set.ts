@@ -26,6 +26,8 @@ export interface SetOptions {
     ignoreMac?: boolean
     inputType?: Format
     decryptionOrder?: string
+    /** Write a value in clear that the file's creation rule would encrypt (see src/cli/rule-checks.ts). */
+    allowClear?: boolean
 }
 
 const EXAMPLES = `
@@ -55,6 +57,7 @@ export function registerSet(program: Command, ctx: CommandContext): void {
         .option("--value-file", "read the JSON value from the file named by the VALUE argument (keeps it off the command line)")
         .option("--value-stdin", "read the JSON value from stdin; takes no VALUE argument (keeps it off the command line)")
         .option("--idempotent", "do not write the file when the value is already there")
+        .option("--allow-clear", "write the value even if it lands in clear where the file's creation rule would encrypt it")
         .addOption(o.ignoreMac())
         .addOption(o.inputType())
         .addOption(o.decryptionOrder())
@@ -124,15 +127,19 @@ export async function runSet(
     const path = parseTreePath(index)
     refuseReserved(path, opts.inputType ?? formatForPath(file))
     await assertFileExists(io, file)
+    const { creationRuleOf, warnRuleDrift, checkClearValues } = await import("../rule-checks.js")
+    const creation = creationRuleOf(io, file, opts.config)
 
     const { modifyEncryptedFile } = await import("../modify-file.js")
     const written = await modifyEncryptedFile(io, file, modifyOptions(opts), async (opened, store) => {
+        const drift = creation === undefined ? undefined : warnRuleDrift(io, file, opened.metadata, creation, store.format === "binary")
         const first = firstDocument(opened, file)
         if (opts.idempotent === true) {
             const current = getAt(first, path)
             if (current !== undefined && sameNode(current, node)) return undefined
         }
         const branches = [setAt(first, path, node), ...opened.branches.slice(1)]
+        checkClearValues(io, file, opened.branches, branches, drift, opts.allowClear === true)
         return sealAgain(branches, store, opened, io, file)
     })
     if (!written) info(io, `${quote(file)} already has this value at ${describePath(path)}: not written`)
