@@ -91,6 +91,9 @@ function hintsFor(report: StatusReport): string[] {
     if (report.files.some((f) => f.encrypted && !f.inStep && f.rule)) hints.push("bring recipients in step with `secrets updatekeys -y FILE...`")
     if (report.files.some((f) => f.encrypted && !f.rule)) hints.push("add a creation rule for files no rule matches, or move them")
     if (report.files.some((f) => f.due)) hints.push("rotate the due data keys with `secrets rotate --due`")
+    if (report.files.some((f) => f.problems.some((p) => p.startsWith("its encryption rule")))) {
+        hints.push("apply the creation rule's encryption rule with `secrets rotate -i --strict FILE`")
+    }
     return hints
 }
 
@@ -119,6 +122,14 @@ export async function collectStatus(
     const { takeInventory } = await import("../../fleet/inventory.js")
     const { ageInDays, isDue, rotationPolicy } = await import("../../fleet/policy.js")
     const { keyDate, workTreeOf } = await import("../../fleet/key-age.js")
+    const { creationRuleFor } = await import("../../fleet/rule-recipients.js")
+    const { planForRule } = await import("../../config/match.js")
+    const { ruleDrift } = await import("../../fleet/rule-drift.js")
+    // The file's own encryption rule against its creation rule's (src/fleet/rule-drift.ts).
+    const ruleDriftOf = (l: LoadedFleetConfig, e: InventoryEntry) => {
+        const rule = e.metadata === undefined ? undefined : creationRuleFor(l.config, l.dir, e.abs)
+        return rule === undefined || e.metadata === undefined ? undefined : ruleDrift(e.metadata, planForRule(rule), e.format === "binary")
+    }
     const path = await fleetConfigPath(io, explicitConfig)
     const loaded = await loadFleetConfig(io, path)
     const policy = rotationPolicy(loaded.config.secrets, relative(io.cwd, path) || path)
@@ -137,6 +148,8 @@ export async function collectStatus(
         const problems: string[] = []
         if (e.expected === undefined) problems.push("no creation rule matches it")
         else if (!e.inStep) problems.push("recipients differ from its creation rule")
+        const drift = e.expected === undefined ? undefined : ruleDriftOf(loaded, e)
+        if (drift !== undefined) problems.push(`its encryption rule (${drift.fileText}) differs from its creation rule (${drift.creationText})`)
         if (due && policy !== undefined) problems.push(`data key is ${ageDays ?? "?"} days old, more than max_age ${policy.maxAge}`)
         files.push({
             path: e.path,
