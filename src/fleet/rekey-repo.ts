@@ -5,6 +5,11 @@
  * `mac` and `lastmodified` stay as they are (sops-format.md §8), and only files
  * whose recipients actually change are written, so the others keep their bytes and
  * mtimes and a git diff shows exactly the files a key change touched.
+ *
+ * A recipient the file's rule does not name is dropped like any other change, and
+ * named once more after the table: a re-wrap keeps the data key, so a key that
+ * could open the file before (a key someone added to the file alone, or one just
+ * removed from `.sops.yaml`) may still hold it; `rotate -i --strict` gives a new one.
  */
 import { readFile, stat } from "node:fs/promises"
 import { dirname, relative, resolve } from "node:path"
@@ -23,6 +28,7 @@ import { emitWithMetadata, recoverKey, renderTable } from "../cli/commands/updat
 import { withFileLock } from "../cli/file-lock.js"
 import { writeFileAtomic } from "../cli/fs-atomic.js"
 import { repoFiles } from "./repo-files.js"
+import { offRuleRecipients } from "./rule-recipients.js"
 import { info, reportError, warn } from "../cli/report.js"
 
 /** The config itself is never one of the files to re-key. */
@@ -58,6 +64,8 @@ export interface RekeyReport {
     /** Encrypted files no creation rule matches: left alone. */
     readonly unmatched: string[]
     readonly failed: { file: string; code: ExitCode }[]
+    /** Recipients dropped from written files because their rule does not name them, with those files. */
+    readonly offRule: { recipient: string; files: string[] }[]
 }
 
 /** A loaded `.sops.yaml` and its directory, the root of the walk. */
@@ -159,7 +167,7 @@ export async function rekeyRepo(ctx: CommandContext, opts: { configPath: string;
     const loaded = await loadFleetConfig(io, opts.configPath)
     const { plans, upToDate, unmatched } = await planRepo(io, loaded)
     for (const f of unmatched) warn(io, `${quote(f)}: no creation rule matches it; left as it is`)
-    const report: RekeyReport = { changed: plans.map((p) => p.file.shown), written: [], upToDate, unmatched, failed: [] }
+    const report: RekeyReport = { changed: plans.map((p) => p.file.shown), written: [], upToDate, unmatched, failed: [], offRule: [] }
     if (plans.length === 0) {
         info(io, `all ${upToDate.length} encrypted file${upToDate.length === 1 ? " is" : "s are"} up to date`)
         return report
@@ -182,12 +190,33 @@ export async function rekeyRepo(ctx: CommandContext, opts: { configPath: string;
         }
     }
     info(io, `re-keyed ${report.written.length} of ${plans.length} file${plans.length === 1 ? "" : "s"}`)
+    reportOffRule(io, plans, report)
     if (report.failed.length > 0) {
         throw new SecretsError(report.failed[0]?.code ?? ExitCode.Generic, `${report.failed.length} file${report.failed.length === 1 ? "" : "s"} could not be re-keyed`, [
             "the other files were written; fix the cause and run the command again: done files are skipped",
         ])
     }
     return report
+}
+
+/** Name the recipients dropped for not being in their files' rules, one line per recipient. */
+function reportOffRule(io: Io, plans: readonly RekeyPlan[], report: RekeyReport): void {
+    for (const p of plans) {
+        if (!report.written.includes(p.file.shown)) continue
+        for (const r of offRuleRecipients(p.file.metadata.keyGroups, p.groups)) {
+            const known = report.offRule.find((o) => o.recipient === r)
+            if (known === undefined) report.offRule.push({ recipient: r, files: [p.file.shown] })
+            else known.files.push(p.file.shown)
+        }
+    }
+    for (const { recipient, files } of report.offRule) {
+        const one = files.length === 1
+        info(
+            io,
+            `removed ${recipient} from ${files.map(quote).join(", ")}: not in ${one ? "its creation rule" : "their creation rules"}; ` +
+                `the data key stays the same: if that key may have been copied, give ${one ? "the file a new one" : "them new ones"} with \`secrets rotate -i --strict FILE\``,
+        )
+    }
 }
 
 /** Under the file's lock: re-read it, check it still needs the planned change, re-wrap, write. */
