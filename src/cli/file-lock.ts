@@ -1,169 +1,186 @@
 /**
- * A cooperative lock on one file, so that two `secrets set` runs on the same file
- * both land: each holds `<path>.lock` across its read-modify-write. sops has no
- * lock at all; the last writer silently wins.
+ * A cooperative lock on one file, so that concurrent writers of the same file all
+ * land: each holds `<path>.lock` across its read-modify-write, and the others queue
+ * (issue 10 §13). sops has no lock at all; the last writer silently wins.
  *
- * The lock is a file created with O_EXCL ("wx"), which is atomic on local file
- * systems and on NFSv3+. It holds `{pid, hostname, time, token}` so that a lock
- * left behind by a crash can be recognised and broken: a dead pid on this host, or
- * no heartbeat for `staleMs`. While held, the lock's mtime is refreshed, so a long
- * `edit` session is not mistaken for a crashed one.
+ * - A writer waits while the holder is alive, with no time limit by default: a
+ *   hundred `set`s of one file at once all succeed, one after the other, and a
+ *   `set` behind an hour-long `edit` goes through when the edit ends.
+ *   `SECRETS_LOCK_TIMEOUT` (seconds) bounds the wait; reaching it is an error naming
+ *   the holder. After a second of waiting one line on stderr says who holds it.
+ * - A dead holder on this host (SIGKILL, a crash) or an empty or unparsable lock is
+ *   taken over at once; a holder on another host after `staleMs` without heartbeat
+ *   (cli/lock-holder.ts).
+ * - Waiting polls with capped, jittered backoff (10 ms doubling to 250 ms), so that a
+ *   hundred waiters neither spin nor retry in step; polling also works on network
+ *   file systems, where change notifications do not.
+ * - The lock is removed when `fn` settles, on `process.exit` and on SIGINT, SIGTERM,
+ *   SIGHUP and SIGQUIT (cli/lock-cleanup.ts); how it is written, read and broken
+ *   safely is cli/lock-files.ts.
+ *
+ * proper-lockfile (npm) was considered and not taken: it judges staleness by mtime
+ * alone (at least 2 s, default 10 s), so a SIGKILLed holder blocks everyone for the
+ * stale period and a holder whose event loop stalls longer loses its lock; it
+ * records no pid to name in messages, and it has no notion of a lock that must not
+ * be followed through a symbolic link.
  */
+import { AsyncLocalStorage } from "node:async_hooks"
 import { randomBytes } from "node:crypto"
-import { hostname as osHostname } from "node:os"
-import { open, readFile, stat, unlink, utimes } from "node:fs/promises"
 
+import { lockPathFor } from "../core/side-files.js"
 import { ExitCode, SecretsError, quote } from "../errors.js"
+import { disown } from "./lock-cleanup.js"
+import { breakAbandoned, discardCandidate, readLock, tryTake, unlinkIfSame, writeCandidate, type OwnLock, type SeenLock } from "./lock-files.js"
+import { abandonedBecause, describeHolder, thisProcess } from "./lock-holder.js"
+import { info } from "./report.js"
 
 /** Options for {@link withFileLock}; the defaults suit the CLI. */
 export interface FileLockOptions {
-    /** Give up after this long (default 10 s). */
+    /** Give up after this long; default SECRETS_LOCK_TIMEOUT, else wait as long as the holder lives. */
     readonly timeoutMs?: number
-    /** A lock without a heartbeat for this long is stale (default 60 s). */
+    /** A lock from another host without a heartbeat for this long is abandoned (default 60 s). */
     readonly staleMs?: number
-    /** For tests: whether a pid is alive on this host. */
-    readonly isAlive?: (pid: number) => boolean
+    /** Say who holds the lock after waiting this long (default 1 s). */
+    readonly noticeAfterMs?: number
+    /** Where SECRETS_LOCK_TIMEOUT is read; default the process's environment. */
+    readonly env?: Readonly<Record<string, string | undefined>>
+    /** Where the waiting notice goes; default the process's stderr. */
+    readonly stderr?: { write(chunk: string): unknown }
 }
 
-interface LockInfo {
-    readonly pid: number
-    readonly hostname: string
-    readonly time: number
-    readonly token: string
-}
+/** The locks the current async call chain holds: taking one again would wait for ourselves forever. */
+const heldHere = new AsyncLocalStorage<ReadonlySet<string>>()
+
+/** Signals that end every wait for a lock (op sync --watch stopping). */
+const stopSignals = new Set<AbortSignal>()
 
 /**
  * Run `fn` while holding an exclusive lock on `path` (the lock file is
  * `<path>.lock`, next to it). The lock is released when `fn` settles, however it
- * settles. Throws a SecretsError naming the holder when the lock cannot be taken
- * within the timeout.
+ * settles, and on exit and signals. Throws a SecretsError naming the holder when
+ * the timeout is reached, and when the lock path is a link or not a lock.
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: FileLockOptions = {}): Promise<T> {
-    const lockPath = `${path}.lock`
+    const lockPath = lockPathFor(path)
+    const timeoutMs = opts.timeoutMs ?? lockTimeoutFromEnv(opts.env ?? process.env)
+    const outer = heldHere.getStore() ?? new Set<string>()
+    if (outer.has(lockPath)) throw new Error(`internal: ${lockPath} locked again by its own holder`)
     const staleMs = opts.staleMs ?? 60_000
-    const me: LockInfo = { pid: process.pid, hostname: osHostname(), time: Date.now(), token: randomBytes(12).toString("hex") }
-    await acquire(lockPath, me, opts.timeoutMs ?? 10_000, staleMs, opts.isAlive ?? pidAlive)
+    const lock = await acquire(lockPath, { ...opts, staleMs, ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
     const beat = setInterval(() => {
+        // Through the handle: a name replaced meanwhile is not touched.
         const now = new Date()
-        utimes(lockPath, now, now).catch(() => undefined)
+        lock.fh.utimes(now, now).catch(() => undefined)
     }, Math.max(50, Math.floor(staleMs / 3)))
     // The heartbeat must not keep a finished CLI alive.
     beat.unref()
     try {
-        return await fn()
+        return await heldHere.run(new Set([...outer, lockPath]), fn)
     } finally {
         clearInterval(beat)
-        await release(lockPath, me.token)
+        // Only our own lock: if it was broken as abandoned, the name is someone else's now.
+        await unlinkIfSame(lockPath, lock.id)
+        disown(lockPath)
+        await lock.fh.close().catch(() => undefined)
     }
-}
-
-async function acquire(lockPath: string, me: LockInfo, timeoutMs: number, staleMs: number, isAlive: (pid: number) => boolean): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    let delay = 5
-    let holder: LockInfo | null = null
-    for (;;) {
-        try {
-            const fh = await open(lockPath, "wx", 0o600)
-            try {
-                await fh.writeFile(`${JSON.stringify({ ...me, time: Date.now() })}\n`)
-            } finally {
-                await fh.close()
-            }
-            return
-        } catch (e) {
-            if (errnoCode(e) !== "EEXIST") {
-                throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `could not lock ${quote(lockPath)}: ${errnoCode(e) ?? "unknown error"}`)
-            }
-        }
-        const seen = await inspect(lockPath)
-        if (seen === null) continue // released meanwhile: retry at once
-        holder = seen.info
-        if (isStale(seen, me.hostname, staleMs, isAlive)) {
-            await breakLock(lockPath, seen.raw)
-            continue
-        }
-        if (Date.now() >= deadline) break
-        // Exponential backoff with jitter, so that twenty waiters do not retry in step.
-        await sleep(Math.min(delay, deadline - Date.now()) * (0.5 + Math.random()))
-        delay = Math.min(delay * 2, 250)
-    }
-    const who = holder === null ? "another process" : `process ${holder.pid} on ${quote(holder.hostname)}`
-    throw new SecretsError(ExitCode.Generic, `could not lock ${quote(lockPath)}: held by ${who}`, [
-        `if no other secrets command is running on this file, remove ${quote(lockPath)}`,
-    ])
-}
-
-interface Seen {
-    readonly raw: string
-    readonly info: LockInfo | null
-    readonly mtimeMs: number
-}
-
-async function inspect(lockPath: string): Promise<Seen | null> {
-    try {
-        const [raw, st] = await Promise.all([readFile(lockPath, "utf8"), stat(lockPath)])
-        return { raw, info: parseInfo(raw), mtimeMs: st.mtimeMs }
-    } catch (e) {
-        if (errnoCode(e) === "ENOENT") return null
-        throw new SecretsError(ExitCode.Generic, `could not read the lock ${quote(lockPath)}: ${errnoCode(e) ?? "unknown error"}`)
-    }
-}
-
-function parseInfo(raw: string): LockInfo | null {
-    try {
-        const v: unknown = JSON.parse(raw)
-        if (typeof v !== "object" || v === null) return null
-        const o = v as Record<string, unknown>
-        if (typeof o.pid !== "number" || typeof o.hostname !== "string" || typeof o.time !== "number" || typeof o.token !== "string") return null
-        return { pid: o.pid, hostname: o.hostname, time: o.time, token: o.token }
-    } catch {
-        return null
-    }
-}
-
-function isStale(seen: Seen, myHost: string, staleMs: number, isAlive: (pid: number) => boolean): boolean {
-    // The heartbeat moves mtime; `time` covers file systems with coarse mtimes.
-    const last = Math.max(seen.mtimeMs, seen.info?.time ?? 0)
-    if (Date.now() - last > staleMs) return true
-    // An unparsable lock may be one being written this very moment: only age breaks it.
-    if (seen.info === null) return false
-    return seen.info.hostname === myHost && !isAlive(seen.info.pid)
 }
 
 /**
- * Remove a stale lock, but only if it still holds what we judged stale: between
- * our read and the unlink another waiter may have broken it and taken a fresh one.
- * A narrow window remains (check, then unlink), as with every lock-file scheme
- * without a kernel lock; it needs two waiters to break the same stale lock at once.
+ * End every lock wait, now and later, once `signal` is aborted: the wait throws
+ * "stopped while waiting". For a long-running command that stops on a signal and
+ * must not sit behind another writer's lock meanwhile. Returns the undo.
  */
-async function breakLock(lockPath: string, judged: string): Promise<void> {
-    const now = await readFile(lockPath, "utf8").catch(() => null)
-    if (now !== judged) return
-    await unlink(lockPath).catch(() => undefined)
+export function stopLockWaitsOn(signal: AbortSignal): () => void {
+    stopSignals.add(signal)
+    return () => stopSignals.delete(signal)
 }
 
-async function release(lockPath: string, token: string): Promise<void> {
-    // Only remove our own lock: if ours was broken as stale, the file is someone else's.
-    const raw = await readFile(lockPath, "utf8").catch(() => null)
-    if (raw === null || parseInfo(raw)?.token !== token) return
-    await unlink(lockPath).catch(() => undefined)
+/** SECRETS_LOCK_TIMEOUT in ms: undefined when unset or empty, else a number of seconds (0 or more). */
+export function lockTimeoutFromEnv(env: Readonly<Record<string, string | undefined>>): number | undefined {
+    const raw = env.SECRETS_LOCK_TIMEOUT
+    if (raw === undefined || raw.trim() === "") return undefined
+    if (!/^\d+(\.\d+)?$/.test(raw.trim())) {
+        throw new SecretsError(ExitCode.Generic, `SECRETS_LOCK_TIMEOUT must be a number of seconds, not ${quote(raw)}`, [
+            "for example SECRETS_LOCK_TIMEOUT=30 to give up after half a minute; unset, a writer waits as long as the lock's holder runs",
+        ])
+    }
+    return Math.round(Number(raw.trim()) * 1000)
 }
 
-function pidAlive(pid: number): boolean {
+interface AcquireOptions extends FileLockOptions {
+    readonly staleMs: number
+}
+
+async function acquire(lockPath: string, opts: AcquireOptions): Promise<OwnLock> {
+    const me = thisProcess(randomBytes(12).toString("hex"))
+    const candidate = await writeCandidate(lockPath, `${JSON.stringify(me)}\n`)
+    let taken: OwnLock | undefined
     try {
-        process.kill(pid, 0)
-        return true
-    } catch (e) {
-        // EPERM: it exists but belongs to another user.
-        return errnoCode(e) === "EPERM"
+        const started = Date.now()
+        const noticeAfterMs = opts.noticeAfterMs ?? 1000
+        let noticed = false
+        let delay = 10
+        for (;;) {
+            throwIfStopped(lockPath)
+            const got = await tryTake(lockPath, candidate)
+            if (got !== "exists") {
+                taken = got
+                // Waiting may have taken a while: the heartbeat starts from now.
+                const now = new Date()
+                await got.fh.utimes(now, now).catch(() => undefined)
+                return got
+            }
+            const seen = await readLock(lockPath)
+            if (seen === undefined) continue // released meanwhile: try again at once
+            const abandoned = (s: SeenLock) => abandonedBecause(s.holder, s.mtimeMs, opts.staleMs) !== undefined
+            if (abandoned(seen)) {
+                await breakAbandoned(lockPath, seen, candidate, abandoned)
+                continue
+            }
+            const waited = Date.now() - started
+            if (opts.timeoutMs !== undefined && waited >= opts.timeoutMs) throw timeoutError(lockPath, seen, opts.timeoutMs)
+            if (!noticed && waited >= noticeAfterMs) {
+                noticed = true
+                info({ stderr: opts.stderr ?? process.stderr }, `waiting for the lock ${quote(lockPath)}, held by ${describeHolder(seen.holder)}`)
+            }
+            const cap = opts.timeoutMs === undefined ? delay : Math.min(delay, opts.timeoutMs - waited)
+            await sleepUnlessStopped(cap * (0.5 + Math.random() / 2))
+            delay = Math.min(delay * 2, 250)
+        }
+    } finally {
+        // The temp name goes; the file stays open as our lock when we got it by link.
+        await discardCandidate(candidate, taken?.fh === candidate.fh)
     }
 }
 
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
+function timeoutError(lockPath: string, seen: SeenLock, timeoutMs: number): SecretsError {
+    const who = describeHolder(seen.holder)
+    const pid = seen.holder === null ? "it" : `process ${seen.holder.pid}`
+    return new SecretsError(ExitCode.Generic, `could not lock ${quote(lockPath)} within ${formatSeconds(timeoutMs)}: held by ${who}`, [
+        `wait for ${pid} to finish, or raise SECRETS_LOCK_TIMEOUT`,
+        `if ${pid} is not a secrets command working on this file, remove ${quote(lockPath)}`,
+    ])
 }
 
-function errnoCode(e: unknown): string | undefined {
-    const code = (e as { code?: unknown } | null)?.code
-    return typeof code === "string" ? code : undefined
+function formatSeconds(ms: number): string {
+    return `${Number((ms / 1000).toFixed(3))} s`
+}
+
+function throwIfStopped(lockPath: string): void {
+    for (const s of stopSignals) {
+        if (s.aborted) throw new SecretsError(ExitCode.Generic, `stopped while waiting for the lock ${quote(lockPath)}`)
+    }
+}
+
+/** Sleep `ms`, or less when a stop signal fires meanwhile. */
+function sleepUnlessStopped(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+        const done = () => {
+            clearTimeout(timer)
+            for (const s of stopSignals) s.removeEventListener("abort", done)
+            resolve()
+        }
+        const timer = setTimeout(done, Math.max(0, ms))
+        for (const s of stopSignals) s.addEventListener("abort", done, { once: true })
+    })
 }

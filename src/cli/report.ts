@@ -7,11 +7,11 @@
 import { ExitCode, SecretsError } from "../errors.js"
 import type { Io } from "./io.js"
 
-export function warn(io: Io, message: string): void {
+export function warn(io: Pick<Io, "stderr">, message: string): void {
     io.stderr.write(`secrets: warning: ${message}\n`)
 }
 
-export function info(io: Io, message: string): void {
+export function info(io: Pick<Io, "stderr">, message: string): void {
     io.stderr.write(`secrets: ${message}\n`)
 }
 

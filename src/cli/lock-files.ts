@@ -1,0 +1,209 @@
+/**
+ * The file operations of the lock (cli/file-lock.ts), each chosen so that a lock is
+ * never seen half-written, never read or removed through a link, and a dead lock is
+ * removed by one waiter only.
+ *
+ * - A lock is written completely into a private temp file beside it (O_EXCL, 0600)
+ *   and then hard-linked to the lock's name. link() fails with EEXIST when the name
+ *   exists, atomically (also on NFS), so the lock appears with its whole content:
+ *   that is what lets an empty lock count as debris and be taken over at once.
+ *   Where the file system has no hard links (FAT, some network shares), the lock is
+ *   created in place with O_EXCL instead; there a lock is briefly empty while it is
+ *   written, and a waiter could take it for debris in that instant.
+ * - An existing lock is opened with O_NOFOLLOW and O_NONBLOCK and checked with
+ *   fstat: a symbolic link (`app.yaml.lock -> /etc/passwd`), a FIFO, a directory or
+ *   a large file is refused with an error, never read, followed or removed.
+ * - A dead lock is removed under a second lock (`…lock.break`), and only if the
+ *   name still holds the very file judged dead: without that, two waiters judging
+ *   the same dead lock could each remove it, the second removing the fresh lock
+ *   the first had just taken.
+ */
+import { randomBytes } from "node:crypto"
+import { constants } from "node:fs"
+import { link, lstat, open, unlink, type FileHandle } from "node:fs/promises"
+import { basename, dirname, join } from "node:path"
+
+import { breakPathFor } from "../core/side-files.js"
+import { ExitCode, SecretsError, quote } from "../errors.js"
+import { disown, own, sameFile, type FileId } from "./lock-cleanup.js"
+import { parseHolder, type LockHolder } from "./lock-holder.js"
+
+/** A lock is one short line of JSON; anything bigger is somebody's file, not debris. */
+const MAX_LOCK_BYTES = 4096
+
+/** Our lock, written and open (the handle keeps the heartbeat off the path). */
+export interface OwnLock {
+    readonly fh: FileHandle
+    readonly id: FileId
+}
+
+/** Our lock's content in a private temp file beside `lockPath`, ready to be linked. */
+export interface Candidate extends OwnLock {
+    readonly tmp: string
+    readonly content: string
+}
+
+/** An existing lock as read through a handle that did not follow links. */
+export interface SeenLock {
+    readonly id: FileId
+    readonly holder: LockHolder | null
+    readonly mtimeMs: number
+}
+
+export async function writeCandidate(lockPath: string, content: string): Promise<Candidate> {
+    // The name of an atomic-write temp (core/side-files.ts), so listings and git skip it.
+    const tmp = join(dirname(lockPath), `.${basename(lockPath)}.${randomBytes(6).toString("hex")}.tmp`)
+    let fh: FileHandle
+    try {
+        fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+    } catch (e) {
+        throw lockError(lockPath, e)
+    }
+    const st = await fh.stat()
+    const id = { dev: st.dev, ino: st.ino }
+    own(tmp, id)
+    try {
+        await fh.writeFile(content)
+    } catch (e) {
+        await discardCandidate({ tmp, fh, id, content })
+        throw lockError(lockPath, e)
+    }
+    return { tmp, fh, id, content }
+}
+
+/** Remove the temp name (the lock, if taken, keeps the file) and, unless kept, close it. */
+export async function discardCandidate(c: Candidate, keepOpen = false): Promise<void> {
+    await unlinkIfSame(c.tmp, c.id)
+    disown(c.tmp)
+    if (!keepOpen) await c.fh.close().catch(() => undefined)
+}
+
+/**
+ * Try to take the lock: our lock when taken, "exists" when someone holds it. The
+ * returned lock is registered for removal on exit and signals.
+ */
+export async function tryTake(lockPath: string, c: Candidate): Promise<OwnLock | "exists"> {
+    try {
+        await link(c.tmp, lockPath)
+        own(lockPath, c.id)
+        return { fh: c.fh, id: c.id }
+    } catch (e) {
+        const code = errnoCode(e)
+        if (code === "EEXIST") return "exists"
+        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw lockError(lockPath, e)
+    }
+    return createInPlace(lockPath, c.content)
+}
+
+/** Without hard links: O_EXCL on the lock's own name, then the content. */
+async function createInPlace(lockPath: string, content: string): Promise<OwnLock | "exists"> {
+    let fh: FileHandle
+    try {
+        fh = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+    } catch (e) {
+        if (errnoCode(e) === "EEXIST") return "exists"
+        throw lockError(lockPath, e)
+    }
+    const st = await fh.stat()
+    const id = { dev: st.dev, ino: st.ino }
+    own(lockPath, id)
+    await fh.writeFile(content)
+    return { fh, id }
+}
+
+/** The lock at `lockPath`, or undefined when there is none (released meanwhile). */
+export async function readLock(lockPath: string): Promise<SeenLock | undefined> {
+    let fh: FileHandle
+    try {
+        // O_NONBLOCK: opening a FIFO planted there must not hang us.
+        fh = await open(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    } catch (e) {
+        const code = errnoCode(e)
+        if (code === "ENOENT") return undefined
+        if (code === "ELOOP") throw refusal(lockPath, "it is a symbolic link")
+        throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `could not read the lock ${quote(lockPath)}: ${code ?? "unknown error"}`)
+    }
+    try {
+        const st = await fh.stat()
+        if (!st.isFile()) throw refusal(lockPath, "it is not a regular file")
+        if (st.size > MAX_LOCK_BYTES) throw refusal(lockPath, `it is ${st.size} bytes, far more than a lock`)
+        const buf = Buffer.alloc(MAX_LOCK_BYTES)
+        const { bytesRead } = await fh.read(buf, 0, MAX_LOCK_BYTES, 0)
+        return { id: { dev: st.dev, ino: st.ino }, holder: parseHolder(buf.subarray(0, bytesRead).toString("utf8")), mtimeMs: st.mtimeMs }
+    } finally {
+        await fh.close().catch(() => undefined)
+    }
+}
+
+/**
+ * Remove the lock judged abandoned (`judged`), unless it changed since: under the
+ * break lock, only if the name still holds that file and `stillAbandoned` agrees
+ * (a remote holder's heartbeat may have come meanwhile). Returns without removing
+ * anything when another waiter is breaking it; the caller looks again.
+ */
+export async function breakAbandoned(
+    lockPath: string,
+    judged: SeenLock,
+    c: Candidate,
+    stillAbandoned: (seen: SeenLock) => boolean,
+): Promise<void> {
+    const breakPath = breakPathFor(lockPath)
+    const breaking = await tryLinkAs(c, breakPath)
+    if (!breaking) {
+        // Another waiter is at it, or died at it: its break lock is judged like a lock.
+        const other = await readLock(breakPath)
+        if (other !== undefined && stillAbandoned(other)) await unlinkIfSame(breakPath, other.id)
+        return
+    }
+    try {
+        const now = await readLock(lockPath)
+        if (now !== undefined && sameFile(now.id, judged.id) && stillAbandoned(now)) await unlinkIfSame(lockPath, judged.id)
+    } finally {
+        await unlinkIfSame(breakPath, c.id)
+        disown(breakPath)
+    }
+}
+
+async function tryLinkAs(c: Candidate, path: string): Promise<boolean> {
+    try {
+        await link(c.tmp, path)
+        own(path, c.id)
+        return true
+    } catch (e) {
+        if (errnoCode(e) === "EEXIST") return false
+        // No hard links here: break without the break lock (the in-place mode's weaker promise).
+        if (["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"].includes(errnoCode(e) ?? "")) return true
+        throw lockError(path, e)
+    }
+}
+
+/**
+ * Remove `path` if it still names the file `id`. Only breakers (one at a time) and
+ * a lock's own holder remove locks, so the name cannot change between the check
+ * and the unlink unless a holder on another host releases in that instant.
+ */
+export async function unlinkIfSame(path: string, id: FileId): Promise<boolean> {
+    try {
+        if (!sameFile(await lstat(path), id)) return false
+        await unlink(path)
+        return true
+    } catch {
+        return false
+    }
+}
+
+function refusal(lockPath: string, why: string): SecretsError {
+    return new SecretsError(ExitCode.CouldNotWriteOutputFile, `refusing the lock ${quote(lockPath)}: ${why}`, [
+        `secrets only ever creates small regular lock files; if no secrets command is running on this file, remove ${quote(lockPath)}`,
+    ])
+}
+
+function lockError(lockPath: string, e: unknown): SecretsError {
+    if (e instanceof SecretsError) return e
+    return new SecretsError(ExitCode.CouldNotWriteOutputFile, `could not lock ${quote(lockPath)}: ${errnoCode(e) ?? "unknown error"}`)
+}
+
+export function errnoCode(e: unknown): string | undefined {
+    const code = (e as { code?: unknown } | null)?.code
+    return typeof code === "string" ? code : undefined
+}
