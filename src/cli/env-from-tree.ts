@@ -2,13 +2,36 @@
  * The environment variables `exec-env` adds for the child (sops-format.md §10):
  * one per top-level key of the first document, its value as text. Pure: the
  * caller decides what the variables are added to.
+ *
+ * Two departures from sops keep a file that others can write from steering the
+ * command (env-denylist.ts): a null is left out instead of becoming an empty
+ * variable, and a value that was not decrypted never sets a variable of a
+ * dangerous family such as PATH or LD_PRELOAD.
  */
-import type { Branch } from "../core/tree.js"
+import type { Branch, Scalar } from "../core/tree.js"
 import { ExitCode, SecretsError, quote } from "../errors.js"
 import { valueToString } from "../stores/flatten.js"
+import { dangerousFamily } from "./env-denylist.js"
 
 /** One variable: its name and value, in the order the keys appear in the file. */
 export type EnvPair = readonly [name: string, value: string]
+
+/** Why a key of the file did not become a variable. */
+export type SkipReason =
+    | { readonly kind: "null" }
+    /** A name of a dangerous family, from a value that was not decrypted. */
+    | { readonly kind: "not-encrypted"; readonly what: string }
+
+export interface EnvFromBranchOptions {
+    /**
+     * Whether the value at top-level `key` was decrypted, i.e. passed AES-GCM with
+     * its key path as additional data. Default: none was, so no value sets a
+     * dangerous name.
+     */
+    readonly wasDecrypted?: (key: string, value: Scalar) => boolean
+    /** Told about each key left out; it gets the key and why, never the value. */
+    readonly onSkip?: (key: string, reason: SkipReason) => void
+}
 
 /**
  * Turn the top-level entries of `branch` into environment variables.
@@ -20,13 +43,18 @@ export type EnvPair = readonly [name: string, value: string]
  * - A key containing `=` would be split by every libc at the first `=`, giving a
  *   different name and value; sops refuses it, and so do we.
  * - Non-string scalars become text with sops' ValueToString (floats `G`-style with
- *   `.0`, bools `true`/`false`, null as empty), as the dotenv store writes them.
+ *   `.0`, bools `true`/`false`), as the dotenv store writes them.
+ * - A null is skipped (sops exports it as empty): nothing authenticates a null,
+ *   which is never encrypted and never hashed into the MAC, and an empty PATH
+ *   means "the current directory".
+ * - A name of a dangerous family (PATH, LD_*, NODE_OPTIONS, …) is skipped unless
+ *   its value was decrypted.
  * - An empty key, or a NUL in a key or value, cannot be passed through execve at
  *   all (Go would fail at exec time); we refuse them up front, naming the key.
  *
  * Errors are SecretsError with exit code 1 and never contain a value.
  */
-export function envFromBranch(branch: Branch): EnvPair[] {
+export function envFromBranch(branch: Branch, opts: EnvFromBranchOptions = {}): EnvPair[] {
     const out: EnvPair[] = []
     for (const item of branch.items) {
         if (item.kind !== "entry") continue
@@ -48,9 +76,18 @@ export function envFromBranch(branch: Branch): EnvPair[] {
                 "move nested values to the top level, or use exec-file to pass the whole file",
             ])
         }
+        if (value.kind === "null") {
+            opts.onSkip?.(key, { kind: "null" })
+            continue
+        }
         const text = valueToString(value)
         if (text.includes("\0")) {
             throw new SecretsError(ExitCode.Generic, `the value of ${quote(key)} contains a NUL character and cannot be put into the environment`)
+        }
+        const family = dangerousFamily(key)
+        if (family !== undefined && opts.wasDecrypted?.(key, value) !== true) {
+            opts.onSkip?.(key, { kind: "not-encrypted", what: family.what })
+            continue
         }
         out.push([key, text])
     }

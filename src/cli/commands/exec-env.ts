@@ -2,13 +2,16 @@
  * `secrets exec-env FILE 'CMD'`: decrypt FILE, put its top-level keys into the
  * environment of `/bin/sh -c CMD`, run it, and exit with its status
  * (sops-format.md §10). The plaintext reaches the child through its environment
- * only: never argv, never a file.
+ * only: never argv, never a file. The child inherits our environment without the
+ * identity variables (identity-env.ts), and a value that was not encrypted never
+ * sets PATH, LD_PRELOAD and the like (env-denylist.ts).
  */
 import { Command, Option } from "commander"
 import { ExitCode, SecretsError, quote } from "../../errors.js"
 import type { Format } from "../../stores/store.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
+import { passIdentityEnvOption } from "../identity-env.js"
 
 export interface ExecEnvOptions {
     pristine?: boolean
@@ -18,6 +21,7 @@ export interface ExecEnvOptions {
     inputType?: Format
     ignoreMac?: boolean
     decryptionOrder?: string
+    passIdentityEnv?: boolean
 }
 
 export function registerExecEnv(program: Command, ctx: CommandContext): void {
@@ -34,6 +38,7 @@ export function registerExecEnv(program: Command, ctx: CommandContext): void {
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
         .addOption(o.ageKeyOp())
+        .addOption(passIdentityEnvOption("the command"))
         .action(async (file: string, command: string, _opts: ExecEnvOptions, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<ExecEnvOptions & o.GlobalOpts>(), ctx.io.env)
             await ctx.dispatch("exec-env", [file, command], opts, () => runExecEnv(o.withIdentityOptions(ctx, opts, file), file, command, opts))
@@ -64,6 +69,8 @@ export async function runExecEnv(ctx: CommandContext, file: string, command: str
     const { loadStore } = await import("../../stores/index.js")
     const { readInput, openInput } = await import("../open-file.js")
     const { envFromBranch, childEnvironment } = await import("../env-from-tree.js")
+    const { childBaseEnvironment } = await import("../identity-env.js")
+    const { aadFor } = await import("../../core/walk.js")
     const { runShell } = await import("../../integrations/exec.js")
 
     const formats = resolveFormats({ file, inputType: opts.inputType })
@@ -77,11 +84,25 @@ export async function runExecEnv(ctx: CommandContext, file: string, command: str
     const first = opened.branches[0]
     let vars: ReturnType<typeof envFromBranch> = []
     try {
-        vars = first === undefined ? [] : envFromBranch(first)
+        vars = first === undefined ? [] : envFromBranch(first, {
+            // The IV stash holds exactly the values that passed AES-GCM under their
+            // own key path while the file was opened (decryptValue remembers a value
+            // only after its tag verified). A value left in clear is not there, nor
+            // is an empty one: sops stores "" unencrypted and the MAC hashes nothing
+            // for it, so anyone can add `PATH: ""` to any file.
+            wasDecrypted: (key, value) => opened.stash.lookup(aadFor([key]), value) !== undefined,
+            onSkip: (key, reason) =>
+                warn(
+                    io,
+                    reason.kind === "null"
+                        ? `${quote(file)}: ${quote(key)} is null and was left out of the environment`
+                        : `${quote(file)}: ${quote(key)} was left out of the environment: it changes ${reason.what}, and its value is not encrypted, so nothing shows who wrote it; encrypt the value to pass it`,
+                ),
+        })
     } catch (e) {
         throw e instanceof SecretsError ? e.about(quote(file)) : e
     }
-    const env = childEnvironment(io.env, vars, opts.pristine === true)
+    const env = childEnvironment(childBaseEnvironment(io.env, opts.passIdentityEnv === true), vars, opts.pristine === true)
     const result = await runShell(command, { env, cwd: io.cwd, background: opts.background === true })
     ctx.state.exitCode = result.exitCode
 }

@@ -2,7 +2,8 @@
  * `secrets exec-file FILE 'CMD'`: decrypt FILE into a FIFO (or, with `--no-fifo`,
  * a 0600 file) in a private directory, replace `{}` in CMD with its path, run
  * `/bin/sh -c CMD`, exit with its status, and remove the directory on every way
- * out (sops-format.md §10).
+ * out (sops-format.md §10). The command inherits our environment without the
+ * identity variables (identity-env.ts).
  */
 import { open } from "node:fs/promises"
 import { join } from "node:path"
@@ -11,6 +12,7 @@ import { ExitCode, SecretsError, quote } from "../../errors.js"
 import type { Format } from "../../stores/store.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
+import { passIdentityEnvOption } from "../identity-env.js"
 import type { Io } from "../io.js"
 
 /** sops' exec.FallbackFilename. */
@@ -25,6 +27,7 @@ export interface ExecFileOptions {
     outputType?: Format
     ignoreMac?: boolean
     decryptionOrder?: string
+    passIdentityEnv?: boolean
 }
 
 export function registerExecFile(program: Command, ctx: CommandContext): void {
@@ -42,6 +45,7 @@ export function registerExecFile(program: Command, ctx: CommandContext): void {
         .addOption(o.ignoreMac())
         .addOption(o.decryptionOrder())
         .addOption(o.ageKeyOp())
+        .addOption(passIdentityEnvOption("the command"))
         .action(async (file: string, command: string, _opts: ExecFileOptions, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<ExecFileOptions & o.GlobalOpts>(), ctx.io.env)
             await ctx.dispatch("exec-file", [file, command], opts, () => runExecFile(o.withIdentityOptions(ctx, opts, file), file, command, opts))
@@ -88,7 +92,9 @@ export async function runExecFile(ctx: CommandContext, file: string, command: st
     })
     const plaintext = outStore.emitPlain(opened.branches)
     const { withPrivateDir } = await import("../private-temp.js")
-    ctx.state.exitCode = await withPrivateDir((dir, setRunning) => runWithPlaintext(io, dir, name, plaintext, command, opts.fifo !== false, setRunning), {
+    const { childBaseEnvironment } = await import("../identity-env.js")
+    const env = childBaseEnvironment(io.env, opts.passIdentityEnv === true)
+    ctx.state.exitCode = await withPrivateDir((dir, setRunning) => runWithPlaintext(io, dir, name, plaintext, command, env, opts.fifo !== false, setRunning), {
         prefix: "secrets-exec-",
     })
 }
@@ -99,6 +105,7 @@ async function runWithPlaintext(
     name: string,
     plaintext: Uint8Array,
     command: string,
+    env: Readonly<Record<string, string>>,
     fifo: boolean,
     setRunning: (running: boolean) => void,
 ): Promise<number> {
@@ -119,7 +126,7 @@ async function runWithPlaintext(
     }
     try {
         // Every {}, as sops' strings.Replace(cmd, "{}", path, -1); the path is not quoted, as in sops.
-        const result = await runShell(command.replaceAll("{}", path), { env: definedOnly(io.env), cwd: io.cwd, onRunning: setRunning })
+        const result = await runShell(command.replaceAll("{}", path), { env, cwd: io.cwd, onRunning: setRunning })
         return result.exitCode
     } finally {
         if (writer !== undefined) {
@@ -132,11 +139,5 @@ async function runWithPlaintext(
             }
         }
     }
-}
-
-function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-    const out = Object.create(null) as Record<string, string>
-    for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v
-    return out
 }
 

@@ -7,6 +7,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { bool, comment, entry, float, int, list, map, nil, str, time, bytes } from "../../../src/core/tree.js"
 import { childEnvironment, envFromBranch } from "../../../src/cli/env-from-tree.js"
+import { dangerousFamily } from "../../../src/cli/env-denylist.js"
 import { SecretsError } from "../../../src/errors.js"
 
 const SECRET = "s3cr3t-value-never-shown"
@@ -49,7 +50,7 @@ describe("envFromBranch", () => {
             ["on", "true"],
             ["off", "false"],
             ["when", "2024-01-01T00:00:00Z"],
-            ["nothing", ""],
+            // null is left out (env-safety.test.ts), where sops exports "".
             ["raw", "abc"],
             ["empty", ""],
             ["spaced", "a b\nc"],
@@ -94,7 +95,8 @@ describe("envFromBranch", () => {
     })
 
     it("keeps any other key and string value as they are (property)", () => {
-        const key = fc.string({ minLength: 1 }).filter((k) => !k.includes("=") && !k.includes("\0"))
+        // Names such as PATH need a decrypted value (env-safety.test.ts).
+        const key = fc.string({ minLength: 1 }).filter((k) => !k.includes("=") && !k.includes("\0") && dangerousFamily(k) === undefined)
         const value = fc.string().filter((v) => !v.includes("\0"))
         fc.assert(
             fc.property(fc.uniqueArray(fc.tuple(key, value), { selector: (t) => t[0] }), (pairs) => {
