@@ -2,8 +2,11 @@
  * Where age identities come from when decrypting (sops-format.md §9). Every source
  * is read and all identities are combined, in sops's order: SSH keys, then
  * `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`, then our own 1Password
- * references (`--age-key-op`, `SECRETS_AGE_KEY_OP`, the config's
- * `secrets.age_key_op`; issue 5 §4), then the default `keys.txt`. As in sops (age/keysource.go loadIdentities), a broken source does
+ * references (`--age-key-op`, `SECRETS_AGE_KEY_OP`; issue 5 §4), then the default
+ * `keys.txt`. The repository's `secrets.age_key_op` is apart
+ * ({@link collectConfigOpIdentities}): a cloned repo must not be able to make every
+ * decrypt run `op` (a prompt, a network call, a service account's read quota), so
+ * it is read only when nothing local opened the file (issue 10 §9). As in sops (age/keysource.go loadIdentities), a broken source does
  * not stop the others: it becomes a warning, and only if no identity opens the
  * data key does the user see the whole list of places looked in (exit 128).
  *
@@ -306,19 +309,42 @@ async function fromSshKey(
  * that list is what the exit-128 error shows.
  */
 async function opSources(ctx: IdentityContext, out: Collector): Promise<void> {
-    // `name` is where the setting came from; `ref` is undefined for an invalid config value.
-    const settings: { name: string; ref: string | undefined }[] = []
+    await readOpSettings(ctx, out, userOpSettings(ctx), new Set())
+}
+
+/**
+ * The repository's `secrets.age_key_op`, for a second try once the identities of
+ * {@link collectIdentities} opened nothing. A reference the user also gave (flag,
+ * variable) was read then, and is only listed as such here.
+ */
+export async function collectConfigOpIdentities(ctx: IdentityContext): Promise<CollectedIdentities> {
+    const out: Collector = { identities: [], lookedIn: [], warnings: [], deferred: [] }
+    const readBefore = new Set(userOpSettings(ctx).flatMap((s) => (s.ref !== undefined && isOpReference(s.ref) ? [s.ref] : [])))
+    await readOpSettings(ctx, out, configOpSettings(ctx), readBefore)
+    return out
+}
+
+/** `name` is where a setting came from; `ref` is undefined for an invalid config value. */
+type OpSetting = { readonly name: string; readonly ref: string | undefined }
+
+/** The user's own settings: `--age-key-op`, then `SECRETS_AGE_KEY_OP`. */
+function userOpSettings(ctx: IdentityContext): OpSetting[] {
+    const settings: OpSetting[] = []
     for (const flag of ctx.ageKeyOpFlags ?? []) settings.push({ name: "--age-key-op", ref: flag.trim() })
     const env = ctx.env.SECRETS_AGE_KEY_OP?.trim()
     if (env !== undefined && env !== "") settings.push({ name: "SECRETS_AGE_KEY_OP", ref: env })
-    if (ctx.configAgeKeyOp !== undefined) {
-        const { path, value } = ctx.configAgeKeyOp
-        const name = `${path} secrets.age_key_op`
-        const refs = typeof value === "string" ? [value] : Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : undefined
-        if (refs === undefined) settings.push({ name, ref: undefined })
-        else for (const ref of refs) settings.push({ name, ref: ref.trim() })
-    }
-    const seen = new Set<string>()
+    return settings
+}
+
+function configOpSettings(ctx: IdentityContext): OpSetting[] {
+    if (ctx.configAgeKeyOp === undefined) return []
+    const { path, value } = ctx.configAgeKeyOp
+    const name = `${path} secrets.age_key_op`
+    const refs = typeof value === "string" ? [value] : Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : undefined
+    return refs === undefined ? [{ name, ref: undefined }] : refs.map((ref) => ({ name, ref: ref.trim() }))
+}
+
+async function readOpSettings(ctx: IdentityContext, out: Collector, settings: readonly OpSetting[], seen: Set<string>): Promise<void> {
     for (const { name, ref } of settings) {
         if (ref === undefined) {
             out.lookedIn.push(`${name} (invalid)`)

@@ -9,16 +9,50 @@ import { homedir } from "node:os"
 import { resolve } from "node:path"
 import { findConfig } from "../config/find.js"
 import type { OpClient } from "../integrations/op-types.js"
-import { collectIdentities, type CollectedIdentities } from "./identity-sources.js"
+import { NoIdentityError } from "../errors.js"
+import type { AgeIdentity } from "../keys/age.js"
+import { collectConfigOpIdentities, collectIdentities, explainNoIdentity, type CollectedIdentities, type IdentityContext } from "./identity-sources.js"
 import type { Io } from "./io.js"
 import { identityOptionsOf } from "./options.js"
 import { warn } from "./report.js"
 
-export async function identitiesFor(io: Io, recipients: readonly string[] = []): Promise<CollectedIdentities> {
+/**
+ * Run `attempt` (open a file, recover a data key) with the user's identities. Only
+ * when none of them opens it (NoIdentityError) is the repository's
+ * `secrets.age_key_op` read and tried (issue 10 §9): a repo may name where its key
+ * lives, but must not make every decrypt of a user who has the key locally call
+ * `op`. The exit-128 error lists every place looked in, both rounds.
+ */
+export async function withIdentities<T>(io: Io, recipients: readonly string[], advice: string, attempt: (ids: readonly AgeIdentity[]) => Promise<T>): Promise<T> {
+    const ctx = await identityContext(io, recipients)
+    const first = await collectIdentities(ctx)
+    for (const w of first.warnings) warn(io, w)
+    try {
+        return await attempt(first.identities)
+    } catch (e) {
+        if (!(e instanceof NoIdentityError)) throw e
+        if (ctx.configAgeKeyOp === undefined) throw explainNoIdentity(e, first, advice)
+    }
+    const extra = await collectConfigOpIdentities(ctx)
+    for (const w of extra.warnings) warn(io, w)
+    const both: CollectedIdentities = {
+        identities: [...first.identities, ...extra.identities],
+        lookedIn: [...first.lookedIn, ...extra.lookedIn],
+        warnings: [...first.warnings, ...extra.warnings],
+        deferred: first.deferred,
+    }
+    try {
+        return await attempt(both.identities)
+    } catch (e) {
+        throw e instanceof NoIdentityError ? explainNoIdentity(e, both, advice) : e
+    }
+}
+
+async function identityContext(io: Io, recipients: readonly string[]): Promise<IdentityContext> {
     const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true
     const idOpts = identityOptionsOf(io)
     const configAgeKeyOp = await configReference(io, idOpts.file, idOpts.config)
-    const collected = await collectIdentities({
+    return {
         env: io.env,
         homedir: homedir(),
         platform: process.platform,
@@ -45,9 +79,7 @@ export async function identitiesFor(io: Io, recipients: readonly string[] = []):
                   },
               }
             : {}),
-    })
-    for (const w of collected.warnings) warn(io, w)
-    return collected
+    }
 }
 
 /**

@@ -4,14 +4,13 @@
  */
 import { readFile } from "node:fs/promises"
 import { resolve } from "node:path"
-import { ExitCode, NoIdentityError, SecretsError, quote } from "../errors.js"
+import { ExitCode, SecretsError, quote } from "../errors.js"
 import { openEncrypted, type OpenedFile, type OpenOptions } from "../engine/open.js"
 import { metadataFromTree } from "../stores/metadata.js"
 import type { Store } from "../stores/store.js"
 import type { Io } from "./io.js"
 import { readStdin } from "./io.js"
-import { explainNoIdentity } from "./identity-sources.js"
-import { identitiesFor } from "./node-identities.js"
+import { withIdentities } from "./node-identities.js"
 
 /** The bytes of `file` (or stdin when undefined); a missing file exits 100 as in sops. */
 export async function readInput(io: Io, file: string | undefined): Promise<Uint8Array> {
@@ -35,13 +34,10 @@ export async function openInput(io: Io, name: string, input: Uint8Array, store: 
     } catch (e) {
         throw e instanceof SecretsError ? e.about(quote(name)) : e
     }
-    const found = await identitiesFor(io, recipients)
+    const advice = "set SOPS_AGE_KEY_FILE to your key file, or ask someone who can read the file to add your recipient"
     try {
-        return await openEncrypted(input, store, found.identities, opts)
+        return await withIdentities(io, recipients, advice, (ids) => openEncrypted(input, store, ids, opts))
     } catch (e) {
-        if (e instanceof NoIdentityError) {
-            throw explainNoIdentity(e, found, "set SOPS_AGE_KEY_FILE to your key file, or ask someone who can read the file to add your recipient").about(quote(name))
-        }
         throw e instanceof SecretsError ? e.about(quote(name)) : e
     }
 }

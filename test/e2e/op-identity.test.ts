@@ -6,6 +6,7 @@
  * The stand-in logs every argv: no identity may appear there.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { runCli, type CliResult } from "../helpers/cli.js"
@@ -79,6 +80,27 @@ describe("decrypt with the identity in 1Password", () => {
         expect(r.stdout).toBe(PLAIN)
         const x = await s.cli(["exec-file", "s.yaml", "grep -c hunter2-plain {}"])
         expect(x.stdout.trim()).toBe("1")
+    })
+
+    it("a repo's secrets.age_key_op is not read when a local identity opens the file (issue 10 §9)", SLOW, async () => {
+        const s = await setup()
+        // The user has their own key; the repo names a reference that would prompt or
+        // spend a service account's quota on every decrypt.
+        const mine = ageKeygen(s.dir, "mine")
+        const two = await s.cli(["rotate", "-i", "--add-age", mine.recipient, "s.yaml"], { SECRETS_AGE_KEY_OP: REF })
+        expect(two.code, two.stderr).toBe(0)
+        await writeFile(s.op.logPath, "")
+        writeFileSync(join(s.repo, ".sops.yaml"), `creation_rules:\n  - age: ${s.key.recipient}\nsecrets:\n  age_key_op: ${REF}\n`)
+        for (const args of [["decrypt", "s.yaml"], ["set", "s.yaml", '["db"]["user"]', '"app"'], ["updatekeys", "-y", "s.yaml"]]) {
+            const r = await s.cli(args, { SOPS_AGE_KEY_FILE: mine.file })
+            expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0)
+        }
+        expect(await s.op.readLog()).toEqual([])
+        // Without the local key, the repo's reference is the way in, and is read once.
+        const r = await s.cli(["decrypt", "--extract", '["db"]["user"]', "s.yaml"])
+        expect(r.code, r.stderr).toBe(0)
+        expect(r.stdout).toBe("app")
+        expect((await s.op.readLog()).map((c) => c.argv.filter((a) => !a.startsWith("-")))).toEqual([["read", REF]])
     })
 
     it("set and decrypt with the flag keep working on the same file", SLOW, async () => {

@@ -10,7 +10,7 @@ import { Command, Option } from "commander"
 import type { Metadata } from "../../core/metadata.js"
 import type { EncryptedDocument, Format, Store } from "../../stores/store.js"
 import type { GroupDiff } from "../../engine/rekey.js"
-import { ConfigError, ExitCode, NoIdentityError, SecretsError, quote } from "../../errors.js"
+import { ConfigError, ExitCode, SecretsError, quote } from "../../errors.js"
 import type { Io } from "../io.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
@@ -197,20 +197,12 @@ export async function readEncrypted(
 
 /** The file's data key from the identities we can find, with the same hints as decrypt. */
 export async function recoverKey(io: Io, file: string, metadata: Metadata, decryptionOrder?: string): Promise<Uint8Array> {
-    const { identitiesFor } = await import("../node-identities.js")
+    const { withIdentities } = await import("../node-identities.js")
     const { recoverFileKey } = await import("../../engine/open.js")
     const recipients = metadata.keyGroups.flatMap((g) => g.flatMap((k) => (k.type === "age" ? [k.recipient] : [])))
-    const found = await identitiesFor(io, recipients)
     const order = decryptionOrder?.split(",").map((s) => s.trim())
-    try {
-        return await recoverFileKey(metadata, found.identities, order)
-    } catch (e) {
-        if (e instanceof NoIdentityError) {
-            const { explainNoIdentity } = await import("../identity-sources.js")
-            throw explainNoIdentity(e, found, "changing the recipients needs the data key: use an identity that can decrypt the file")
-        }
-        throw e
-    }
+    const advice = "changing the recipients needs the data key: use an identity that can decrypt the file"
+    return withIdentities(io, recipients, advice, (ids) => recoverFileKey(metadata, ids, order))
 }
 
 /** The file with new metadata and its encrypted values exactly as they were. */

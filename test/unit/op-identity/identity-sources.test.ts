@@ -1,7 +1,7 @@
 import { generateIdentity, identityToRecipient } from "age-encryption"
 import { beforeAll, describe, expect, it } from "vitest"
 
-import { collectIdentities, type IdentityContext } from "../../../src/cli/identity-sources.js"
+import { collectConfigOpIdentities, collectIdentities, type IdentityContext } from "../../../src/cli/identity-sources.js"
 import { OpError } from "../../../src/integrations/op-errors.js"
 
 const HOME = "/home/u"
@@ -53,7 +53,7 @@ describe("1Password identity sources", () => {
         expect(f.reads).toEqual([])
     })
 
-    it("sit after SOPS_AGE_KEY_CMD and before the default key file, flag then env then config", async () => {
+    it("sit after SOPS_AGE_KEY_CMD and before the default key file, flag then env; the repo's config is not read", async () => {
         const f = fake(
             { SECRETS_AGE_KEY_OP: "op://Dev/env/identity" },
             {
@@ -71,12 +71,17 @@ describe("1Password identity sources", () => {
             ...SOPS_ORDER,
             "--age-key-op=op://Dev/flag/identity (1 key)",
             "SECRETS_AGE_KEY_OP=op://Dev/env/identity (1 key)",
-            "/repo/.sops.yaml secrets.age_key_op=op://Dev/cfg/identity (2 keys)",
             DEFAULT_FILE,
         ])
-        expect(r.identities).toEqual([k[0], k[1], k[2], k[3]])
-        expect(f.reads).toEqual(["op://Dev/flag/identity", "op://Dev/env/identity", "op://Dev/cfg/identity"])
+        expect(r.identities).toEqual([k[0], k[1]])
+        expect(f.reads).toEqual(["op://Dev/flag/identity", "op://Dev/env/identity"])
         expect(r.warnings).toEqual([])
+        // Issue 10 §9: the repo's secrets.age_key_op is a second round of its own, run
+        // by the caller only when the identities above opened nothing.
+        const later = await collectConfigOpIdentities(f.ctx)
+        expect(later.lookedIn).toEqual(["/repo/.sops.yaml secrets.age_key_op=op://Dev/cfg/identity (2 keys)"])
+        expect(later.identities).toEqual([k[2], k[3]])
+        expect(f.reads).toEqual(["op://Dev/flag/identity", "op://Dev/env/identity", "op://Dev/cfg/identity"])
     })
 
     it("combines with sops's sources: SOPS_AGE_KEY's identity comes first", async () => {
@@ -93,11 +98,10 @@ describe("1Password identity sources", () => {
         const r = await collectIdentities(f.ctx)
         expect(f.reads).toEqual([ref])
         expect(r.identities).toEqual([k[0]])
-        expect(r.lookedIn.slice(7, 10)).toEqual([
-            `--age-key-op=${ref} (1 key)`,
-            `SECRETS_AGE_KEY_OP=${ref} (read above)`,
-            `/r/.sops.yaml secrets.age_key_op=${ref} (read above)`,
-        ])
+        expect(r.lookedIn.slice(7, 9)).toEqual([`--age-key-op=${ref} (1 key)`, `SECRETS_AGE_KEY_OP=${ref} (read above)`])
+        const later = await collectConfigOpIdentities(f.ctx)
+        expect(f.reads).toEqual([ref])
+        expect(later.lookedIn).toEqual([`/r/.sops.yaml secrets.age_key_op=${ref} (read above)`])
     })
 
     it("turns an op failure into a warning and a looked-in entry with op's hint, and goes on", async () => {
@@ -155,17 +159,15 @@ describe("1Password identity sources", () => {
         const pasted = k[0]!
         const f = fake({ SECRETS_AGE_KEY_OP: pasted }, {}, { configAgeKeyOp: { path: "/r/.sops.yaml", value: { nested: true } } })
         const r = await collectIdentities(f.ctx)
+        const later = await collectConfigOpIdentities(f.ctx)
         expect(f.reads).toEqual([])
-        expect(r.lookedIn.slice(7)).toEqual([
-            "SECRETS_AGE_KEY_OP (not an op:// reference)",
-            "/r/.sops.yaml secrets.age_key_op (invalid)",
-            DEFAULT_FILE,
-        ])
-        expect(r.warnings).toEqual([
+        expect(r.lookedIn.slice(7)).toEqual(["SECRETS_AGE_KEY_OP (not an op:// reference)", DEFAULT_FILE])
+        expect(later.lookedIn).toEqual(["/r/.sops.yaml secrets.age_key_op (invalid)"])
+        expect([...r.warnings, ...later.warnings]).toEqual([
             "SECRETS_AGE_KEY_OP: expected a secret reference such as op://vault/item/field",
             "/r/.sops.yaml secrets.age_key_op must be an op:// reference or a list of them",
         ])
-        expect(JSON.stringify(r)).not.toContain(pasted)
+        expect(JSON.stringify([r, later])).not.toContain(pasted)
     })
 
     it("says 1Password is not available when the context has no reader", async () => {
