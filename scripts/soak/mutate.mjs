@@ -168,6 +168,8 @@ export function mutate(buf, rng) {
         // `empty` and the big ones sparingly: they dominate run time and say the same thing each time.
         let name = rng.pick(OPERATOR_NAMES)
         if ((name === "empty" || name === "longLine" || name === "utf16") && rng.chance(0.7)) name = "flipBit"
+        // An alias bomb that hangs once (issue found by this campaign) hangs every time: 60 s per hit.
+        if (name === "aliasBomb" && rng.chance(0.85)) name = "aliasValue"
         applied.push(name)
         out = OPERATORS[name](out, rng)
     }

@@ -370,9 +370,11 @@ export async function mutationsCampaign({ build, seed, seedHex, mutations, binar
         if (violations.length > 0) {
             bad.push({ case: i, kind, seed: spec.seed, mutated: spec.mutated, argv: spec.argv.map((a) => (a.length > 80 ? `${a.slice(0, 60)}…(${a.length})` : a)), code: r.code ?? (r.hung ? "hang" : "crash"), violations, stderr: (r.stderr ?? "").slice(0, 300) })
             log(`mutations: case ${i} (${kind}/${spec.command}, ${spec.seed}, ${spec.mutated.join("+")}): ${violations.join("; ")}`)
+            // To replay by hand: the argv and stdin beside the case's directory.
+            if (keep) writeFileSync(`${dir}.json`, `${JSON.stringify({ argv: spec.argv, stdin: spec.input ?? null, mutated: spec.mutated, seed: spec.seed }, null, 2)}\n`)
         } else if (!keep) rmSync(dir, { recursive: true, force: true })
         done++
-        if (done % 500 === 0 || done === cases.length) log(`mutations: ${done} of ${cases.length} cases`)
+        if (done % 500 === 0 || done === cases.length) log(`mutations: ${done} of ${cases.length} cases, ${bad.length} with a violation, ${Math.round((performance.now() - start) / 1000)} s`)
     })
     await workers.close()
     const count = (re) => byCategory.filter((c) => re.test(c)).length

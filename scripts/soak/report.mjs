@@ -32,6 +32,7 @@ function rows(f) {
             ["kills", "hangs", k.hangs, 0],
             ["kills", "stack traces / internal errors", k.stackTraces + k.internalErrors, 0],
             ["kills", "values on stderr", k.valuesOnStderr, 0],
+            ["kills", "rounds with any violation (listed in --json)", k.violatingRounds, 0],
             ["kills", "kills that left a lock (taken over by the next command)", k.lockLeftByKill, ""],
             ["kills", "kills that left a temp file (ciphertext or state, never plaintext)", k.tmpLeftByKill, ""],
             ["kills", "… of which held an age identity (keys rotate, 0600)", k.tmpWithIdentity, ""],
@@ -52,6 +53,7 @@ function rows(f) {
             ["mutations", "failing commands that changed their file", m.changedOnFailure, 0],
             ["mutations", "lock or temp files left", m.leftFiles, 0],
             ["mutations", "binary and in-process exit codes differ", m.binaryMismatches.length, 0],
+            ["mutations", "cases with any violation (listed in --json)", m.violatingCases.length, 0],
             ["mutations", "duration (s)", m.seconds.toFixed(0), ""],
         )
     }

@@ -17,12 +17,14 @@
 // and one that does not decrypt is kept as written: sops.go Tree.Decrypt, "Assume
 // the comment was not encrypted in the first place"), nor the key names of values
 // left in clear (`_unencrypted`: the MAC hashes values only, and a clear value has
-// no additional data). Those two are tallied apart as format limits; UNDETECTED
-// must be 0.
+// no additional data), nor the shape of a list (an item's additional data is its
+// list's path). Those three are tallied apart as format limits; UNDETECTED must
+// be 0.
 //
 // The sweep runs with each recipient's identity, so that a tamper in either stanza
 // is read by someone.
 import { mkdirSync, writeFileSync } from "node:fs"
+import { parse as parseYaml } from "yaml"
 import { join } from "node:path"
 import { ageKeygen, campaignDir, hasInternalError, hasStackTrace, inProcess, leakedCanary, tally } from "./common.mjs"
 
@@ -114,7 +116,7 @@ export function regionOf(text, offset, labels = lineLabels(text)) {
 export function classifyChange(original, output) {
     const a = original.split("\n")
     const b = output.split("\n")
-    if (a.length !== b.length) return "other"
+    if (a.length !== b.length) return sameSopsLeaves(original, output) ? "list-shape" : "other"
     const diff = a.flatMap((line, i) => (line === b[i] ? [] : [[line, b[i] ?? ""]]))
     if (diff.length === 0) return "same"
     if (diff.every(([x, y]) => x.trimStart().startsWith("#") && y.trimStart().startsWith("#"))) return "comment"
@@ -124,7 +126,34 @@ export function classifyChange(original, output) {
         const my = clearKey.exec(y)
         return mx !== null && my !== null && mx[1] === my[1] && mx[3] === my[3] && mx[2].endsWith("_unencrypted") && my[2].endsWith("_unencrypted")
     })
-    return renamed ? "clear-key-name" : "other"
+    if (renamed) return "clear-key-name"
+    return sameSopsLeaves(original, output) ? "list-shape" : "other"
+}
+
+/**
+ * Whether two YAML documents have the same values under the same sops paths. sops's
+ * additional data for a list item is its list's path (no index: sops.go walkSlice
+ * passes the path on unchanged), and the MAC hashes values in order, so a scalar
+ * and a one-item list holding it cannot be told apart. A 1-byte tamper reaches that
+ * through an unknown YAML tag (`!- ENC[...]`), which Go's yaml.v3 resolves to the
+ * plain string as we do (resolve.go: `if !resolvableTag(tag) { return tag, in }`).
+ */
+function sameSopsLeaves(a, b) {
+    const leaves = (text) => {
+        const out = []
+        const walk = (v, path) => {
+            if (Array.isArray(v)) for (const x of v) walk(x, path)
+            else if (v !== null && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, [...path, k])
+            else out.push(`${path.join(":")}:=${JSON.stringify(v)}`)
+        }
+        walk(parseYaml(text), [])
+        return out.join("\n")
+    }
+    try {
+        return leaves(a) === leaves(b)
+    } catch {
+        return false
+    }
 }
 
 /**
