@@ -137,30 +137,25 @@ describe("completion scripts", () => {
     })
 })
 
-describe("callback speed", () => {
-    it("lists 200 sops files quickly (the real figure is in `npm run bench`)", () => {
+describe("the callback on a large tree", () => {
+    // Its speed is a benchmark row (`npm run bench`), never a timed test: the CI
+    // machine is loaded (issue 10 §16). Here: it finds exactly the 200 sops files.
+    it("lists the 200 sops files among 400, and only them", () => {
         const dir = tempDir()
         const vectors = ["getsops-sops/example.yaml", "getsops-sops/example.json", "humphd-sops-age/HEAD/secret.enc.env", "getsops-sops/example.ini"]
+        const expected: string[] = []
         for (let i = 0; i < 200; i++) {
             const sub = join(dir, `svc${i % 20}`)
             mkdirSync(sub, { recursive: true })
             const v = vectors[i % vectors.length]!
-            copyFileSync(join(INTEROP, v), join(sub, `s${i}${v.slice(v.lastIndexOf("."))}`))
+            const name = `s${i}${v.slice(v.lastIndexOf("."))}`
+            copyFileSync(join(INTEROP, v), join(sub, name))
+            expected.push(`svc${i % 20}/${name}`)
             writeFileSync(join(sub, `notes${i}.txt`), "not a sops file\n")
         }
-        const time = (args: string[]) => {
-            const t = performance.now()
-            const r = spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8" })
-            const ms = performance.now() - t
-            return { ms, out: r.stdout }
-        }
-        const complete = () => time([BIN, "__complete", "bash", "--", "edit", ""])
-        expect(complete().out.split("\n").filter((l) => l !== "" && l !== ":")).toHaveLength(200)
-        const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-        const ours = median(Array.from({ length: 5 }, () => complete().ms))
-        const bare = median(Array.from({ length: 5 }, () => time(["-e", "0"]).ms))
-        // A generous bound, for loaded CI machines (and the start-up of node itself,
-        // which is most of the time): the benchmark row carries the real figure.
-        expect(ours).toBeLessThan(Math.max(250, bare + 150))
+        const r = spawnSync(process.execPath, [BIN, "__complete", "bash", "--", "edit", ""], { cwd: dir, encoding: "utf8" })
+        const listed = r.stdout.split("\n").filter((l) => l !== "" && l !== ":")
+        expect(listed).toHaveLength(200)
+        expect(listed.every((l) => expected.some((e) => l.endsWith(e)))).toBe(true)
     })
 })

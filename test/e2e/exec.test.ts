@@ -249,7 +249,7 @@ describe("exec-file", () => {
 
     it("does not hang when the command never reads the FIFO, nor when it reads only part", async () => {
         const { dir, env } = await project(`big: ${"x".repeat(300_000)}\n`)
-        const t0 = Date.now()
+        // A hang shows as the test's timeout; nothing here reads a clock.
         const none = await runCli(["exec-file", "s.yaml", "echo {} > path.txt"], { cwd: dir, env })
         expect(none.code).toBe(0)
         expect(none.stderr).toBe("")
@@ -260,7 +260,6 @@ describe("exec-file", () => {
         expect(part.stderr).toBe("")
         const all = await runCli(["exec-file", "s.yaml", "wc -c < {}"], { cwd: dir, env })
         expect(all.stdout.trim()).toBe(String(300_000 + 6))
-        expect(Date.now() - t0).toBeLessThan(15_000)
     })
 
     it("SIGTERM to secrets reaches the command, and the directory is removed", async () => {

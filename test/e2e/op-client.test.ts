@@ -157,11 +157,10 @@ describe("OpClient against the stand-in op", () => {
 
     it("a hung op is killed at the timeout", async () => {
         const { client } = await setup({ OP_STANDIN_FAIL: "timeout" }, { timeoutMs: 1000 })
-        const start = Date.now()
+        // The stand-in sleeps for an hour: returning at all within the test's limit is the kill.
         const e = (await caught(client.getItem("Prod", "db"))) as OpError
         expect(e.kind).toBe("timeout")
         expect(e.message).toBe('op item get timed out after 1 s (needed for item "db" in vault "Prod")')
-        expect(Date.now() - start).toBeLessThan(5000)
     })
 
     it.each([

@@ -327,9 +327,8 @@ describe("faults: one error line and a hint, a non-zero exit, the file byte-iden
             await setField(p, "db", "password", NEWPW)
             await c.mutate?.(p)
             const before = readFileSync(join(p.dir, "app.yaml"))
-            const started = Date.now()
+            // A hung op sleeps for an hour: the test's timeout is the bound, not a clock.
             const r = await p.cli(["op", "pull", "app.yaml", ...(c.args ?? ["--vault", "Dev"])], c.env)
-            expect(Date.now() - started).toBeLessThan(10_000)
             expect(r.code).not.toBe(0)
             const lines = r.stderr.trimEnd().split("\n")
             expect(lines[0]).toMatch(c.error)

@@ -139,9 +139,8 @@ describe("decrypt with the identity in 1Password", () => {
 
     it("a hung op is stopped by SECRETS_OP_TIMEOUT and the file is untouched", SLOW, async () => {
         const s = await setup()
-        const t0 = Date.now()
+        // The stand-in hangs for an hour: only the timeout's kill ends this within the test's limit.
         const r = await s.cli(["set", "s.yaml", '["db"]["user"]', '"app"'], { SECRETS_AGE_KEY_OP: REF, OP_STANDIN_FAIL: "timeout", SECRETS_OP_TIMEOUT: "1000" })
-        expect(Date.now() - t0).toBeLessThan(15_000)
         expect(r.code).toBe(128)
         expect(r.stderr).toContain(`secrets: warning: SECRETS_AGE_KEY_OP=${REF}: op read timed out after 1 s`)
         expect(r.stderr).toMatch(/looked for identities in: .*\(failed: op may be waiting for approval in the 1Password app, or for the network; raise the limit with SECRETS_OP_TIMEOUT/)

@@ -83,9 +83,8 @@ describe("set with an op:// value", () => {
 
     it("a hung op: stopped after SECRETS_OP_TIMEOUT, the file untouched", SLOW, async () => {
         const s = await setup()
-        const t0 = Date.now()
+        // The stand-in hangs for an hour: only the timeout's kill ends this within the test's limit.
         const r = await s.cli(["set", "s.yaml", '["db"]["password"]', "op://Dev/db/password"], { OP_STANDIN_FAIL: "timeout", SECRETS_OP_TIMEOUT: "1000" })
-        expect(Date.now() - t0).toBeLessThan(15_000)
         expect(r.code).not.toBe(0)
         expect(r.stderr).toContain('secrets: error: op read timed out after 1 s (needed for "op://Dev/db/password")')
         expect(readFileSync(s.path)).toEqual(s.before)

@@ -40,10 +40,10 @@ describe("runKeyCommand", () => {
     })
 
     it("times out", async () => {
-        const started = Date.now()
-        const e = await caught(runKeyCommand("sleep 5", env, undefined, { timeoutMs: 300 }))
+        // Far past the test's own timeout: only the kill can end the call in time, so
+        // no bound on the elapsed time is needed (issue 10 §16: no wall-clock asserts).
+        const e = await caught(runKeyCommand("sleep 3600", env, undefined, { timeoutMs: 300 }))
         expect(e.message).toBe("key command \"sleep\" timed out after 0.3 s")
-        expect(Date.now() - started).toBeLessThan(4000)
     })
 
     it("reports a missing program", async () => {
