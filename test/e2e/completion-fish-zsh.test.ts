@@ -74,7 +74,8 @@ describe("zsh completion (interactive zsh under tmux)", () => {
     }
 
     async function waitFor(read: () => string, want: RegExp): Promise<void> {
-        const end = Date.now() + 10_000
+        // 60 s: a hang guard; the caller's assertions show the screen (issue 10 §16).
+        const end = Date.now() + 60_000
         while (!want.test(read())) {
             if (Date.now() > end) return
             await sleep(200)

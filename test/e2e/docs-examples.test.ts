@@ -282,7 +282,9 @@ describe("docs examples", () => {
                             ...opEnv,
                         },
                         input: "",
-                        timeout: 25_000,
+                        // A hang guard only (a block that hangs is killed and fails);
+                        // kept under the test's own limit so the report shows its output.
+                        timeout: 100_000,
                     })
                     const shown = (s: string) => s.split(work).join("$PWD").split(home).join("$HOME")
                     const report = `block at ${name}:${block.line}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`

@@ -60,7 +60,8 @@ async function inTmux(fn: (s: Session) => Promise<void>): Promise<void> {
         env,
         tmux,
         screen,
-        async waitFor(what, timeoutMs = 15_000) {
+        // 90 s: hang guards that show the screen, not speed checks (issue 10 §16).
+        async waitFor(what, timeoutMs = 90_000) {
             const deadline = Date.now() + timeoutMs
             for (;;) {
                 const text = screen()
@@ -69,7 +70,7 @@ async function inTmux(fn: (s: Session) => Promise<void>): Promise<void> {
                 await sleep(100)
             }
         },
-        async exitCode(timeoutMs = 15_000) {
+        async exitCode(timeoutMs = 90_000) {
             const deadline = Date.now() + timeoutMs
             const rc = join(dir, "rc.txt")
             while (!existsSync(rc) || readFileSync(rc, "utf8").trim() === "") {

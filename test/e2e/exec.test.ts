@@ -31,6 +31,11 @@ function recorded(dir: string, file = "path.txt"): string {
     return p
 }
 
+/** Poll until `cond` holds; no deadline of its own: the test's timeout bounds it. */
+async function until(cond: () => boolean): Promise<void> {
+    while (!cond()) await new Promise((res) => setTimeout(res, 20))
+}
+
 describe("exec-env", () => {
     it("puts the top-level values into the command's environment", async () => {
         const { dir, env } = await project()
@@ -138,11 +143,14 @@ describe("exec-env", () => {
 
     it("--background starts the command without waiting for it", async () => {
         const { dir, env } = await project()
-        const r = await runCli(["exec-env", "--background", "s.yaml", `sleep 0.3; printf %s "$port" > bg.txt`], { cwd: dir, env })
+        // The command waits for a file that only the test makes, after secrets has
+        // returned: so secrets did not wait for it, whatever the machine's speed.
+        const r = await runCli(["exec-env", "--background", "s.yaml", `while [ ! -e go ]; do sleep 0.05; done; printf %s "$port" > bg.tmp; mv bg.tmp bg.txt`], { cwd: dir, env })
         expect(r.code).toBe(0)
         expect(r.stderr).toBe("secrets: warning: exec-env's --background option is deprecated, as in sops\n")
         expect(existsSync(join(dir, "bg.txt"))).toBe(false)
-        await new Promise((res) => setTimeout(res, 1500))
+        writeFileSync(join(dir, "go"), "")
+        await until(() => existsSync(join(dir, "bg.txt")))
         expect(readFileSync(join(dir, "bg.txt"), "utf8")).toBe("5432")
     })
 
@@ -159,10 +167,10 @@ describe("exec-env", () => {
         child.stdout.on("data", (d: Buffer) => (out += d.toString()))
         child.stderr.on("data", (d: Buffer) => (err += d.toString()))
         const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)))
-        const deadline = Date.now() + 10_000
-        while (!existsSync(join(dir, "ready")) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20))
-        expect(existsSync(join(dir, "ready"))).toBe(true)
+        await until(() => existsSync(join(dir, "ready")))
         child.kill("SIGINT")
+        // A chance for a wrongly fatal SIGINT to show; a slow machine can only hide
+        // the bug here, never fail a correct build.
         await new Promise((res) => setTimeout(res, 300))
         expect(child.exitCode).toBe(null)
         child.kill("SIGTERM")
@@ -272,8 +280,7 @@ describe("exec-file", () => {
         let stderr = ""
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
         const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)))
-        const deadline = Date.now() + 10_000
-        while (!existsSync(join(dir, "path.txt")) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20))
+        await until(() => existsSync(join(dir, "path.txt")))
         const p = recorded(dir)
         expect(existsSync(p)).toBe(true)
         child.kill("SIGTERM")

@@ -327,7 +327,7 @@ describe("secrets init at a terminal", () => {
         const socket = `secrets-init-${process.pid}-${Math.random().toString(36).slice(2)}`
         const tmux = (...args: string[]) => execFileSync("tmux", ["-L", socket, "-f", "/dev/null", ...args], { encoding: "utf8" })
         const waitFor = async (what: string) => {
-            const deadline = Date.now() + 15_000
+            const deadline = Date.now() + 90_000 // a hang guard with the screen, not a speed check
             for (;;) {
                 const screen = tmux("capture-pane", "-p", "-t", "init")
                 if (screen.includes(what)) return screen

@@ -252,7 +252,7 @@ describe.skipIf(!hasTmux())("passphrases at a terminal", () => {
         } finally {
             tty.kill()
         }
-    }, 30_000)
+    })
 
     it("a backup typed at the terminal is opened by Debian age -d with the passphrase", async () => {
         const { home } = homeWithKeys()
@@ -272,5 +272,5 @@ describe.skipIf(!hasTmux())("passphrases at a terminal", () => {
         } finally {
             tty.kill()
         }
-    }, 30_000)
+    })
 })

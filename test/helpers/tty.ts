@@ -8,14 +8,15 @@ export class Tty {
     readonly socket: string
     constructor(dir: string, script: string) {
         this.socket = join(dir, "tmux.sock")
-        writeFileSync(join(dir, "run.sh"), `#!/bin/sh\n${script}\necho "exit=$?" > ${join(dir, "rc.txt")}\nsleep 30\n`, { mode: 0o700 })
+        writeFileSync(join(dir, "run.sh"), `#!/bin/sh\n${script}\necho "exit=$?" > ${join(dir, "rc.txt")}\nsleep 120\n`, { mode: 0o700 })
         execFileSync("tmux", ["-S", this.socket, "new-session", "-d", "-x", "150", "-y", "40", join(dir, "run.sh")])
     }
     screen(): string {
         return execFileSync("tmux", ["-S", this.socket, "capture-pane", "-p"]).toString()
     }
     async waitFor(re: RegExp, count = 1): Promise<void> {
-        for (let i = 0; i < 150; i++) {
+        // 90 s: a hang guard with the screen in its message, not a speed check.
+        for (let i = 0; i < 900; i++) {
             if ((this.screen().match(new RegExp(re.source, "g")) ?? []).length >= count) return
             await new Promise((r) => setTimeout(r, 100))
         }
@@ -36,7 +37,7 @@ export class Tty {
 
 /** The `exit=N` line the session's script writes when the command ends. */
 export async function exitOf(dir: string): Promise<string> {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 900; i++) {
         if (existsSync(join(dir, "rc.txt"))) return readFileSync(join(dir, "rc.txt"), "utf8").trim()
         await new Promise((r) => setTimeout(r, 100))
     }
