@@ -30,6 +30,8 @@ export interface EditFileOptions {
     readonly indent?: number
     /** For editors in tests; default: $SOPS_EDITOR, $EDITOR, $VISUAL, vim, nano, vi. */
     readonly runEditor?: (path: string) => Promise<void>
+    /** `--pass-identity-env`: the editor keeps SOPS_AGE_KEY and the like. */
+    readonly passIdentityEnv?: boolean
 }
 
 export interface EditExistingOptions extends EditFileOptions {
@@ -116,7 +118,13 @@ export async function editNew(io: Io, file: string, opts: EditNewOptions): Promi
 }
 
 function loopOptions(file: string, store: Awaited<ReturnType<typeof loadStore>>, opts: EditFileOptions) {
-    return { name: file, store, showMasterKeys: opts.showMasterKeys, ...(opts.runEditor !== undefined ? { runEditor: opts.runEditor } : {}) }
+    return {
+        name: file,
+        store,
+        showMasterKeys: opts.showMasterKeys,
+        passIdentityEnv: opts.passIdentityEnv === true,
+        ...(opts.runEditor !== undefined ? { runEditor: opts.runEditor } : {}),
+    }
 }
 
 /** The metadata to seal with: stamped with our version when the file's is older (202 when unparsable). */

@@ -7,9 +7,14 @@
  * Signals: while the editor runs, Ctrl-C belongs to the editor (vim and nano use it
  * themselves, and the terminal sends SIGINT to our whole process group), so our
  * process ignores SIGINT then; a non-interactive editor that dies of it fails the
- * edit as a crashed editor does. SIGTERM and SIGHUP still remove the temp dir
- * (withPrivateTempFile). At the "press Enter" prompt, Ctrl-C gives up: exit 1 as in
- * sops, the target untouched, the temp dir removed.
+ * edit as a crashed editor does. SIGTERM, SIGHUP and SIGQUIT end the editor first
+ * (runEditor), then the edit with 128 + the signal, the temp dir removed on the way
+ * out; between editor runs withPrivateTempFile removes it and ends the process. At
+ * the "press Enter" prompt, Ctrl-C gives up: exit 1 as in sops, the target
+ * untouched, the temp dir removed.
+ *
+ * The editor gets our environment without the identity variables
+ * (identity-env.ts) unless `passIdentityEnv`.
  */
 import { createHash } from "node:crypto"
 import { readFile } from "node:fs/promises"
@@ -21,6 +26,7 @@ import { resolveEditor, runEditor, whichOnPath } from "../integrations/editor.js
 import { metadataFromTree, metadataToTree } from "../stores/metadata.js"
 import type { Store } from "../stores/store.js"
 import type { Io } from "./io.js"
+import { childBaseEnvironment } from "./identity-env.js"
 import { withPrivateTempFile } from "./private-temp.js"
 import { info, reportError } from "./report.js"
 
@@ -38,6 +44,8 @@ export interface EditLoopOptions {
     readonly showMasterKeys: boolean
     /** Runs the editor on the temp file; the default resolves $SOPS_EDITOR/$EDITOR/$VISUAL/vim/nano/vi. */
     readonly runEditor?: (path: string) => Promise<void>
+    /** `--pass-identity-env`: give the default editor SOPS_AGE_KEY and the like. */
+    readonly passIdentityEnv?: boolean
     /** Refuses saved content that parses but must not be written (a SecretsError), as a parse error does. */
     readonly check?: (edited: EditContent) => void
 }
@@ -53,11 +61,12 @@ export async function editUntilValid(io: Io, content: EditContent, opts: EditLoo
     const text = showMasterKeys
         ? store.emitEncrypted({ branches: content.branches, metadata: metadataToTree(content.metadata) })
         : store.emitPlain(content.branches)
-    const edit = opts.runEditor ?? defaultEditor(io)
+    const edit: (path: string, setRunning: (running: boolean) => void) => Promise<void> =
+        opts.runEditor ?? defaultEditor(io, opts.passIdentityEnv === true)
     const original = sha256(text)
-    return withPrivateTempFile(basename(opts.name), text, async (path) => {
+    return withPrivateTempFile(basename(opts.name), text, async (path, setRunning) => {
         for (;;) {
-            await withSigintIgnored(() => edit(path))
+            await withSigintIgnored(() => edit(path, setRunning))
             const edited = await readFile(path)
             if (sha256(edited) === original) {
                 throw new SecretsError(ExitCode.FileHasNotBeenModified, `${quote(opts.name)} has not changed, nothing written`)
@@ -112,12 +121,14 @@ function nonEmpty(branches: Branch[]): Branch[] {
     return branches
 }
 
-function defaultEditor(io: Io): (path: string) => Promise<void> {
+function defaultEditor(io: Io, passIdentityEnv: boolean): (path: string, setRunning: (running: boolean) => void) => Promise<void> {
     // Resolved once, before the first run: no editor at all is 201 before anything else.
     let argv: string[] | undefined
-    return async (path) => {
+    const env = childBaseEnvironment(io.env, passIdentityEnv)
+    return async (path, setRunning) => {
         argv ??= resolveEditor(io.env, whichOnPath(io.env))
-        await runEditor(argv, path)
+        // While it runs our signals are the editor's to end it first (runEditor).
+        await runEditor(argv, path, { env, onRunning: setRunning })
     }
 }
 

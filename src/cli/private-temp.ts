@@ -3,17 +3,22 @@
  * private directory (0700) holding one 0600 file named after the target, so the
  * editor picks the right syntax highlighting. It lives on /dev/shm when there is
  * one, so the plaintext never reaches a disk, and it is removed on every way out:
- * a normal return, a throw, SIGINT/SIGTERM/SIGHUP (Ctrl-C, a closed terminal) and
- * `process.exit` from inside the callback.
+ * a normal return, a throw, SIGINT/SIGTERM/SIGHUP/SIGQUIT (Ctrl-C, a closed
+ * terminal, Ctrl-\) and `process.exit` from inside the callback.
  */
 import { rmSync } from "node:fs"
 import { access, chmod, constants, mkdtemp, open, rm, stat } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { constants as osConstants, tmpdir } from "node:os"
 import { basename, join } from "node:path"
 
 import { ExitCode, SecretsError } from "../errors.js"
 
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
+/**
+ * SIGQUIT is here because its default action is to dump core, and our core would
+ * hold the plaintext (and the data key): it cleans up like SIGTERM, and the process
+ * then exits with 131 (128 + 3, what a shell reports) instead of dying of it.
+ */
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const
 
 /** Options for {@link withPrivateTempFile}. */
 export interface PrivateTempOptions {
@@ -25,9 +30,11 @@ export interface PrivateTempOptions {
 
 /**
  * Run `fn` with a fresh private directory (0700, on /dev/shm when there is one) and
- * remove it when `fn` settles, on SIGINT/SIGTERM/SIGHUP and on `process.exit`. A
- * signal removes the directory and is then raised again, so the process ends as the
- * signal would have ended it (exit status 128 + signal number). While `fn` has
+ * remove it when `fn` settles, on SIGINT/SIGTERM/SIGHUP/SIGQUIT and on
+ * `process.exit`. A signal removes the directory and is then raised again, so the
+ * process ends as the signal would have ended it (exit status 128 + signal number);
+ * SIGQUIT is not raised again but ends the process with exit status 131, so that
+ * no core is dumped. While `fn` has
  * marked itself running (`setRunning(true)`, e.g. while exec-file's command runs
  * and signals are forwarded to it), signals are left to whoever handles them then;
  * the directory still goes when `fn` returns.
@@ -50,6 +57,10 @@ export async function withPrivateDir<T>(
         if (running) return
         removeNow()
         detach()
+        if (signal === "SIGQUIT") {
+            // Re-raised, its default action would dump a core full of plaintext.
+            process.exit(128 + osConstants.signals.SIGQUIT)
+        }
         // Our listener suppressed the default action; with it gone, re-raising
         // ends the process as the signal would have (or reaches other listeners).
         process.kill(process.pid, signal)
@@ -77,15 +88,16 @@ export async function withPrivateDir<T>(
 
 /**
  * Write `data` to `<private dir>/<basename>` (0600) and call `fn` with that path,
- * inside {@link withPrivateDir}.
+ * inside {@link withPrivateDir} (`setRunning` as there: `edit` sets it while the
+ * editor runs, so that a signal ends the editor first).
  */
 export async function withPrivateTempFile<T>(
     name: string,
     data: Uint8Array,
-    fn: (path: string) => Promise<T>,
+    fn: (path: string, setRunning: (running: boolean) => void) => Promise<T>,
     opts: PrivateTempOptions = {},
 ): Promise<T> {
-    return withPrivateDir(async (dir) => {
+    return withPrivateDir(async (dir, setRunning) => {
         const file = join(dir, safeName(name))
         const fh = await open(file, "wx", 0o600)
         try {
@@ -94,7 +106,7 @@ export async function withPrivateTempFile<T>(
         } finally {
             await fh.close()
         }
-        return fn(file)
+        return fn(file, setRunning)
     }, opts)
 }
 

@@ -6,8 +6,15 @@
  * honour `$VISUAL` before that fallback, as most Unix tools do. The editor runs
  * without a shell, so `EDITOR="code --wait"` works and nothing in the variable is
  * ever interpreted by sh.
+ *
+ * The editor is ended with us: a SIGTERM, SIGHUP or SIGQUIT sent to `secrets` while
+ * it runs is passed on to it (SIGQUIT as SIGTERM, so that the editor, which holds
+ * the plaintext, does not dump core either), and once it has exited the edit is
+ * abandoned with 128 + the signal's number. Otherwise a `kill` of `secrets` would
+ * leave the editor running on a file whose directory is gone, its save lost.
  */
 import { accessSync, constants, statSync } from "node:fs"
+import { constants as osConstants } from "node:os"
 import { delimiter, join } from "node:path"
 import { execa } from "execa"
 
@@ -72,15 +79,52 @@ export function whichOnPath(env: Readonly<Record<string, string | undefined>>): 
     }
 }
 
+/** Signals that end the editor with us; SIGINT is not one (Ctrl-C belongs to the editor). */
+const ENDING = ["SIGTERM", "SIGHUP", "SIGQUIT"] as const
+
+/** Options for {@link runEditor}. */
+export interface EditorOptions {
+    /** The editor's complete environment; default ours. */
+    readonly env?: Readonly<Record<string, string>>
+    /** Told `true` once the editor runs (our signals are then its) and `false` once it has ended. */
+    readonly onRunning?: (running: boolean) => void
+}
+
 /**
  * Run the editor on `file` with the terminal inherited and wait for it. A failure
  * to start, a non-zero exit or a signal is SecretsError 201, naming the program
- * only (not its arguments, and never the file's contents).
+ * only (not its arguments, and never the file's contents). When we were sent
+ * SIGTERM, SIGHUP or SIGQUIT while it ran, it is ended too and the error's code is
+ * 128 + that signal's number, whatever the editor did.
  */
-export async function runEditor(editorArgv: readonly string[], file: string): Promise<void> {
+export async function runEditor(editorArgv: readonly string[], file: string, opts: EditorOptions = {}): Promise<void> {
     const [program, ...args] = editorArgv
     if (program === undefined) throw new SecretsError(ExitCode.NoEditorFound, "no editor given")
-    const result = await execa(program, [...args, file], { stdio: "inherit", shell: false, reject: false })
+    const env = opts.env === undefined ? {} : { env: opts.env, extendEnv: false }
+    const sub = execa(program, [...args, file], { stdio: "inherit", shell: false, reject: false, ...env })
+    let received: (typeof ENDING)[number] | undefined
+    const end = (signal: (typeof ENDING)[number]): void => {
+        received ??= signal
+        try {
+            sub.kill(signal === "SIGQUIT" ? "SIGTERM" : signal)
+        } catch {
+            // already gone
+        }
+    }
+    for (const s of ENDING) process.on(s, end)
+    opts.onRunning?.(true)
+    let result: Awaited<typeof sub>
+    try {
+        result = await sub
+    } finally {
+        for (const s of ENDING) process.removeListener(s, end)
+        opts.onRunning?.(false)
+    }
+    if (received !== undefined) {
+        // Not in sops's table, like BrokenPipe: how a shell reports a process ended by the signal.
+        const code = (128 + osConstants.signals[received]) as ExitCode
+        throw new SecretsError(code, `the edit was interrupted by ${received}: the editor was ended and nothing was written`)
+    }
     if (!result.failed) return
     const name = quote(program)
     const code = (result as { code?: unknown }).code

@@ -14,6 +14,7 @@ import { Command, Option } from "commander"
 import type { Format } from "../../stores/store.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
+import { passIdentityEnvOption } from "../identity-env.js"
 
 export interface EditOptions {
     age?: string
@@ -22,6 +23,7 @@ export interface EditOptions {
     decryptionOrder?: string
     showMasterKeys?: boolean
     shamirSecretSharingThreshold?: number
+    passIdentityEnv?: boolean
     allowClear?: boolean
     [rule: string]: unknown
 }
@@ -38,6 +40,7 @@ export function registerEdit(program: Command, ctx: CommandContext): void {
         .addOption(o.ageKeyOp())
         .addOption(o.age())
         .addOption(o.shamirThreshold())
+        .addOption(passIdentityEnvOption("the editor"))
         .addOption(new Option("--allow-clear", "save new values in clear where the file's rule says so even if its creation rule would encrypt them"))
     for (const opt of o.ruleOptions()) cmd.addOption(opt)
     cmd.action(async (file: string, _opts: EditOptions, c: Command) => {
@@ -72,6 +75,7 @@ export async function runEdit(ctx: CommandContext, file: string, opts: EditOptio
                   }
                 : {}),
             showMasterKeys: opts.showMasterKeys === true,
+            passIdentityEnv: opts.passIdentityEnv === true,
             ...(opts.inputType !== undefined ? { inputType: opts.inputType } : {}),
             ...(opts.ignoreMac === true ? { ignoreMac: true } : {}),
             ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder } : {}),
@@ -82,6 +86,7 @@ export async function runEdit(ctx: CommandContext, file: string, opts: EditOptio
     const { recipientsFromFlag } = await import("../encryption-plan.js")
     await editNew(io, file, {
         showMasterKeys: opts.showMasterKeys === true,
+        passIdentityEnv: opts.passIdentityEnv === true,
         ...(opts.inputType !== undefined ? { inputType: opts.inputType } : {}),
         ...(opts.indent !== undefined ? { indent: opts.indent } : {}),
         ...(opts.config !== undefined ? { config: opts.config } : {}),
