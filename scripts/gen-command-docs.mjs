@@ -45,6 +45,7 @@ const GUIDES = {
     "keys remove": "../commands/init.md",
     "keys revoke": "../commands/revoke-rotate.md",
     "keys rotate": "../commands/revoke-rotate.md",
+    "keys retired": "../commands/revoke-rotate.md",
     "keys generate": "../keys.md",
     "keys backup": "../keys.md",
     "keys restore": "../keys.md",
