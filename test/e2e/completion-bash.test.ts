@@ -49,7 +49,7 @@ describe("bash completion (real bash + bash-completion)", () => {
         expect(replies).toEqual([
             ["edit"],
             ["encrypt", "edit", "exec-env", "exec-file"],
-            ["remove", "revoke", "rotate", "restore"],
+            ["remove", "revoke", "rotate", "retired", "restore"],
             ["--output-type"],
             ["yaml", "json", "dotenv", "ini", "binary"],
             // readline replaces the text after the `=` only.

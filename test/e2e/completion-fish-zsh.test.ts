@@ -32,7 +32,7 @@ describe("fish completion (complete -C)", () => {
             "secrets encrypt pla",
         ])
         expect(ed).toEqual(["edit\tedit an encrypted file in $EDITOR (a new file starts from an example)"])
-        expect(keys?.map((l) => l.split("\t")[0])).toEqual(["remove", "restore", "revoke"])
+        expect(keys?.map((l) => l.split("\t")[0])).toEqual(["remove", "restore", "retired", "revoke"])
         // fish sorts what it shows.
         expect(choices).toEqual(["binary", "dotenv", "ini", "json", "yaml"])
         expect(edit).toEqual(ENCRYPTED.map((f) => `${f}\tencrypted ${f.endsWith(".yaml") ? "yaml" : f.endsWith(".json") ? "json" : "dotenv"}`))
