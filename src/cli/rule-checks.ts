@@ -105,12 +105,13 @@ export function checkClearValues(
         warn(io, `${quote(file)}: ${listPaths(paths)} written in clear (--allow-clear), although its creation rule would encrypt ${them}`)
         return
     }
+    // about(): the edit loop names the file itself, and one name reads better than two.
     throw new SecretsError(
         ExitCode.Generic,
-        `${quote(file)}: ${listPaths(paths)} would be written in clear: the file's encryption rule (${drift.fileText}) leaves ${them} unencrypted, ` +
+        `${listPaths(paths)} would be written in clear: the file's encryption rule (${drift.fileText}) leaves ${them} unencrypted, ` +
             `its creation rule (${drift.creationText}) encrypts ${them}`,
         [`apply the creation rule first with \`secrets rotate -i --strict ${file}\`, or pass --allow-clear to write ${them} in clear anyway`],
-    )
+    ).about(quote(file))
 }
 
 // ---- rotate ---------------------------------------------------------------------------
