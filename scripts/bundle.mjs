@@ -49,6 +49,9 @@ async function bundle(entry, outfile, options = {}) {
         // a require(). So nothing needs vm's dynamic-import hook, which Node 20 before
         // 20.12 lacks.
         supported: { "dynamic-import": false },
+        // src/core/go-regex.ts reads import.meta.url only where `require` is missing
+        // (ES modules); in this CommonJS bundle it never runs, so no empty-import-meta warning.
+        define: { "import.meta.url": "undefined" },
         minify: true,
         charset: "ascii",
         legalComments: "none",

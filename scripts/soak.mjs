@@ -16,7 +16,10 @@
 //   node scripts/soak.mjs [--seed N|random] [--writers 100] [--kills 1000]
 //       [--mutations 10000] [--binary-every 10] [--tamper full|quick|off]
 //       [--jobs 2] [--only writers,kills,mutations,tamper] [--case N]
-//       [--json FILE] [--keep]
+//       [--measure-runs 3] [--kill-sizes small,large] [--json FILE] [--keep]
+//
+// --case N replays round N of the kills or case N of the mutations alone (with
+// --keep, its directory and a replay file stay in the temp dir).
 //
 // Run after `npm run build` (npm run soak does). See docs/soak.md.
 import { writeFileSync } from "node:fs"
@@ -32,7 +35,7 @@ import { reportTable, violated } from "./soak/report.mjs"
 const CAMPAIGNS = ["writers", "kills", "mutations", "tamper"]
 
 function usage(message) {
-    process.stderr.write(`soak: ${message}\nusage: node scripts/soak.mjs [--seed N|random] [--writers N] [--kills N] [--mutations N] [--binary-every N] [--tamper full|quick|off] [--jobs N] [--only LIST] [--case N] [--json FILE] [--keep]\n`)
+    process.stderr.write(`soak: ${message}\nusage: node scripts/soak.mjs [--seed N|random] [--writers N] [--kills N] [--mutations N] [--binary-every N] [--tamper full|quick|off] [--jobs N] [--only LIST] [--case N] [--measure-runs N] [--kill-sizes small,large] [--json FILE] [--keep]\n`)
     process.exit(2)
 }
 
@@ -49,6 +52,8 @@ try {
             jobs: { type: "string", default: "2" },
             only: { type: "string", default: CAMPAIGNS.join(",") },
             case: { type: "string" },
+            "measure-runs": { type: "string", default: "3" },
+            "kill-sizes": { type: "string", default: "small,large" },
             json: { type: "string" },
             keep: { type: "boolean", default: false },
         },
@@ -78,7 +83,10 @@ const opts = {
     jobs: count("jobs", 1),
     keep: args.keep,
     only: args.case === undefined ? undefined : count("case", 0),
+    measureRuns: count("measure-runs", 1),
+    sizes: args["kill-sizes"].split(",").map((x) => x.trim()),
 }
+for (const s of opts.sizes) if (s !== "small" && s !== "large") usage("--kill-sizes takes small, large or both")
 
 const log = (line) => process.stderr.write(`${line}\n`)
 const started = new Date()

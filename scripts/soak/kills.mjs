@@ -98,7 +98,7 @@ function listFiles(dir) {
 }
 
 /** Build the templates: single files per format and size, and the fleet. */
-async function templates(base, build, canary, log) {
+async function templates(base, build, canary, log, sizes) {
     const run = await inProcess(build)
     const keys = {}
     for (const n of ["a", "b", "alice", "bob", "recovery"]) keys[n] = ageKeygen(join(base, "keys"), n)
@@ -111,7 +111,7 @@ async function templates(base, build, canary, log) {
     writeFileSync(join(single, ".sops.yaml"), `creation_rules:\n    - path_regex: .*\n      age: ${keys.a.recipient},${keys.b.recipient}\n`)
     const variants = []
     for (const format of FORMATS) {
-        for (const [size, n] of Object.entries(SIZES)) {
+        for (const [size, n] of Object.entries(SIZES).filter(([size]) => sizes.includes(size))) {
             const name = `${size}.${format}`
             const plain = plaintext(format, n, canary)
             writeFileSync(join(single, `plain-${name}`), plain)
@@ -139,11 +139,11 @@ async function templates(base, build, canary, log) {
     return { keys, both, single, fleet, variants, run }
 }
 
-export async function killsCampaign({ build, seed, seedHex, kills, jobs = 2, keep = false, log = () => {} }) {
+export async function killsCampaign({ build, seed, seedHex, kills, jobs = 2, keep = false, only, measureRuns = 3, sizes = Object.keys(SIZES), log = () => {} }) {
     const start = performance.now()
     const base = campaignDir("kills", keep)
     const canary = `CANARY-${seedHex}`
-    const t = await templates(base, build, canary, log)
+    const t = await templates(base, build, canary, log, sizes)
     const { run } = t
     const rounds = join(base, "rounds")
     mkdirSync(rounds)
@@ -208,7 +208,7 @@ export async function killsCampaign({ build, seed, seedHex, kills, jobs = 2, kee
             const ms = []
             const events = []
             let newJson
-            for (let k = 0; k < 3; k++) {
+            for (let k = 0; k < measureRuns; k++) {
                 const dir = join(base, "measure", `${cmd}-${variant.name}-${k}`)
                 const p = prepare(dir, cmd, variant)
                 let n = 0
@@ -247,6 +247,7 @@ export async function killsCampaign({ build, seed, seedHex, kills, jobs = 2, kee
 
         // Start, and kill at the chosen moment.
         let killAt = 0
+        let pid = -1
         const watchers = []
         const r = await runBin(build, p.argv, {
             cwd: p.cwd,
@@ -254,6 +255,7 @@ export async function killsCampaign({ build, seed, seedHex, kills, jobs = 2, kee
             input: p.input,
             timeoutMs: 120_000,
             onSpawn: (child) => {
+                pid = child.pid ?? -1
                 const kill = () => {
                     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
                 }
@@ -310,9 +312,26 @@ export async function killsCampaign({ build, seed, seedHex, kills, jobs = 2, kee
             if (cmd === "keys-rotate") await checkFleetDone(dir, before, violations, notes)
             else await checkSingleDone(cmd, variant, p.target, violations)
         }
-        const after = leftoverFiles(dir, before)
-        // The next command's own lock must be gone; the dead one's temp files stay (nobody can tell them from a live writer's).
-        if (after.lock.length > 0) violations.push(`lock left after the next command: ${after.lock.join(", ")}`)
+        // The next command's own lock must be gone. The dead one's lock may still be
+        // there if the next command needed no lock (nothing left to do): then one more
+        // command that does lock (a set) must take it over at once and leave none.
+        // The dead one's temp files stay: nobody can tell them from a live writer's.
+        const after = leftoverFiles(dir, before).lock
+        if (after.length > 0 && !f.timedOut && f.code === 0) {
+            const holders = after.map((l) => Number(/"pid"\s*:\s*(\d+)/.exec(readFileSync(join(dir, l), "utf8"))?.[1] ?? -1))
+            if (holders.some((h) => h !== pid)) violations.push(`lock of a finished command left: ${after.join(", ")}`)
+            else {
+                notes.push("dead-lock-outlived-next")
+                const locked = join(dir, after[0].replace(/\.lock$/, ""))
+                const env = cmd === "keys-rotate" ? { ...p.env, SOPS_AGE_KEY_FILE: t.keys.recovery.file } : p.env
+                const s = await runBin(build, ["set", "--value-stdin", locked, '["soak_after"]'], { cwd: p.cwd, env, input: "1\n", timeoutMs: 120_000 })
+                if (s.timedOut) violations.push("set after a dead lock hung")
+                else if (s.code !== 0) violations.push(`set after a dead lock failed: exit ${s.code}: ${s.stderr.split("\n")[0]}`)
+                checkOutput(s, "set after a dead lock", violations)
+                const still = leftoverFiles(dir, before).lock
+                if (still.length > 0) violations.push(`lock left after a set: ${still.join(", ")}`)
+            }
+        }
         return {
             i,
             cmd,
@@ -423,19 +442,21 @@ export async function killsCampaign({ build, seed, seedHex, kills, jobs = 2, kee
 
     let done = 0
     let bad = 0
-    const results = await pool(kills, jobs, async (i) => {
+    const indices = only === undefined ? Array.from({ length: kills }, (_, i) => i) : [only]
+    const results = await pool(indices.length, jobs, async (j) => {
+        const i = indices[j]
         const res = await oneRound(i)
         done++
         if (res.violations.length > 0) bad++
         if (res.violations.length > 0) log(`kills: round ${i} (${res.cmd} ${res.variant}, ${res.mode} ${res.killAt}): ${res.violations.join("; ")}`)
-        if (done % 50 === 0 || done === kills) log(`kills: ${done} of ${kills} rounds, ${bad} with a violation, ${Math.round((performance.now() - start) / 1000)} s`)
+        if (done % 50 === 0 || done === indices.length) log(`kills: ${done} of ${kills} rounds, ${bad} with a violation, ${Math.round((performance.now() - start) / 1000)} s`)
         return res
     })
 
     const violating = results.filter((r) => r.violations.length > 0)
     const kinds = (re) => results.filter((r) => r.violations.some((v) => re.test(v))).length
     return {
-        rounds: kills,
+        rounds: indices.length,
         killed: results.filter((r) => r.killed).length,
         finishedBeforeKill: results.filter((r) => !r.killed).length,
         byCommand: tally(results.map((r) => r.cmd)),
@@ -443,12 +464,13 @@ export async function killsCampaign({ build, seed, seedHex, kills, jobs = 2, kee
         lockLeftByKill: results.filter((r) => r.lockLeft).length,
         tmpLeftByKill: results.filter((r) => r.tmpLeft > 0).length,
         tmpWithIdentity: results.filter((r) => r.notes.includes("tmp-with-identity")).length,
+        deadLockOutlivedNext: results.filter((r) => r.notes.includes("dead-lock-outlived-next")).length,
         tmpReadableByOthers: results.filter((r) => r.notes.includes("tmp-readable-by-others")).length,
         keyFileNotes: tally(results.flatMap((r) => r.notes.filter((n) => n.startsWith("key-file")))),
         typicalMs: Object.fromEntries(Object.entries(typical).map(([k, v]) => [k, Math.round(v.ms)])),
         tornOrLost: kinds(/torn|missing|neither|other values|unexpected values|recipient b missing|does not open|still opens|still names|rewritten/),
         plaintext: kinds(/plaintext/),
-        nextCommandFailed: kinds(/next command failed|lock left after/),
+        nextCommandFailed: kinds(/next command failed|lock left after|lock of a finished|after a dead lock/),
         hangs: kinds(/hang/),
         stackTraces: kinds(/stack trace/),
         internalErrors: kinds(/internal error/),

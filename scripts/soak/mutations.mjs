@@ -301,7 +301,7 @@ function check(spec, dir, r, codes) {
     if (r.hung) return ["hang"]
     if (r.crashed) return [`crash (uncaught): ${r.crashed}`]
     if (r.thrown) v.push(`main() threw ${r.thrown}`)
-    if (r.stray) v.push("output outside Io")
+    if (r.stray) v.push(`output outside Io: ${JSON.stringify(r.stray.slice(0, 160))}`)
     if (!codes.has(r.code)) v.push(`undocumented exit code ${r.code}`)
     if (hasInternalError(r.stderr)) v.push("internal error")
     if (hasStackTrace(r.stderr) || hasStackTrace(r.stdout) || hasStackTrace(r.stray ?? "")) v.push("stack trace")

@@ -34,6 +34,7 @@ function rows(f) {
             ["kills", "values on stderr", k.valuesOnStderr, 0],
             ["kills", "rounds with any violation (listed in --json)", k.violatingRounds, 0],
             ["kills", "kills that left a lock (taken over by the next command)", k.lockLeftByKill, ""],
+            ["kills", "… of which outlived a next command that needed no lock (then a set took it over)", k.deadLockOutlivedNext ?? 0, ""],
             ["kills", "kills that left a temp file (ciphertext or state, never plaintext)", k.tmpLeftByKill, ""],
             ["kills", "… of which held an age identity (keys rotate, 0600)", k.tmpWithIdentity, ""],
             ["kills", "duration (s)", k.seconds.toFixed(0), ""],

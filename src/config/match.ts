@@ -2,56 +2,23 @@
  * Picking the creation rule for a file and turning it into an encryption plan
  * (sops-format.md §8, config.go `parseCreationRuleForFile`, cmd/sops `getEncryptConfig`).
  */
-import { compileGoRegex } from "../core/policy.js"
+import { compileGoRegex, goRegexProblem, type GoRegex } from "../core/go-regex.js"
 import type { EncryptionRule } from "../core/metadata.js"
-import { ConfigError, SecretsError, quote } from "../errors.js"
+import { ConfigError, quote } from "../errors.js"
 import type { Config, KeyGroupConfig, Rule } from "./schema.js"
 
 /**
- * Why a Go RE2 pattern cannot be used here, or undefined when it can. Covers what JS
- * would accept with a different meaning or that Go itself rejects: lookaround and
- * backreferences (RE2 has neither, so sops fails on them and we must too, or the
- * config would work for us and not for sops) and POSIX classes like `[[:alpha:]]`,
- * which JS reads as a plain character set. The rest is left to `compileGoRegex`.
+ * Why sops (Go's regexp) would refuse a pattern, or undefined when it compiles. The
+ * config schema checks every regex field with it, so a config that sops cannot load
+ * is refused here too rather than half working.
  */
 export function checkGoRegex(pattern: string): string | undefined {
-    let inClass = false
-    for (let i = 0; i < pattern.length; i++) {
-        const c = pattern[i]
-        const rest = pattern.slice(i)
-        if (c === "\\") {
-            if (!inClass && /^\\[1-9]/.test(rest) && !/^\\[1-7][0-7]/.test(rest)) {
-                return "backreferences are not supported by Go regular expressions"
-            }
-            i++
-            continue
-        }
-        if (inClass) {
-            if (rest.startsWith("[:")) return "POSIX character classes such as [[:alpha:]] are not supported; write the range instead"
-            if (c === "]") inClass = false
-            continue
-        }
-        if (c === "[") {
-            inClass = true
-            // Go reads `]` right after `[` or `[^` as a literal; JS reads `[]` as an empty class.
-            const skip = /^\[\^?\]/.exec(rest)
-            if (skip !== null) return "a ] at the start of a character class is not supported; escape it as \\]"
-            continue
-        }
-        if (/^\(\?<?[=!]/.test(rest)) return "lookahead and lookbehind are not supported by Go regular expressions"
-    }
-    try {
-        compileGoRegex(pattern, "pattern")
-    } catch (e) {
-        if (e instanceof SecretsError) return "not a regular expression this tool supports"
-        throw e
-    }
-    return undefined
+    return goRegexProblem(pattern)
 }
 
 /** Compile a rule's path_regex, or throw a ConfigError naming the rule. */
-function compilePathRegex(config: Config, index: number, pattern: string): RegExp {
-    const problem = checkGoRegex(pattern)
+function compilePathRegex(config: Config, index: number, pattern: string): GoRegex {
+    const problem = goRegexProblem(pattern)
     if (problem !== undefined) {
         throw new ConfigError(`${config.path}: creation_rules[${index}].path_regex: ${problem}`)
     }
@@ -90,7 +57,7 @@ export function matchRule(config: Config, configDir: string, absFilePath: string
     for (const [i, rule] of rules.entries()) {
         const pattern = rule.path_regex ?? ""
         if (pattern === "") return rule
-        // Go regexp.MatchString is unanchored: a plain `test` is the same.
+        // Go regexp.MatchString is unanchored, and so is `test`.
         if (compilePathRegex(config, i, pattern).test(relative)) return rule
     }
     // sops errors here even when keys come from flags (#1790): it loads the rule set

@@ -7,6 +7,7 @@
  * item. The walk in walk.ts maintains that stack.
  */
 import { FormatError } from "../errors.js"
+import { compileGoRegex } from "./go-regex.js"
 import type { EncryptionRule } from "./metadata.js"
 
 /** The suffix sops applies when a file names no rule. */
@@ -54,59 +55,6 @@ export function effectiveRule(rule: EncryptionRule): EncryptionRule {
         )
     }
     return n === 0 ? { unencryptedSuffix: DEFAULT_UNENCRYPTED_SUFFIX } : rule
-}
-
-// Escapes Go RE2 accepts for any punctuation but JS's `u` mode rejects outside a
-// character class (`\:`, `\-`, `\_`, …). Outside a class they are plain literals.
-const JS_SYNTAX = new Set("^$\\.*+?()[]{}|/")
-
-function goToJsPattern(pattern: string): { source: string; flags: string } {
-    let source = pattern
-    let flags = "u"
-    // RE2 allows a leading flag group; JS (Node 20) has no inline modifiers.
-    const lead = /^\(\?([imsU]+)\)/.exec(source)
-    if (lead?.[1] !== undefined) {
-        if (lead[1].includes("U")) throw new FormatError("regular expression flag U is not supported")
-        for (const f of new Set(lead[1])) flags += f
-        source = source.slice(lead[0].length)
-    }
-    let out = ""
-    let inClass = false
-    for (let i = 0; i < source.length; i++) {
-        const c = source[i] ?? ""
-        if (c === "\\" && i + 1 < source.length) {
-            const next = source[i + 1] ?? ""
-            i++
-            if (next === "z" && !inClass) {
-                out += "$"
-            } else if (/[!-/:-@[-`{-~]/.test(next) && !JS_SYNTAX.has(next) && !(inClass && next === "-")) {
-                out += next
-            } else {
-                out += c + next
-            }
-            continue
-        }
-        if (c === "[" && !inClass) inClass = true
-        else if (c === "]" && inClass) inClass = false
-        out += c
-    }
-    // Named groups: RE2 `(?P<name>…)` is `(?<name>…)` in JS.
-    out = out.replace(/\(\?P</g, "(?<")
-    return { source: out, flags }
-}
-
-/**
- * Compile a Go RE2 pattern to a JS RegExp with the same unanchored `regexp.Match`
- * semantics. Patterns JS cannot express are a FormatError naming the rule.
- */
-export function compileGoRegex(pattern: string, ruleName: string): RegExp {
-    try {
-        const { source, flags } = goToJsPattern(pattern)
-        return new RegExp(source, flags)
-    } catch (e) {
-        if (e instanceof FormatError) throw e
-        throw new FormatError(`${ruleName} is not a regular expression this tool supports`)
-    }
 }
 
 /**

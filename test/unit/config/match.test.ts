@@ -105,13 +105,13 @@ describe("matchRule", () => {
     })
 
     test("checkGoRegex accepts what RE2 accepts among common patterns", () => {
-        for (const p of ["^secrets/.*\\.yaml$", "(prod|staging)/[^/]+\\.json$", "(?P<env>dev)/", "[]a]", "^x{2,3}$"]) {
-            const problem = checkGoRegex(p)
-            if (p === "[]a]") expect(problem).toMatch(/escape it/)
-            else expect(problem).toBeUndefined()
+        // `[]a]` is a class holding `]` and `a` in Go, and `\12` an octal escape (newline).
+        for (const p of ["^secrets/.*\\.yaml$", "(prod|staging)/[^/]+\\.json$", "(?P<env>dev)/", "[]a]", "^x{2,3}$", "\\12"]) {
+            expect(checkGoRegex(p)).toBeUndefined()
         }
-        // Go reads `\12` as an octal escape; JS has no such syntax in unicode mode: refused, clearly.
-        expect(checkGoRegex("\\12")).toBe("not a regular expression this tool supports")
+        expect(checkGoRegex("(a)\\1")).toBe("backreferences are not supported by Go regular expressions (RE2)")
+        expect(checkGoRegex("a{2")).toBeUndefined()
+        expect(checkGoRegex("x**")).toBe("not a valid Go regular expression (RE2): invalid nested repetition operator")
     })
 })
 

@@ -196,19 +196,24 @@ describe("bad configs: ConfigError naming file, line and field", () => {
         expect(f.message).toMatch(/^\.sops\.yaml:3: creation_rules\[0\]\.unencrypted_comment_regex: cannot be combined with encrypted_suffix/)
     })
 
-    test("a regex JS cannot take the way Go does", () => {
+    test("a regex Go's regexp refuses is refused, with a reason and without the pattern", () => {
         expect(failure("creation_rules:\n  - path_regex: '^(?!tmp/)'\n").message).toBe(
-            ".sops.yaml:2: creation_rules[0].path_regex: lookahead and lookbehind are not supported by Go regular expressions",
+            ".sops.yaml:2: creation_rules[0].path_regex: lookahead and lookbehind are not supported by Go regular expressions (RE2)",
         )
         expect(failure("creation_rules:\n  - path_regex: a\n  - path_regex: '(a)\\1'\n").message).toBe(
-            ".sops.yaml:3: creation_rules[1].path_regex: backreferences are not supported by Go regular expressions",
-        )
-        expect(failure("creation_rules:\n  - encrypted_regex: '[[:alpha:]]+'\n").message).toMatch(
-            /^\.sops\.yaml:2: creation_rules\[0\]\.encrypted_regex: POSIX character classes/,
+            ".sops.yaml:3: creation_rules[1].path_regex: backreferences are not supported by Go regular expressions (RE2)",
         )
         expect(failure("creation_rules:\n  - path_regex: '(unclosed'\n").message).toBe(
-            ".sops.yaml:2: creation_rules[0].path_regex: not a regular expression this tool supports",
+            ".sops.yaml:2: creation_rules[0].path_regex: not a valid Go regular expression (RE2): missing closing )",
         )
+    })
+
+    test("RE2 syntax JS lacks is accepted as Go accepts it: POSIX classes, \\z, (?P<name>), octal escapes", () => {
+        const config = parseConfig(
+            "creation_rules:\n  - path_regex: '^[[:alpha:]]+\\z'\n  - path_regex: '(?P<env>dev)\\12'\n    encrypted_regex: '[[:digit:]]'\n",
+            ".sops.yaml",
+        )
+        expect(config.creation_rules?.map((r) => r.path_regex)).toEqual(["^[[:alpha:]]+\\z", "(?P<env>dev)\\12"])
     })
 
     test("a stores field of the wrong type", () => {
