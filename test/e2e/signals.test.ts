@@ -9,7 +9,7 @@
  * build without the fix leaves no core file behind when this test fails.
  */
 import { spawn, type ChildProcess } from "node:child_process"
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { describe, expect, it, onTestFinished } from "vitest"
 import { BIN, runCli } from "../helpers/cli.js"
@@ -75,6 +75,11 @@ function reap(pid: number): void {
     })
 }
 
+/** Remove the private dir of `plaintext` after the test if a failing run left it behind. */
+function leftOver(plaintext: string): void {
+    onTestFinished(() => rmSync(dirname(plaintext), { recursive: true, force: true }))
+}
+
 /** An editor that records its pid and the file's path, then waits (as a person would). */
 function waitingEditor(dir: string): string {
     const p = join(dir, "editor.sh")
@@ -95,13 +100,16 @@ describe("edit: a signal while the editor is open", () => {
         const editorPid = Number(await lineOf(join(dir, "editor.pid")))
         reap(editorPid)
         const plaintext = await lineOf(join(dir, "editor.path"))
+        leftOver(plaintext)
         expect(readFileSync(plaintext, "utf8")).toBe(`a: ${SECRET}\n`)
 
         run.child.kill(signal)
-        // An exit status, not death by the signal: SIGQUIT's default action would dump core.
-        expect(await run.exited).toEqual({ code: status, signal: null })
+        const ended = await run.exited
+        // The editor went first (no orphan editing into a deleted directory), then the plaintext.
         expect(alive(editorPid)).toBe(false)
         expect(existsSync(dirname(plaintext))).toBe(false)
+        // An exit status, not death by the signal: SIGQUIT's default action would dump core.
+        expect(ended).toEqual({ code: status, signal: null })
         expect(readFileSync(join(dir, "s.yaml"))).toEqual(before)
         expect(existsSync(join(dir, "s.yaml.lock"))).toBe(false)
         expect(run.stderr()).toBe(`secrets: error: the edit was interrupted by ${signal}: the editor was ended and nothing was written\n`)
@@ -115,6 +123,7 @@ describe("exec-file: SIGQUIT while the command runs", () => {
         const cmdPid = Number(await lineOf(join(dir, "cmd.pid")))
         reap(cmdPid)
         const plaintext = await lineOf(join(dir, "path.txt"))
+        leftOver(plaintext)
         expect(readFileSync(plaintext, "utf8")).toBe(`a: ${SECRET}\n`)
         run.child.kill("SIGQUIT")
         // The command died of the forwarded SIGQUIT: 128 + 3, as a shell reports it.

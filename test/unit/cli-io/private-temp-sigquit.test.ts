@@ -5,10 +5,10 @@
  * under `ulimit -c 0` so that a failing run leaves no core file either.
  */
 import { spawn } from "node:child_process"
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest"
 
 import { withPrivateDir } from "../../../src/cli/private-temp.js"
 import { tempDir } from "../../helpers/tmp.js"
@@ -46,6 +46,8 @@ await withPrivateTempFile("secrets.yaml", new TextEncoder().encode("k: plaintext
 
     it("removes the plaintext and exits 131 rather than dying of SIGQUIT (no core)", async () => {
         const { child, path } = await holdTempFile(tempDir())
+        // A failing run (the process dumped core instead) leaves it behind: not ours to keep.
+        onTestFinished(() => rmSync(dirname(path), { recursive: true, force: true }))
         expect(readFileSync(path, "utf8")).toBe("k: plaintext\n")
         const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on("exit", (code, signal) => r({ code, signal })))
         child.kill("SIGQUIT")
