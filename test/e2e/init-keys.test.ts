@@ -82,7 +82,8 @@ describe("secrets init", () => {
         expect(mode(r.keyFile)).toBe(0o600)
         expect(mode(join(r.dir, "recovery-key.txt"))).toBe(0o600)
         for (const d of ["secrets/shared", "secrets/hosts/web1", "secrets/users/alice"]) expect(existsSync(join(r.dir, d, ".gitkeep"))).toBe(true)
-        expect(r.read(".gitignore")).toBe("/recovery-key.txt\n")
+        const gitignore = r.read(".gitignore")
+        expect(gitignore.startsWith("/recovery-key.txt\n")).toBe(true)
 
         const alice = run("age-keygen", ["-y", r.keyFile]).toString().trim()
         const recovery = run("age-keygen", ["-y", join(r.dir, "recovery-key.txt")]).toString().trim()
@@ -102,7 +103,7 @@ describe("secrets init", () => {
         expect(second.stderr).toContain('".sops.yaml" already initialised: nothing to change')
         expect(second.stderr).not.toContain("RECOVERY KEY WRITTEN")
         expect({ config: r.read(".sops.yaml"), key: readFileSync(r.keyFile, "utf8"), rec: r.read("recovery-key.txt") }).toEqual(before)
-        expect(r.read(".gitignore")).toBe("/recovery-key.txt\n")
+        expect(r.read(".gitignore")).toBe(gitignore)
         expect(mode(r.keyFile)).toBe(0o600)
 
         // The generated key opens files of its rules, and so does the recovery key alone.

@@ -11,6 +11,7 @@
  * byte is written, so bad input leaves the repository as it was.
  */
 import { Command, Option } from "commander"
+import { GITIGNORE_COMMENT, GITIGNORE_LINES } from "../../core/side-files.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../../errors.js"
 import type { Io } from "../io.js"
 import * as o from "../options.js"
@@ -58,6 +59,7 @@ interface Plan {
     keyFile?: { path: string; content: string; append: boolean }
     recoveryFile?: { path: string; content: string }
     config?: { path: string; text: string }
+    gitignore?: { path: string; text: string }
     dirs: string[]
 }
 
@@ -131,12 +133,18 @@ export async function runInit(ctx: CommandContext, opts: InitOptions & o.GlobalO
     if (text !== (original ?? "")) plan.config = { path: configPath, text }
 
     plan.dirs = [dirFor("shared", ""), ...a.hosts.map((h) => dirFor("host", h.name)), dirFor("user", a.user)].map((d) => join(root, d))
+    const gitignorePath = join(root, ".gitignore")
+    const gitignore = gitignoreWith(await readText(readFile, gitignorePath), a.recovery)
+    if (gitignore !== undefined) plan.gitignore = { path: gitignorePath, text: gitignore }
 
     await apply(plan)
 
     for (const line of said) info(io, line)
     if (plan.keyFile !== undefined) {
         info(io, `${plan.keyFile.append ? "added a post-quantum identity to" : "generated your age key in"} ${quote(plan.keyFile.path)} (mode 0600)`)
+    }
+    if (plan.gitignore !== undefined) {
+        info(io, `${quote(relative(io.cwd, plan.gitignore.path) || plan.gitignore.path)} ignores secrets' lock and temp files${a.recovery ? " and the recovery key" : ""}`)
     }
     if (plan.config !== undefined) info(io, `${original === undefined ? "created" : "updated"} ${quote(shownConfig)}: ${notes.join("; ")}`)
     else info(io, `${quote(shownConfig)} already initialised: nothing to change`)
@@ -286,9 +294,10 @@ async function apply(plan: Plan): Promise<void> {
         // "wx": a key file that appeared since we looked is not overwritten.
         else await writeFile(plan.keyFile.path, plan.keyFile.content, { flag: "wx", mode: 0o600 })
     }
+    // Ignored before it exists: `git add .` never sees the recovery key.
+    if (plan.gitignore !== undefined) await writeFileAtomic(plan.gitignore.path, Buffer.from(plan.gitignore.text), { mode: 0o644 })
     if (plan.recoveryFile !== undefined) {
         await writeFile(plan.recoveryFile.path, plan.recoveryFile.content, { flag: "wx", mode: 0o600 })
-        await ignoreInGit(join(dirname(plan.recoveryFile.path), ".gitignore"))
     }
     for (const dir of plan.dirs) {
         await mkdir(dir, { recursive: true })
@@ -302,13 +311,23 @@ async function apply(plan: Plan): Promise<void> {
     if (plan.config !== undefined) await writeFileAtomic(plan.config.path, Buffer.from(plan.config.text), { mode: 0o644 })
 }
 
-/** A `git add .` must not pick up the recovery key while it waits to be moved offline. */
-async function ignoreInGit(gitignore: string): Promise<void> {
-    const { appendFile } = await import("node:fs/promises")
-    const { readFile } = await import("node:fs/promises")
-    const current = (await readText(readFile, gitignore)) ?? ""
-    if (current.split("\n").some((l) => l.trim() === `/${RECOVERY_FILE}` || l.trim() === RECOVERY_FILE)) return
-    await appendFile(gitignore, `${current === "" || current.endsWith("\n") ? "" : "\n"}/${RECOVERY_FILE}\n`)
+/**
+ * The repository's `.gitignore` with what init needs in it, existing lines kept
+ * and nothing added twice; undefined when nothing is missing. `git add .` must not
+ * pick up the recovery key while it waits to be moved offline, nor a lock or an
+ * unfinished atomic write that a running or killed `secrets` left beside a secret
+ * (core/side-files.ts).
+ */
+function gitignoreWith(current: string | undefined, recovery: boolean): string | undefined {
+    const have = new Set((current ?? "").split("\n").map((l) => l.trim()))
+    const missing: string[] = []
+    if (recovery && !have.has(`/${RECOVERY_FILE}`) && !have.has(RECOVERY_FILE)) missing.push(`/${RECOVERY_FILE}`)
+    const patterns = GITIGNORE_LINES.filter((l) => !have.has(l))
+    if (patterns.length > 0 && !have.has(GITIGNORE_COMMENT)) missing.push(GITIGNORE_COMMENT)
+    missing.push(...patterns)
+    if (missing.length === 0) return undefined
+    const text = current ?? ""
+    return `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${missing.join("\n")}\n`
 }
 
 function nextSteps(a: Answers, recipient: string): string {
