@@ -20,18 +20,17 @@ import { homedir } from "node:os"
 import { relative, resolve } from "node:path"
 import { generatePqIdentity, generateX25519Identity, type KeyPair } from "../keys/age.js"
 import { parseRecipient } from "../keys/recipient.js"
-import { ageRecipients, rewrapGroups } from "../engine/rekey.js"
+import { ageRecipients } from "../engine/rekey.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
 import type { CommandContext } from "../cli/context.js"
 import type { Io } from "../cli/io.js"
 import { defaultKeyFile } from "../cli/identity-sources.js"
-import { emitWithMetadata, recoverKey } from "../cli/commands/updatekeys.js"
-import { withFileLock } from "../cli/file-lock.js"
 import { writeFileAtomic } from "../cli/fs-atomic.js"
 import { info, warn } from "../cli/report.js"
 import { readNamedKeys, type NamedKey } from "./named-keys.js"
 import { confirmOrRefuse, findEncryptedFiles, loadFleetConfig, progress } from "./rekey-repo.js"
 import { REMOVE_RETIRED_COMMAND, holdsIdentity, retireIdentity } from "./retired-identities.js"
+import { replaceRecipient } from "./replace-recipient.js"
 import { findNamedKey, replaceNamedKeyRecipient } from "./revoke.js"
 import {
     absolutePath,
@@ -135,7 +134,7 @@ export async function rotateIdentity(ctx: CommandContext, name: string, opts: Ro
         }
         const abs = absolutePath(loaded.dir, f)
         progress(io, "re-wrapping", i, todo.length, relative(io.cwd, abs))
-        if (await rewrapOne(io, abs, state.oldRecipient, state.newRecipient)) rewrapped.push(f)
+        if (await replaceRecipient(io, abs, state.oldRecipient, state.newRecipient)) rewrapped.push(f)
         state = { ...state, done: [...state.done, f] }
         await writeState(at, state)
     }
@@ -280,47 +279,4 @@ async function retireOld(io: Io, keyFile: string, anchor: string, oldRecipient: 
     if (await holdsIdentity(r.text, oldRecipient)) {
         info(io, `kept the old identity of ${anchor} in ${quote(keyFile)} as retired: it still opens old revisions (git history); \`${REMOVE_RETIRED_COMMAND}\` deletes it`)
     }
-}
-
-/**
- * Under the file's lock: in every group, the old recipient becomes the new one.
- * Returns false when there was nothing to do (already re-wrapped, or gone).
- */
-async function rewrapOne(io: Io, abs: string, oldRecipient: string, newRecipient: string): Promise<boolean> {
-    const { loadStore, formatForPath } = await import("../stores/index.js")
-    const { metadataFromTree } = await import("../stores/metadata.js")
-    const shown = relative(io.cwd, abs)
-    return withFileLock(abs, async () => {
-        let input: Uint8Array
-        try {
-            // The list was made by walking the tree without following links; a link
-            // that appeared since (a pull between two runs) is not followed either.
-            if (!(await lstat(abs)).isFile()) {
-                warn(io, `${quote(shown)} is no longer a regular file; skipped`)
-                return false
-            }
-            input = await readFile(abs)
-        } catch (e) {
-            if ((e as { code?: string }).code !== "ENOENT") throw e
-            warn(io, `${quote(shown)} is gone; skipped`)
-            return false
-        }
-        const store = await loadStore(formatForPath(abs))
-        const doc = store.parseEncrypted(input)
-        const metadata = metadataFromTree(doc.metadata)
-        if (!metadata.keyGroups.some((g) => ageRecipients(g).includes(oldRecipient))) return false
-        const groups = metadata.keyGroups.map((g) => {
-            const rs = ageRecipients(g).map((r) => (r === oldRecipient ? newRecipient : r))
-            return [...new Set(rs)]
-        })
-        let dataKey: Uint8Array
-        try {
-            dataKey = await recoverKey(io, shown, metadata)
-        } catch (e) {
-            throw e instanceof SecretsError ? e.about(quote(shown)) : e
-        }
-        const r = await rewrapGroups(metadata, dataKey, groups, metadata.shamirThreshold)
-        await writeFileAtomic(abs, await emitWithMetadata(store, doc, r.metadata))
-        return true
-    })
 }

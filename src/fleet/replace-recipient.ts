@@ -1,0 +1,57 @@
+/**
+ * One file of `keys rotate`: the old recipient replaced by the new one in every key
+ * group, under the file's lock, with the same data key (values, `mac` and
+ * `lastmodified` untouched), so a rotation can be resumed file by file.
+ */
+import { lstat, readFile } from "node:fs/promises"
+import { relative } from "node:path"
+import { ageRecipients, rewrapGroups } from "../engine/rekey.js"
+import { SecretsError, quote } from "../errors.js"
+import type { Io } from "../cli/io.js"
+import { emitWithMetadata, recoverKey } from "../cli/commands/updatekeys.js"
+import { withFileLock } from "../cli/file-lock.js"
+import { writeFileAtomic } from "../cli/fs-atomic.js"
+import { warn } from "../cli/report.js"
+
+/**
+ * Under the file's lock: in every group, the old recipient becomes the new one.
+ * Returns false when there was nothing to do (already re-wrapped, or gone).
+ */
+export async function replaceRecipient(io: Io, abs: string, oldRecipient: string, newRecipient: string): Promise<boolean> {
+    const { loadStore, formatForPath } = await import("../stores/index.js")
+    const { metadataFromTree } = await import("../stores/metadata.js")
+    const shown = relative(io.cwd, abs)
+    return withFileLock(abs, async () => {
+        let input: Uint8Array
+        try {
+            // The list was made by walking the tree without following links; a link
+            // that appeared since (a pull between two runs) is not followed either.
+            if (!(await lstat(abs)).isFile()) {
+                warn(io, `${quote(shown)} is no longer a regular file; skipped`)
+                return false
+            }
+            input = await readFile(abs)
+        } catch (e) {
+            if ((e as { code?: string }).code !== "ENOENT") throw e
+            warn(io, `${quote(shown)} is gone; skipped`)
+            return false
+        }
+        const store = await loadStore(formatForPath(abs))
+        const doc = store.parseEncrypted(input)
+        const metadata = metadataFromTree(doc.metadata)
+        if (!metadata.keyGroups.some((g) => ageRecipients(g).includes(oldRecipient))) return false
+        const groups = metadata.keyGroups.map((g) => {
+            const rs = ageRecipients(g).map((r) => (r === oldRecipient ? newRecipient : r))
+            return [...new Set(rs)]
+        })
+        let dataKey: Uint8Array
+        try {
+            dataKey = await recoverKey(io, shown, metadata)
+        } catch (e) {
+            throw e instanceof SecretsError ? e.about(quote(shown)) : e
+        }
+        const r = await rewrapGroups(metadata, dataKey, groups, metadata.shamirThreshold)
+        await writeFileAtomic(abs, await emitWithMetadata(store, doc, r.metadata))
+        return true
+    })
+}
