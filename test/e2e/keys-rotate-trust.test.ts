@@ -13,7 +13,8 @@ import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { runCli, type CliResult } from "../helpers/cli.js"
+import { BIN, runCli, type CliResult } from "../helpers/cli.js"
+import { exitOf, hasTmux, Tty } from "../helpers/tty.js"
 import { ageKeygen, run, tempDir } from "../helpers/tmp.js"
 
 const SLOW = 120_000
@@ -248,5 +249,36 @@ describe("keys rotate never destroys the old identity", () => {
         expect((await r.cli(["decrypt", oldRev])).code).toBe(128)
         expect((await r.cli(["decrypt", "secrets/shared/db.yaml"])).stdout).toBe("db:\n    password: hunter2\n")
         expect((await r.cli(["keys", "retired"])).stderr).toContain("secrets: no retired identities in")
+    }, SLOW)
+})
+
+describe.skipIf(!hasTmux())("keys rotate at a terminal", () => {
+    it("a resume shows the new recipient and asks: no keeps everything as it was, yes finishes", async () => {
+        const r = await aliceRepo()
+        expect((await r.cli(["keys", "rotate", "alice", "--yes"], { SECRETS_TEST_INTERRUPT_AFTER: "1" })).code).toBe(1)
+        const { newRecipient } = JSON.parse(readFileSync(statePathFor(r, "user_alice"), "utf8")) as { newRecipient: string }
+        const before = contents(r.repo)
+        const env = `HOME='${r.home}' XDG_CONFIG_HOME='${r.home}/.config' PATH='${process.env.PATH ?? "/usr/bin:/bin"}'`
+        const rotate = `cd '${r.repo}' && ${env} '${process.execPath}' '${BIN}' keys rotate alice`
+        for (const [answer, exit] of [["n", "exit=1"], ["y", "exit=0"]] as const) {
+            const dir = tempDir()
+            const tty = new Tty(dir, rotate)
+            try {
+                await tty.waitFor(new RegExp(`re-wrap the remaining files for ${newRecipient}\\?`))
+                expect(tty.screen()).toContain(`secrets: resuming the rotation of user_alice to ${newRecipient} (1 of 2 files done)`)
+                tty.type(answer)
+                expect(await exitOf(dir)).toBe(exit)
+                if (answer === "n") {
+                    expect(tty.screen()).toContain("secrets: error: nothing written")
+                    expect(contents(r.repo)).toEqual(before)
+                    expect(existsSync(statePathFor(r, "user_alice"))).toBe(true)
+                } else {
+                    expect(tty.screen()).toContain(`secrets: rotated user_alice: 2 files now open with ${newRecipient}`)
+                    expect(existsSync(statePathFor(r, "user_alice"))).toBe(false)
+                }
+            } finally {
+                tty.kill()
+            }
+        }
     }, SLOW)
 })
