@@ -48,7 +48,13 @@ export interface OpRun {
 export type OpExecutor = (
     bin: string,
     argv: readonly string[],
-    opts: { readonly env: Readonly<Record<string, string>>; readonly input?: string; readonly timeoutMs: number },
+    opts: {
+        readonly env: Readonly<Record<string, string>>
+        readonly input?: string
+        readonly timeoutMs: number
+        /** Kill op when aborted (op sync --watch stopping on a signal); the call then fails. */
+        readonly cancelSignal?: AbortSignal
+    },
 ) => Promise<OpRun>
 
 /** Seams for tests; production uses the defaults. */
@@ -82,6 +88,7 @@ export const execaExecutor: OpExecutor = async (bin, argv, opts) => {
         stripFinalNewline: false,
         encoding: "utf8",
         maxBuffer: MAX_BUFFER,
+        ...(opts.cancelSignal !== undefined ? { cancelSignal: opts.cancelSignal } : {}),
     })
     // execa's timeout kills op itself, but its result waits for op's pipes to close,
     // and a child op left behind (a wrapper script's `sleep`, a helper) keeps them

@@ -4,8 +4,9 @@
  * default (direction pull): a team edits secrets in the vault and the encrypted
  * file follows. `--check` writes nothing and exits 1 when the two differ (drift is
  * printed as key paths or item names), for CI and scheduled jobs. `--watch` syncs
- * again every INTERVAL until SIGINT/SIGTERM; a failing round (rate limit, signed
- * out, …) is reported and the next round tries again.
+ * again every INTERVAL until SIGINT, SIGTERM or SIGHUP, and then ends with status 0
+ * (issue 10 §15); a failing round (rate limit, signed out, …) is reported and the
+ * next round tries again.
  */
 import { Option, type Command } from "commander"
 import { ExitCode, SecretsError, quote } from "../../errors.js"
@@ -79,8 +80,8 @@ export async function runOpSync(ctx: CommandContext, file: string, opts: SyncOpt
     // The mapping (or flags) is checked once, before the first op call.
     const source = push ? undefined : await loadSource(io, opts)
 
-    const round = async (): Promise<{ drift: boolean; summary: string }> => {
-        const client = await opClient(io)
+    const round = async (stop?: AbortSignal): Promise<{ drift: boolean; summary: string }> => {
+        const client = stop === undefined ? await opClient(io) : await cancellableOpClient(io, stop)
         if (push) {
             const { pushOnce, printPush } = await import("./op-push.js")
             const dryRun = opts.check === true
@@ -127,45 +128,70 @@ export async function runOpSync(ctx: CommandContext, file: string, opts: SyncOpt
     await watch(ctx, file, intervalMs, round)
 }
 
-/** Rounds every `intervalMs` until SIGINT or SIGTERM; a failed round is reported, not fatal. */
-async function watch(ctx: CommandContext, file: string, intervalMs: number, round: () => Promise<{ summary: string }>): Promise<void> {
+/** What stops a watch: Ctrl-C, `kill` and systemd's stop, a closed terminal. */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
+
+/**
+ * Rounds every `intervalMs` until a stop signal; a failed round is reported, not
+ * fatal. A signal only asks to stop, at any moment of a round, and the watch then
+ * ends with status 0 and the file whole: a round still talking to op is cancelled
+ * (op is killed, the round throws before anything is written), a round waiting for
+ * the file's lock gives up waiting, and a round that holds the lock finishes its
+ * atomic write and releases the lock the normal way (the lock module leaves a
+ * signal to the program that handles it). Later signals ask the same again, so a
+ * second Ctrl-C cannot cut a write short either.
+ */
+async function watch(ctx: CommandContext, file: string, intervalMs: number, round: (stop: AbortSignal) => Promise<{ summary: string }>): Promise<void> {
     const { io } = ctx
     const { reportError } = await import("../report.js")
-    let stopping = false
-    let wake: (() => void) | undefined
-    const stop = () => {
-        stopping = true
-        wake?.()
-    }
-    process.once("SIGINT", stop)
-    process.once("SIGTERM", stop)
+    const { stopLockWaitsOn } = await import("../file-lock.js")
+    const stop = new AbortController()
+    const onSignal = (): void => stop.abort()
+    for (const s of STOP_SIGNALS) process.on(s, onSignal)
+    const keepLockWaits = stopLockWaitsOn(stop.signal)
     io.stderr.write(`secrets: watching ${quote(file)} every ${formatInterval(intervalMs)}; stop with Ctrl-C\n`)
     try {
-        for (let n = 1; !stopping; n++) {
+        for (let n = 1; !stop.signal.aborted; n++) {
             const started = io.now().toISOString()
             try {
-                const { summary } = await round()
+                const { summary } = await round(stop.signal)
                 io.stdout.write(`${started} round ${n}: ${summary}\n`)
             } catch (e) {
+                if (stop.signal.aborted) {
+                    // The cancelled op call or lock wait is how the round stopped, not a failure.
+                    io.stdout.write(`${started} round ${n}: stopped before it finished\n`)
+                    break
+                }
                 // The usual error lines, then the round: the next one tries again.
                 reportError(io, e)
                 io.stdout.write(`${started} round ${n}: failed, retrying in ${formatInterval(intervalMs)}\n`)
             }
-            if (stopping) break
-            await new Promise<void>((resolve) => {
-                const t = setTimeout(resolve, intervalMs)
-                wake = () => {
-                    clearTimeout(t)
-                    resolve()
-                }
-            })
-            wake = undefined
+            await sleepUnlessStopped(intervalMs, stop.signal)
         }
     } finally {
-        process.removeListener("SIGINT", stop)
-        process.removeListener("SIGTERM", stop)
+        for (const s of STOP_SIGNALS) process.removeListener(s, onSignal)
+        keepLockWaits()
     }
     io.stderr.write("secrets: stopped watching\n")
+}
+
+/** An op client whose calls are cancelled (op killed) when `stop` is aborted. */
+async function cancellableOpClient(io: Io, stop: AbortSignal) {
+    const { opClientFromEnv, execaExecutor } = await import("../../integrations/op.js")
+    return opClientFromEnv(io.env, { exec: (bin, argv, opts) => execaExecutor(bin, argv, { ...opts, cancelSignal: stop }) })
+}
+
+function sleepUnlessStopped(ms: number, stop: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+        if (stop.aborted) return resolve()
+        const done = (): void => {
+            clearTimeout(timer)
+            stop.removeEventListener("abort", done)
+            resolve()
+        }
+        const timer = setTimeout(done, ms)
+        stop.addEventListener("abort", done, { once: true })
+    })
 }
 
 /**
