@@ -16,7 +16,8 @@
 //   node scripts/soak.mjs [--seed N|random] [--writers 100] [--kills 1000]
 //       [--mutations 10000] [--binary-every 10] [--tamper full|quick|off]
 //       [--jobs 2] [--only writers,kills,mutations,tamper] [--case N]
-//       [--measure-runs 3] [--kill-sizes small,large] [--json FILE] [--keep]
+//       [--measure-runs 3] [--kill-sizes small,large] [--tamper-stride 1]
+//       [--json FILE] [--keep]
 //
 // --case N replays round N of the kills or case N of the mutations alone (with
 // --keep, its directory and a replay file stay in the temp dir).
@@ -35,7 +36,7 @@ import { reportTable, violated } from "./soak/report.mjs"
 const CAMPAIGNS = ["writers", "kills", "mutations", "tamper"]
 
 function usage(message) {
-    process.stderr.write(`soak: ${message}\nusage: node scripts/soak.mjs [--seed N|random] [--writers N] [--kills N] [--mutations N] [--binary-every N] [--tamper full|quick|off] [--jobs N] [--only LIST] [--case N] [--measure-runs N] [--kill-sizes small,large] [--json FILE] [--keep]\n`)
+    process.stderr.write(`soak: ${message}\nusage: node scripts/soak.mjs [--seed N|random] [--writers N] [--kills N] [--mutations N] [--binary-every N] [--tamper full|quick|off] [--jobs N] [--only LIST] [--case N] [--measure-runs N] [--kill-sizes small,large] [--tamper-stride N] [--json FILE] [--keep]\n`)
     process.exit(2)
 }
 
@@ -53,6 +54,7 @@ try {
             only: { type: "string", default: CAMPAIGNS.join(",") },
             case: { type: "string" },
             "measure-runs": { type: "string", default: "3" },
+            "tamper-stride": { type: "string", default: "1" },
             "kill-sizes": { type: "string", default: "small,large" },
             json: { type: "string" },
             keep: { type: "boolean", default: false },
@@ -84,6 +86,7 @@ const opts = {
     keep: args.keep,
     only: args.case === undefined ? undefined : count("case", 0),
     measureRuns: count("measure-runs", 1),
+    stride: count("tamper-stride", 1),
     sizes: args["kill-sizes"].split(",").map((x) => x.trim()),
 }
 for (const s of opts.sizes) if (s !== "small" && s !== "large") usage("--kill-sizes takes small, large or both")
@@ -105,7 +108,7 @@ const figures = {}
 const want = (c) => only.includes(c)
 if (want("tamper") && args.tamper !== "off") {
     const passes = args.tamper === "full" ? DEFAULT_PASSES : [DEFAULT_PASSES[0]]
-    figures.tamper = await tamperCampaign({ build, seedHex: opts.seedHex, keep: opts.keep, passes, log })
+    figures.tamper = await tamperCampaign({ build, seedHex: opts.seedHex, keep: opts.keep, passes, stride: opts.stride, log })
 }
 if (want("writers")) figures.writers = await writersCampaign({ build, seedHex: opts.seedHex, writers: opts.writers, keep: opts.keep, log })
 if (want("mutations") && opts.mutations > 0) figures.mutations = await mutationsCampaign({ build, ...opts, log })
