@@ -87,10 +87,12 @@ function listPaths(paths: readonly string[]): string {
 /**
  * Refuse (or, with `allowClear`, warn about) values in `after` that are new or
  * changed since `before` and that the file's rule leaves in clear while its
- * creation rule would encrypt them. Names key paths only, never values.
+ * creation rule would encrypt them. Names key paths only, never values. `command`
+ * is for the hint: the legacy `--set` form has no `--allow-clear` (sops has none).
  */
 export function checkClearValues(
     io: Io,
+    command: "set" | "edit",
     file: string,
     before: readonly Branch[],
     after: readonly Branch[],
@@ -110,7 +112,7 @@ export function checkClearValues(
         ExitCode.Generic,
         `${listPaths(paths)} would be written in clear: the file's encryption rule (${drift.fileText}) leaves ${them} unencrypted, ` +
             `its creation rule (${drift.creationText}) encrypts ${them}`,
-        [`apply the creation rule first with \`secrets rotate -i --strict ${file}\`, or pass --allow-clear to write ${them} in clear anyway`],
+        [`apply the creation rule first with \`secrets rotate -i --strict ${file}\`, or write ${them} in clear anyway with \`secrets ${command} --allow-clear\``],
     ).about(quote(file))
 }
 

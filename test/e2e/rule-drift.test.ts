@@ -71,7 +71,7 @@ describe("set and edit on a file whose rule drifted", () => {
         expect(refused.stderr.split("\n")).toEqual([
             WARNING,
             REFUSAL,
-            `secrets: hint: apply the creation rule first with \`secrets rotate -i --strict ${DRIFTED}\`, or pass --allow-clear to write it in clear anyway`,
+            `secrets: hint: apply the creation rule first with \`secrets rotate -i --strict ${DRIFTED}\`, or write it in clear anyway with \`secrets set --allow-clear\``,
             "",
         ])
         expect(read(DRIFTED)).toBe(before)

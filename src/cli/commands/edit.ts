@@ -70,7 +70,7 @@ export async function runEdit(ctx: CommandContext, file: string, opts: EditOptio
                           warnRuleDrift(io, file, opened.metadata, creation, store.format === "binary")
                           // With -s the metadata (and so the file's rule) is edited too: judge what was saved.
                           return (edited) =>
-                              checkClearValues(io, file, opened.branches, edited.branches, driftOf(edited.metadata, creation, store.format === "binary"), opts.allowClear === true)
+                              checkClearValues(io, "edit", file, opened.branches, edited.branches, driftOf(edited.metadata, creation, store.format === "binary"), opts.allowClear === true)
                       },
                   }
                 : {}),

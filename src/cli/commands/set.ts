@@ -139,7 +139,7 @@ export async function runSet(
             if (current !== undefined && sameNode(current, node)) return undefined
         }
         const branches = [setAt(first, path, node), ...opened.branches.slice(1)]
-        checkClearValues(io, file, opened.branches, branches, drift, opts.allowClear === true)
+        checkClearValues(io, "set", file, opened.branches, branches, drift, opts.allowClear === true)
         return sealAgain(branches, store, opened, io, file)
     })
     if (!written) info(io, `${quote(file)} already has this value at ${describePath(path)}: not written`)

@@ -36,7 +36,7 @@ describe("edit with a drifted rule, at a terminal", () => {
                 name: "secrets/x.yaml",
                 store,
                 showMasterKeys: false,
-                check: (edited) => checkClearValues(io, "secrets/x.yaml", branches, edited.branches, drift, false),
+                check: (edited) => checkClearValues(io, "edit", "secrets/x.yaml", branches, edited.branches, drift, false),
                 runEditor: async (path) => {
                     const text = await readFile(path, "utf8")
                     seen.push(text)
