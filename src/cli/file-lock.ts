@@ -30,7 +30,7 @@ import { randomBytes } from "node:crypto"
 import { lockPathFor } from "../core/side-files.js"
 import { ExitCode, SecretsError, quote } from "../errors.js"
 import { disown } from "./lock-cleanup.js"
-import { breakAbandoned, discardCandidate, readLock, tryTake, unlinkIfSame, writeCandidate, type OwnLock, type SeenLock } from "./lock-files.js"
+import { breakAbandoned, discardCandidate, readLock, tidyAbandoned, tryTake, unlinkIfSame, writeCandidate, type OwnLock, type SeenLock } from "./lock-files.js"
 import { abandonedBecause, describeHolder, thisProcess } from "./lock-holder.js"
 import { info } from "./report.js"
 
@@ -115,6 +115,7 @@ async function acquire(lockPath: string, opts: AcquireOptions): Promise<OwnLock>
     const me = thisProcess(randomBytes(12).toString("hex"))
     const candidate = await writeCandidate(lockPath, `${JSON.stringify(me)}\n`)
     let taken: OwnLock | undefined
+    const abandoned = (s: SeenLock) => abandonedBecause(s.holder, s.mtimeMs, opts.staleMs) !== undefined
     try {
         const started = Date.now()
         const noticeAfterMs = opts.noticeAfterMs ?? 1000
@@ -128,11 +129,11 @@ async function acquire(lockPath: string, opts: AcquireOptions): Promise<OwnLock>
                 // Waiting may have taken a while: the heartbeat starts from now.
                 const now = new Date()
                 await got.fh.utimes(now, now).catch(() => undefined)
+                await tidyAbandoned(lockPath, abandoned)
                 return got
             }
             const seen = await readLock(lockPath)
             if (seen === undefined) continue // released meanwhile: try again at once
-            const abandoned = (s: SeenLock) => abandonedBecause(s.holder, s.mtimeMs, opts.staleMs) !== undefined
             if (abandoned(seen)) {
                 await breakAbandoned(lockPath, seen, candidate, abandoned)
                 continue

@@ -17,10 +17,12 @@
  *   name still holds the very file judged dead: without that, two waiters judging
  *   the same dead lock could each remove it, the second removing the fresh lock
  *   the first had just taken.
+ * - SIGKILL leaves whatever the killed process had: a waiter's temp file, a
+ *   breaker's break lock. The next holder removes those of dead processes.
  */
 import { randomBytes } from "node:crypto"
 import { constants } from "node:fs"
-import { link, lstat, open, unlink, type FileHandle } from "node:fs/promises"
+import { link, lstat, open, readdir, unlink, type FileHandle } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 
 import { breakPathFor } from "../core/side-files.js"
@@ -174,6 +176,33 @@ async function tryLinkAs(c: Candidate, path: string): Promise<boolean> {
         // No hard links here: break without the break lock (the in-place mode's weaker promise).
         if (["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"].includes(errnoCode(e) ?? "")) return true
         throw lockError(path, e)
+    }
+}
+
+/**
+ * Remove what killed processes left of this lock: their lock temp files and an
+ * abandoned break lock. Called while holding the lock, so no live process is
+ * breaking it; best effort, a problem here never fails the caller.
+ */
+export async function tidyAbandoned(lockPath: string, abandoned: (seen: SeenLock) => boolean): Promise<void> {
+    const prefix = `.${basename(lockPath)}.`
+    let names: string[]
+    try {
+        names = await readdir(dirname(lockPath))
+    } catch {
+        return
+    }
+    const temps = names.filter((n) => n.startsWith(prefix) && /^\.[0-9a-f]{12}\.tmp$/.test(n.slice(prefix.length - 1)))
+    const breakPath = breakPathFor(lockPath)
+    for (const path of [breakPath, ...temps.map((n) => join(dirname(lockPath), n))]) {
+        try {
+            const seen = await readLock(path)
+            // A temp file is written in place: empty, it may be a waiter's that is being written.
+            const judged = seen !== undefined && (path === breakPath || seen.holder !== null)
+            if (judged && abandoned(seen)) await unlinkIfSame(path, seen.id)
+        } catch {
+            // not ours to judge (a link, a directory): left alone
+        }
     }
 }
 

@@ -90,6 +90,31 @@ describe("taken over at once", () => {
     })
 })
 
+describe("debris of killed processes", () => {
+    it("a dead waiter's temp file and a dead breaker's break lock are removed by the next holder; a live waiter's stay", async () => {
+        const dir = tempDir()
+        const file = join(dir, "app.yaml")
+        const dead = liveProcess()
+        await dead.stop()
+        const live = liveProcess()
+        writeFileSync(join(dir, ".app.yaml.lock.0123456789ab.tmp"), `${holder(dead.pid)}\n`)
+        writeFileSync(join(dir, ".app.yaml.lock.abcdefabcdef.tmp"), `${holder(live.pid)}\n`)
+        writeFileSync(`${file}.lock.break`, `${holder(dead.pid)}\n`)
+        // Empty: a waiter's temp file between its creation and its content.
+        writeFileSync(join(dir, ".app.yaml.lock.fedcba987654.tmp"), "")
+        // Not lock debris: an atomic-write temp of the file itself, and another file's lock temp.
+        writeFileSync(join(dir, ".app.yaml.0123456789ab.tmp"), "ciphertext")
+        writeFileSync(join(dir, ".other.yaml.lock.0123456789ab.tmp"), `${holder(dead.pid)}\n`)
+        expect(await withFileLock(file, async () => "ran", { timeoutMs: 0 })).toBe("ran")
+        expect(readdirSync(dir).sort()).toEqual([
+            ".app.yaml.0123456789ab.tmp",
+            ".app.yaml.lock.abcdefabcdef.tmp",
+            ".app.yaml.lock.fedcba987654.tmp",
+            ".other.yaml.lock.0123456789ab.tmp",
+        ])
+    })
+})
+
 describe("a live holder is waited for", () => {
     it("with no time limit by default, saying once who holds it, until the holder is gone", async () => {
         const dir = tempDir()
