@@ -8,6 +8,13 @@ import { entry, list, map, type Branch, type ListItem, type MapItem, type Node }
 
 export type PathStep = string | number
 
+/**
+ * As deep as the stores let a file be nested (500 levels): `set` builds the
+ * mappings a path names, and a path of thousands of steps made a tree the YAML
+ * emitter recursed into until the stack ran out (found by npm run soak).
+ */
+const MAX_PATH_STEPS = 500
+
 export function parseTreePath(text: string): PathStep[] {
     const steps: PathStep[] = []
     let rest = text.trim()
@@ -18,6 +25,7 @@ export function parseTreePath(text: string): PathStep[] {
         if (m[3] !== undefined) steps.push(Number.parseInt(m[3], 10))
         else steps.push(m[1] ?? m[2] ?? "")
         rest = rest.slice(m[0].length)
+        if (steps.length > MAX_PATH_STEPS) throw badPath(`more than ${MAX_PATH_STEPS} steps`)
     }
     return steps
 }
