@@ -98,7 +98,7 @@ export async function runRotate(ctx: CommandContext, file: string, opts: RotateO
             "change the rule in .sops.yaml, then rotate with --strict",
         ])
     }
-    const { creationRuleOf } = await import("../rule-checks.js")
+    const { creationRuleOf, applyCreationRule, warnAgainstCreationRule } = await import("../rule-checks.js")
     const creation = creationRuleOf(io, file, opts.config, strict)
 
     const { resolveFormats } = await import("../formats.js")
@@ -108,7 +108,6 @@ export async function runRotate(ctx: CommandContext, file: string, opts: RotateO
     const outStore = await loadStore(formats.output, storeOpts)
     const { rotateDataKey, ageRecipients } = await import("../../engine/rekey.js")
     const { info, warn } = await import("../report.js")
-    const { applyCreationRule, warnAgainstCreationRule } = await import("../rule-checks.js")
 
     const change = async (opened: OpenedFile): Promise<Uint8Array> => {
         const present = new Set(opened.metadata.keyGroups.flatMap((g) => ageRecipients(g)))
