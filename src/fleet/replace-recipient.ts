@@ -2,6 +2,12 @@
  * One file of `keys rotate`: the old recipient replaced by the new one in every key
  * group, under the file's lock, with the same data key (values, `mac` and
  * `lastmodified` untouched), so a rotation can be resumed file by file.
+ *
+ * When the file has a creation rule, its key groups come from the rule (which by
+ * now names the new key), not from the file (issue 10 §3): a recipient someone
+ * added to the file alone is dropped and named, so a rotation never carries a
+ * stowaway key forward. The data key stays the same, so dropping one does not shut
+ * out whoever already read it: the warning says to rotate the data key.
  */
 import { lstat, readFile } from "node:fs/promises"
 import { relative } from "node:path"
@@ -12,12 +18,19 @@ import { emitWithMetadata, recoverKey } from "../cli/commands/updatekeys.js"
 import { withFileLock } from "../cli/file-lock.js"
 import { writeFileAtomic } from "../cli/fs-atomic.js"
 import { warn } from "../cli/report.js"
+import { offRuleRecipients, type RuleRecipients } from "./rule-recipients.js"
 
 /**
  * Under the file's lock: in every group, the old recipient becomes the new one.
  * Returns false when there was nothing to do (already re-wrapped, or gone).
  */
-export async function replaceRecipient(io: Io, abs: string, oldRecipient: string, newRecipient: string): Promise<boolean> {
+export async function replaceRecipient(
+    io: Io,
+    abs: string,
+    oldRecipient: string,
+    newRecipient: string,
+    ruleFor: (abs: string) => RuleRecipients | undefined = () => undefined,
+): Promise<boolean> {
     const { loadStore, formatForPath } = await import("../stores/index.js")
     const { metadataFromTree } = await import("../stores/metadata.js")
     const shown = relative(io.cwd, abs)
@@ -40,17 +53,27 @@ export async function replaceRecipient(io: Io, abs: string, oldRecipient: string
         const doc = store.parseEncrypted(input)
         const metadata = metadataFromTree(doc.metadata)
         if (!metadata.keyGroups.some((g) => ageRecipients(g).includes(oldRecipient))) return false
-        const groups = metadata.keyGroups.map((g) => {
+        const fromFile = metadata.keyGroups.map((g) => {
             const rs = ageRecipients(g).map((r) => (r === oldRecipient ? newRecipient : r))
             return [...new Set(rs)]
         })
+        // A rule naming keys this tool cannot wrap for (pgp, kms) would lose them: keep the file's list then.
+        const rule = ruleFor(abs)
+        const fromRule = rule !== undefined && rule.unsupported.length === 0 ? rule : undefined
+        const groups = fromRule?.groups ?? fromFile
+        const threshold = fromRule?.threshold ?? metadata.shamirThreshold
+        if (fromRule !== undefined) {
+            for (const r of offRuleRecipients(metadata.keyGroups, fromRule.groups).filter((x) => x !== oldRecipient)) {
+                warn(io, `also removed ${r} from ${quote(shown)}: not in its creation rule; it may have read the data key, so run \`secrets rotate -i ${shown}\``)
+            }
+        }
         let dataKey: Uint8Array
         try {
             dataKey = await recoverKey(io, shown, metadata)
         } catch (e) {
             throw e instanceof SecretsError ? e.about(quote(shown)) : e
         }
-        const r = await rewrapGroups(metadata, dataKey, groups, metadata.shamirThreshold)
+        const r = await rewrapGroups(metadata, dataKey, groups, threshold)
         await writeFileAtomic(abs, await emitWithMetadata(store, doc, r.metadata))
         return true
     })

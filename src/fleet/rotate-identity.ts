@@ -31,6 +31,8 @@ import { readNamedKeys, type NamedKey } from "./named-keys.js"
 import { confirmOrRefuse, findEncryptedFiles, loadFleetConfig, progress } from "./rekey-repo.js"
 import { REMOVE_RETIRED_COMMAND, holdsIdentity, retireIdentity } from "./retired-identities.js"
 import { replaceRecipient } from "./replace-recipient.js"
+import { ruleRecipientsFor } from "./rule-recipients.js"
+import { parseConfig } from "../config/load.js"
 import { findNamedKey, replaceNamedKeyRecipient } from "./revoke.js"
 import {
     absolutePath,
@@ -123,6 +125,9 @@ export async function rotateIdentity(ctx: CommandContext, name: string, opts: Ro
     // Test hook: SECRETS_TEST_INTERRUPT_AFTER=N stops with exit 1 after N files of this
     // run, as if the process had been killed there, so tests can exercise the resume.
     const interruptAfter = Number.parseInt(io.env.SECRETS_TEST_INTERRUPT_AFTER ?? "", 10)
+    // The rules as they are now, naming the new key: each file's recipients come from them.
+    const config = parseConfig(await readFile(loaded.path, "utf8"), relative(io.cwd, loaded.path))
+    const ruleFor = (abs: string) => ruleRecipientsFor(config, loaded.dir, abs)
     const rewrapped: string[] = []
     const done = new Set(state.done)
     const todo = state.files.filter((f) => !done.has(f))
@@ -134,7 +139,7 @@ export async function rotateIdentity(ctx: CommandContext, name: string, opts: Ro
         }
         const abs = absolutePath(loaded.dir, f)
         progress(io, "re-wrapping", i, todo.length, relative(io.cwd, abs))
-        if (await replaceRecipient(io, abs, state.oldRecipient, state.newRecipient)) rewrapped.push(f)
+        if (await replaceRecipient(io, abs, state.oldRecipient, state.newRecipient, ruleFor)) rewrapped.push(f)
         state = { ...state, done: [...state.done, f] }
         await writeState(at, state)
     }

@@ -183,3 +183,33 @@ describe("the repo-wide re-key", () => {
         expect(sopsOf(dir, "secrets/shared/s.yaml").age?.map((a) => a.recipient)).not.toContain(extra.recipient)
     }, SLOW)
 })
+
+describe("keys rotate with a stowaway key", () => {
+    it(
+        "re-wraps each file to its creation rule: a key added to the file alone is dropped and named (issue 10 §3)",
+        async () => {
+            const dir = tempDir()
+            const cli = cliIn(dir)
+            const keys = tempDir()
+            const extra = ageKeygen(keys, "extra")
+            expect((await cli(["init", "--yes", "--user", "alice"])).code).toBe(0)
+            writeFileSync(join(dir, "secrets/shared/x.yaml"), "db:\n    password: shared-VALUE\n")
+            expect((await cli(["encrypt", "-i", "secrets/shared/x.yaml"])).code).toBe(0)
+            expect((await cli(["rotate", "-i", "--add-age", extra.recipient, "secrets/shared/x.yaml"])).code).toBe(0)
+            expect((await decryptAs(dir, "secrets/shared/x.yaml", extra)).code).toBe(0)
+
+            const r = await cli(["keys", "rotate", "alice", "--yes"])
+            expect(r.code, r.stderr).toBe(0)
+            expect(r.stderr).toContain(`also removed ${extra.recipient} from "secrets/shared/x.yaml": not in its creation rule`)
+            const recipients = (sopsOf(dir, "secrets/shared/x.yaml").age ?? []).map((a) => a.recipient)
+            expect(recipients).not.toContain(extra.recipient)
+            expect(recipients).toHaveLength(1)
+            expect((await decryptAs(dir, "secrets/shared/x.yaml", extra)).code).toBe(128)
+            // The rotated identity (the default key file's new key) still opens it.
+            const dec = await cli(["decrypt", "secrets/shared/x.yaml"])
+            expect(dec.code, dec.stderr).toBe(0)
+            expect(dec.stdout).toContain("shared-VALUE")
+        },
+        SLOW,
+    )
+})
