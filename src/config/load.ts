@@ -2,20 +2,15 @@
  * Parsing `.sops.yaml` (sops-format.md §8); finding it is find.ts. Pure: the caller supplies
  * `exists` and the file text, so this module never touches the file system.
  */
-import { LineCounter, parseAllDocuments, type Document } from "yaml"
+import { LineCounter, type Document } from "yaml"
 import type { ZodError } from "zod"
+import { InputLimitError } from "../core/input-limits.js"
 import { ConfigError } from "../errors.js"
+import { checkAliasExpansion, parseYamlStream } from "../stores/yaml-limits.js"
 import { formatPath, hintFor, lineOf, type IssuePath } from "./errors-format.js"
 import { CREATION_RULE_KEYS, KEY_GROUP_KEYS, configSchema, type Config, type ConfigFile } from "./schema.js"
 
 export { CONFIG_NAME, findConfig, type FindConfigOptions } from "./find.js"
-
-/**
- * sops-nix style configs reference one anchor from many rules, far more than the yaml
- * package's default of 100 alias expansions allows. The limit still stops
- * "billion laughs" documents: it bounds nodes produced per anchor, not alias count.
- */
-const MAX_ALIAS_COUNT = 10_000
 
 /**
  * Parse and validate a config. `path` names the file in messages. Errors are
@@ -26,8 +21,7 @@ export function parseConfig(text: string, path: string): Config {
     const counter = new LineCounter()
     // yaml.v3 honours `<<` merge keys when decoding into structs, and rejects
     // duplicate keys; sops reads only the first document.
-    const docs = parseAllDocuments(text, { lineCounter: counter, merge: true, uniqueKeys: true, prettyErrors: false })
-    const doc: Document | undefined = Array.isArray(docs) ? docs[0] : undefined
+    const doc: Document | undefined = withinLimits(path, () => parseYamlStream(text, { merge: true, uniqueKeys: true }, { lineCounter: counter })[0])
     if (doc === undefined) return { path, warnings: [] }
     const syntax = doc.errors[0]
     if (syntax !== undefined) {
@@ -37,18 +31,17 @@ export function parseConfig(text: string, path: string): Config {
         ])
     }
 
+    // sops reads .sops.yaml with yaml.Unmarshal, under go-yaml's alias budget; so do
+    // we, before anything below expands an alias.
+    withinLimits(path, () => checkAliasExpansion(doc, (n) => counter.linePos(n.range?.[0] ?? 0).line))
     let data: unknown
     try {
-        data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
-    } catch (e) {
-        // The yaml package throws a ReferenceError for both; its message names the alias.
-        const bomb = e instanceof Error && /excessive alias count/i.test(e.message)
-        throw new ConfigError(
-            `${path}: YAML aliases could not be resolved`,
-            bomb
-                ? [`aliases expand to more than ${MAX_ALIAS_COUNT} nodes; is an anchor nested inside its own copies?`]
-                : ["every *alias needs an &anchor defined earlier in the file"],
-        )
+        // The expansion is bounded above, by go-yaml's rule; the yaml package's own
+        // (different) alias limit would refuse sops-nix configs that sops reads.
+        data = doc.toJS({ maxAliasCount: -1 })
+    } catch {
+        // A ReferenceError whose message names the alias.
+        throw new ConfigError(`${path}: YAML aliases could not be resolved`, ["every *alias needs an &anchor defined earlier in the file"])
     }
     if (data === null || data === undefined) return { path, warnings: [] }
     if (typeof data !== "object" || Array.isArray(data)) {
@@ -58,6 +51,16 @@ export function parseConfig(text: string, path: string): Config {
     const result = configSchema.safeParse(dropNulls(data))
     if (!result.success) throw issueToError(result.error, doc, counter, path)
     return { ...result.data, path, warnings: unknownKeyWarnings(result.data, doc, counter, path) }
+}
+
+/** Run `read`, turning a broken input bound into a ConfigError naming the config. */
+function withinLimits<T>(path: string, read: () => T): T {
+    try {
+        return read()
+    } catch (e) {
+        if (e instanceof InputLimitError) throw new ConfigError(`${path}: ${e.detail}`, e.hints)
+        throw e
+    }
 }
 
 function issueToError(error: ZodError, doc: Document, counter: LineCounter, file: string): ConfigError {

@@ -10,6 +10,8 @@
  */
 import { readFile, stat } from "node:fs/promises"
 import { relative, sep } from "node:path"
+import { InputLimitError } from "../core/input-limits.js"
+import { quote } from "../errors.js"
 import type { Metadata } from "../core/metadata.js"
 import { diffGroups, hasChanges } from "../engine/rekey.js"
 import type { Io } from "../cli/io.js"
@@ -92,7 +94,10 @@ async function readMetadata(abs: string, format: Format): Promise<Metadata | und
         const metadata = metadataFromTree(store.parseEncrypted(await readFile(abs)).metadata)
         if (metadata.version === "" || metadata.mac === "") return undefined
         return metadata
-    } catch {
+    } catch (e) {
+        // A file that breaks an input bound (a "billion laughs" file) is no plaintext
+        // to list: name it instead.
+        if (e instanceof InputLimitError) throw e.about(quote(abs))
         // Not a sops file, or not one we can parse: to the inventory it is plaintext.
         return undefined
     }

@@ -7,14 +7,13 @@
  * parses as an int64 is an int, anything else (`1.0`, `1e3`, beyond int64) a float
  * (sops-format.md §7.2, §11.2). The type feeds the MAC, so it has to match exactly.
  */
+import { MAX_NESTING_DEPTH, nestedTooDeeply } from "../core/input-limits.js"
 import { FormatError } from "../errors.js"
 import type { ListItem, MapItem, Mapping, Node, Sequence } from "../core/tree.js"
 import { bool, entry, float, int, nil, str } from "../core/tree.js"
 
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
-/** Go's decoder gives up at this nesting depth; so do we, before the JS stack does. */
-const MAX_DEPTH = 10000
 
 const WRAP_HINT = "wrap the document in an object, e.g. {\"data\": [...]}"
 
@@ -38,8 +37,8 @@ class Parser {
         this.src = src
     }
 
-    /** Line and column (1-based, in characters) of the current position. */
-    private fail(at = this.pos): never {
+    /** "line L, column C" (1-based, in characters) of a position. */
+    private where(at: number): string {
         let line = 1
         let col = 1
         for (let i = 0; i < at && i < this.src.length; i++) {
@@ -50,7 +49,11 @@ class Parser {
                 col++
             }
         }
-        throw new FormatError(`invalid JSON at line ${line}, column ${col}`)
+        return `line ${line}, column ${col}`
+    }
+
+    private fail(at = this.pos): never {
+        throw new FormatError(`invalid JSON at ${this.where(at)}`)
     }
 
     private ws(): void {
@@ -80,10 +83,15 @@ class Parser {
         return m
     }
 
+    /** A value inside `depth` levels of objects and arrays. */
     private value(depth: number): Node {
-        if (depth > MAX_DEPTH) throw new FormatError("JSON nested too deeply")
         this.ws()
         const c = this.src[this.pos]
+        if ((c === "{" || c === "[") && depth + 1 > MAX_NESTING_DEPTH) {
+            // Go's decoder stops at 10,000 levels; we stop sooner (input-limits.ts), and
+            // before the recursion below can reach the end of the JS stack.
+            throw nestedTooDeeply("JSON", `at ${this.where(this.pos)}`)
+        }
         switch (c) {
             case "{": this.pos++; return this.object(depth + 1)
             case "[": this.pos++; return this.array(depth + 1)

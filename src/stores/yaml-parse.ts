@@ -7,9 +7,11 @@
  * from their source positions rather than from the `yaml` package's own attachment,
  * to match where yaml.v3's head/line/foot comments end up in sops's tree.
  */
-import { Lexer, parseAllDocuments, isAlias, isMap, isScalar, isSeq, type Document, type Node as YNode } from "yaml"
+import { isAlias, isMap, isScalar, isSeq, type Alias, type Document, type Node as YNode } from "yaml"
+import { AliasBudget, MAX_NESTING_DEPTH, nestedTooDeeply } from "../core/input-limits.js"
 import { FormatError, quote } from "../errors.js"
 import type { Branch, Comment, ListItem, MapItem, Node, Scalar } from "../core/tree.js"
+import { aliasTargets, anchorContainsItself, parseYamlStream } from "./yaml-limits.js"
 import { resolvePlain, type Resolved } from "./yaml-resolve.js"
 
 interface Coll {
@@ -33,7 +35,6 @@ interface Anchor {
 }
 
 const YAML_TAG = "tag:yaml.org,2002:"
-const MAX_ALIAS_DEPTH = 100
 
 class Positions {
     private readonly starts: number[] = [0]
@@ -57,17 +58,50 @@ function reasonFor(code: string): string {
     return code.toLowerCase().replaceAll("_", " ")
 }
 
+/**
+ * One document turned into our tree, aliases expanded. Expansion is where a small
+ * hostile file becomes a huge tree, so every node counts against go-yaml's alias
+ * budget, the expanded tree may nest no deeper than MAX_NESTING_DEPTH, and an
+ * anchor that contains an alias of itself is an error, as in yaml.v3.
+ */
 class DocumentReader {
     readonly anchors: Anchor[] = []
 
-    private readonly doc: Document.Parsed
     private readonly pos: Positions
     private readonly checkDuplicates: boolean
+    private readonly targets: Map<Alias, YNode>
+    private readonly budget = new AliasBudget()
+    private readonly expanding = new Set<YNode>()
 
     constructor(doc: Document.Parsed, pos: Positions, checkDuplicates: boolean) {
-        this.doc = doc
         this.pos = pos
         this.checkDuplicates = checkDuplicates
+        this.targets = aliasTargets(doc)
+        // yaml.v3 counts the document node itself.
+        this.budget.count(false)
+    }
+
+    /**
+     * The node an alias stands for. The alias itself is one decode (aliased only
+     * inside another expansion); what it expands to is read with `register` false,
+     * so every node of it counts as aliased, as in yaml.v3.
+     */
+    private target(n: Alias, inAlias: boolean): YNode {
+        this.budget.count(inAlias)
+        const target = this.targets.get(n)
+        if (target === undefined) throw new FormatError(`unknown alias at line ${this.lineOf(n)}`)
+        if (this.expanding.has(target)) throw anchorContainsItself(this.lineOf(target))
+        return target
+    }
+
+    /** Expand `target` (what an alias stands for) with `read`, refusing a loop back into it. */
+    private expand<T>(target: YNode, read: () => T): T {
+        this.expanding.add(target)
+        try {
+            return read()
+        } finally {
+            this.expanding.delete(target)
+        }
     }
 
     private lineOf(n: YNode | null | undefined): number {
@@ -131,23 +165,36 @@ class DocumentReader {
         }
     }
 
-    /** Converts a node; `parent` is the collection it sits in (for comment placement). */
+    /**
+     * Converts a node; `parent` is the collection it sits in (for comment placement),
+     * `depth` the nesting level of that collection (0 for the document), and
+     * `register` false inside an alias's expansion (no anchors, comments or duplicate
+     * checks for a copy).
+     */
     node(n: YNode | null | undefined, parent: Coll | null, register: boolean, depth = 0): Scalar | Coll {
-        if (depth > MAX_ALIAS_DEPTH) throw new FormatError("yaml aliases nest too deeply")
-        if (n === null || n === undefined) return { kind: "null" }
         if (isAlias(n)) {
-            const target = n.resolve(this.doc)
-            if (target === undefined) throw new FormatError(`unknown alias at line ${this.lineOf(n)}`)
-            return this.node(target, parent, false, depth + 1)
+            const target = this.target(n, !register)
+            return this.expand(target, () => this.node(target, parent, false, depth))
         }
+        this.budget.count(!register)
+        if (n === null || n === undefined) return { kind: "null" }
         if (isScalar(n)) return this.scalar(n)
+        if (depth + 1 > MAX_NESTING_DEPTH) {
+            throw nestedTooDeeply("YAML", `at line ${this.lineOf(n)}${register ? "" : " once its aliases are expanded"}`)
+        }
         if (isMap(n)) {
             const flow = n.flow === true
             const coll: Coll = { kind: "map", column: 0, parent, flow, slots: [] }
             const seen = new Map<string, number>()
             n.items.forEach((pair, i) => {
                 const k = pair.key as YNode | null
-                const keyNode = k !== null && isAlias(k) ? k.resolve(this.doc) : k
+                let keyNode = k
+                if (isAlias(k)) {
+                    keyNode = this.target(k, !register)
+                    this.budget.count(true)
+                } else {
+                    this.budget.count(!register)
+                }
                 const offset = k?.range?.[0] ?? (pair.value as YNode | null)?.range?.[0] ?? 0
                 const line = this.pos.at(offset).line
                 let key: string
@@ -172,7 +219,7 @@ class DocumentReader {
                     if (i === 0) coll.column = this.pos.at(offset).column - 1
                     this.anchor(offset, coll)
                 }
-                const value = this.node(pair.value as YNode | null, coll, register, depth)
+                const value = this.node(pair.value as YNode | null, coll, register, depth + 1)
                 coll.slots.push({ offset, key, value })
             })
             return coll
@@ -190,7 +237,7 @@ class DocumentReader {
                     if (i === 0) coll.column = this.pos.at(offset).column - 1
                     this.anchor(offset, coll)
                 }
-                coll.slots.push({ offset, value: this.node(it, coll, register, depth) })
+                coll.slots.push({ offset, value: this.node(it, coll, register, depth + 1) })
             })
             return coll
         }
@@ -211,27 +258,36 @@ interface SourceComment {
 // are not part of the source text.
 const CONTROL_TOKENS = new Set(["\u0002", "\u0018", "\u001f"])
 
-function sourceComments(text: string, pos: Positions): SourceComment[] {
-    const out: SourceComment[] = []
-    let offset = 0
-    let doc = -1
-    let flow = 0
-    for (const tok of new Lexer().lex(text)) {
-        if (CONTROL_TOKENS.has(tok)) {
-            if (tok === "\u0002") doc++
-            continue
-        }
-        if (tok === "[" || tok === "{") flow++
-        else if ((tok === "]" || tok === "}") && flow > 0) flow--
-        else if (tok.startsWith("#") && flow === 0) {
-            const { line, column } = pos.at(offset)
-            const lineStart = offset - (column - 1)
-            const ownLine = text.slice(lineStart, offset).trim() === ""
-            out.push({ offset, line, column: column - 1, ownLine, text: tok.slice(1).replace(/\r$/, ""), doc: Math.max(doc, 0) })
-        }
-        offset += tok.length
+/** The comments of a YAML stream, collected from the lexemes as parseYamlStream reads them. */
+class SourceComments {
+    readonly list: SourceComment[] = []
+    private offset = 0
+    private doc = -1
+    private flow = 0
+    private readonly text: string
+    private readonly pos: Positions
+
+    constructor(text: string, pos: Positions) {
+        this.text = text
+        this.pos = pos
     }
-    return out
+
+    add(tok: string): void {
+        if (CONTROL_TOKENS.has(tok)) {
+            if (tok === "\u0002") this.doc++
+            return
+        }
+        const offset = this.offset
+        if (tok === "[" || tok === "{") this.flow++
+        else if ((tok === "]" || tok === "}") && this.flow > 0) this.flow--
+        else if (tok.startsWith("#") && this.flow === 0) {
+            const { line, column } = this.pos.at(offset)
+            const lineStart = offset - (column - 1)
+            const ownLine = this.text.slice(lineStart, offset).trim() === ""
+            this.list.push({ offset, line, column: column - 1, ownLine, text: tok.slice(1).replace(/\r$/, ""), doc: Math.max(this.doc, 0) })
+        }
+        this.offset += tok.length
+    }
 }
 
 function placeComment(c: SourceComment, anchors: readonly Anchor[], root: Coll): void {
@@ -274,13 +330,18 @@ function finish(v: Scalar | Coll): Node {
 /** Parses every document of a YAML stream into branches. */
 export function parseYaml(text: string): Branch[] {
     const pos = new Positions(text)
-    const docs = parseAllDocuments(text, { schema: "failsafe", keepSourceTokens: true, uniqueKeys: false, resolveKnownTags: false })
-    const list = Array.isArray(docs) ? docs : []
+    // One lexing pass serves the parser, the depth check and the comments.
+    const comments = new SourceComments(text, pos)
+    const list = parseYamlStream(
+        text,
+        { schema: "failsafe", keepSourceTokens: true, uniqueKeys: false, resolveKnownTags: false },
+        { onLexeme: (tok) => comments.add(tok) },
+    )
     for (const d of list) {
         const err = d.errors[0]
         if (err !== undefined) {
-            const lp = err.linePos?.[0]
-            throw new FormatError(`invalid YAML at line ${lp?.line ?? 0}, column ${lp?.col ?? 0}: ${reasonFor(err.code)}`)
+            const at = err.pos[0] >= 0 ? pos.at(err.pos[0]) : { line: 0, column: 0 }
+            throw new FormatError(`invalid YAML at line ${at.line}, column ${at.column}: ${reasonFor(err.code)}`)
         }
     }
     const readers: DocumentReader[] = []
@@ -307,7 +368,7 @@ export function parseYaml(text: string): Branch[] {
         roots.push(root)
     })
     if (roots.length > 0) {
-        for (const c of sourceComments(text, pos)) {
+        for (const c of comments.list) {
             const i = Math.min(c.doc, roots.length - 1)
             const root = roots[i] as Coll
             placeComment(c, (readers[i] as DocumentReader).anchors, root)

@@ -3,6 +3,8 @@
  * metadata with a version and a MAC, as sops decides it; no key is needed.
  */
 import { Command } from "commander"
+import { InputLimitError } from "../../core/input-limits.js"
+import { quote } from "../../errors.js"
 import type { Format } from "../../stores/store.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
@@ -26,7 +28,10 @@ export async function runFilestatus(ctx: CommandContext, file: string, opts: { i
     try {
         const md = metadataFromTree(store.parseEncrypted(input).metadata)
         encrypted = md.version !== "" && md.mac !== ""
-    } catch {
+    } catch (e) {
+        // A file that breaks an input bound is reported, as sops reports a file it
+        // cannot load; anything else unreadable is simply not encrypted.
+        if (e instanceof InputLimitError) throw e.about(quote(file))
         encrypted = false
     }
     ctx.io.stdout.write(`${JSON.stringify({ encrypted })}\n`)

@@ -1,0 +1,70 @@
+/**
+ * Bounds on the work a hostile file can make us do: how deep its mappings and lists
+ * may nest, and how far YAML aliases may multiply it. Both are checked while a file
+ * is read, so a "billion laughs" file or a file of 100,000 `[` fails with one clear
+ * line, in bounded time and memory, before anything walks the tree.
+ */
+import { FormatError } from "../errors.js"
+
+/**
+ * The deepest nesting of mappings and lists a document may have (the top-level
+ * mapping is level 1). sops takes up to 10,000 (encoding/json's and go-yaml's
+ * limits), but Go grows its stacks and JavaScript does not: the `yaml` package's
+ * composer runs out of stack at about 800 levels, and our walkers recurse too.
+ * 500 leaves every one of them room, and is far beyond any real secrets file.
+ */
+export const MAX_NESTING_DEPTH = 500
+
+/**
+ * A file that breaks one of these bounds. A FormatError like any other malformed
+ * input (the same exit code); its own class so that commands which treat an
+ * unreadable file as "not encrypted" (`filestatus`, the fleet inventory) can still
+ * report this one instead of hiding it.
+ */
+export class InputLimitError extends FormatError {
+    constructor(message: string, hints: readonly string[] = []) {
+        super(message, hints)
+        this.name = "InputLimitError"
+    }
+}
+
+/** The error for a document nested deeper than MAX_NESTING_DEPTH; `where` is e.g. "at line 3". */
+export function nestedTooDeeply(format: "YAML" | "JSON", where: string): InputLimitError {
+    return new InputLimitError(`${format} nested too deeply ${where} (more than ${MAX_NESTING_DEPTH} levels of mappings and lists)`)
+}
+
+// go-yaml v3 decode.go: the share of decoded nodes that may come from expanding
+// aliases falls from 99% to 10% as a document grows from 400,000 to 4,000,000 nodes.
+const ALIAS_RATIO_RANGE_LOW = 400_000
+const ALIAS_RATIO_RANGE_HIGH = 4_000_000
+
+/** go-yaml v3's `allowedAliasRatio`. */
+export function allowedAliasRatio(decodeCount: number): number {
+    if (decodeCount <= ALIAS_RATIO_RANGE_LOW) return 0.99
+    if (decodeCount >= ALIAS_RATIO_RANGE_HIGH) return 0.1
+    return 0.99 - 0.89 * ((decodeCount - ALIAS_RATIO_RANGE_LOW) / (ALIAS_RATIO_RANGE_HIGH - ALIAS_RATIO_RANGE_LOW))
+}
+
+/**
+ * go-yaml v3's cap on alias expansion ("document contains excessive aliasing"),
+ * counted the way its decoder counts: one decode per node reached (the document,
+ * each key, each value, each alias), and an aliased one for every node reached
+ * inside an alias's expansion. Once more than 100 of over 1,000 decodes are aliased
+ * and their share passes `allowedAliasRatio`, reading stops. A 2 KB file whose
+ * anchors nest nine deep would otherwise expand to hundreds of millions of nodes.
+ */
+export class AliasBudget {
+    private decodes = 0
+    private aliased = 0
+
+    /** Count one decoded node; `viaAlias` when it is reached through an alias. */
+    count(viaAlias: boolean): void {
+        this.decodes++
+        if (viaAlias) this.aliased++
+        if (this.aliased > 100 && this.decodes > 1000 && this.aliased / this.decodes > allowedAliasRatio(this.decodes)) {
+            throw new InputLimitError("excessive aliasing in YAML: its aliases expand to far more than the file itself holds", [
+                "an alias repeats its anchor's whole value, so anchors built from aliases of other anchors multiply (a \"billion laughs\" file)",
+            ])
+        }
+    }
+}
