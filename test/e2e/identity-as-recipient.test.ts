@@ -37,6 +37,16 @@ describe("a secret key given as a recipient", () => {
         expect(readFileSync(join(dir, "s.yaml"), "utf8")).toBe("a: 1\n")
     })
 
+    it("rotate --add-age and --rm-age refuse it without printing it; the file is unchanged", async () => {
+        const { dir, k, secret } = setup()
+        expect((await runCli(["encrypt", "--age", k.recipient, "-i", "s.yaml"], { cwd: dir })).code).toBe(0)
+        const before = readFileSync(join(dir, "s.yaml"), "utf8")
+        const env = { SOPS_AGE_KEY_FILE: k.file }
+        expectRefused(await runCli(["rotate", "-i", "--add-age", secret, "s.yaml"], { cwd: dir, env }), secret)
+        expectRefused(await runCli(["rotate", "-i", "--rm-age", secret, "s.yaml"], { cwd: dir, env }), secret)
+        expect(readFileSync(join(dir, "s.yaml"), "utf8")).toBe(before)
+    })
+
     it("keys add-user --age with a key file's contents leaves .sops.yaml as it was", async () => {
         const { dir, k, secret } = setup()
         const init = await runCli(["init", "--user", "alice", "--yes"], { cwd: dir, env: { SOPS_AGE_KEY_FILE: k.file } })

@@ -90,8 +90,12 @@ export async function runRotate(ctx: CommandContext, file: string, opts: RotateO
             ])
         }
     }
-    const { parseRecipient } = await import("../../keys/recipient.js")
+    const { parseRecipient, identityGivenAsRecipient } = await import("../../keys/recipient.js")
     for (const r of add) parseRecipient(r)
+    // --rm-age takes any text (a malformed recipient may be what is to go), but a
+    // secret key must not be echoed by the "no such recipient" warning (issue 10 §8).
+    const { looksLikeIdentity } = await import("../../core/identity-text.js")
+    if (remove.some(looksLikeIdentity)) throw identityGivenAsRecipient()
     const strict = opts.strict === true
     if (strict && add.length + remove.length > 0) {
         throw new SecretsError(ExitCode.ConflictingParameters, "--strict takes the recipients from the creation rule: it cannot be combined with --add-age or --rm-age", [
