@@ -67,16 +67,18 @@ function reasonFor(code: string): string {
 class DocumentReader {
     readonly anchors: Anchor[] = []
 
+    private readonly doc: Document.Parsed
     private readonly pos: Positions
     private readonly checkDuplicates: boolean
-    private readonly targets: Map<Alias, YNode>
+    /** Made at the first alias: most secrets files have none. */
+    private targets: Map<Alias, YNode> | undefined
     private readonly budget = new AliasBudget()
     private readonly expanding = new Set<YNode>()
 
     constructor(doc: Document.Parsed, pos: Positions, checkDuplicates: boolean) {
+        this.doc = doc
         this.pos = pos
         this.checkDuplicates = checkDuplicates
-        this.targets = aliasTargets(doc)
         // yaml.v3 counts the document node itself.
         this.budget.count(false)
     }
@@ -88,6 +90,7 @@ class DocumentReader {
      */
     private target(n: Alias, inAlias: boolean): YNode {
         this.budget.count(inAlias)
+        this.targets ??= aliasTargets(this.doc)
         const target = this.targets.get(n)
         if (target === undefined) throw new FormatError(`unknown alias at line ${this.lineOf(n)}`)
         if (this.expanding.has(target)) throw anchorContainsItself(this.lineOf(target))
