@@ -7,7 +7,9 @@
  *   hundred `set`s of one file at once all succeed, one after the other, and a
  *   `set` behind an hour-long `edit` goes through when the edit ends.
  *   `SECRETS_LOCK_TIMEOUT` (seconds) bounds the wait; reaching it is an error naming
- *   the holder. After a second of waiting one line on stderr says who holds it.
+ *   the holder. One line on stderr says who holds it: after a second at a
+ *   terminal, after half a minute in a log (where concurrent writers that each wait
+ *   a moment are normal, and only a long wait needs explaining).
  * - A dead holder on this host (SIGKILL, a crash) or an empty or unparsable lock is
  *   taken over at once; a holder on another host after `staleMs` without heartbeat
  *   (cli/lock-holder.ts).
@@ -40,12 +42,12 @@ export interface FileLockOptions {
     readonly timeoutMs?: number
     /** A lock from another host without a heartbeat for this long is abandoned (default 60 s). */
     readonly staleMs?: number
-    /** Say who holds the lock after waiting this long (default 1 s). */
+    /** Say who holds the lock after waiting this long (default 1 s at a terminal, else 30 s). */
     readonly noticeAfterMs?: number
     /** Where SECRETS_LOCK_TIMEOUT is read; default the process's environment. */
     readonly env?: Readonly<Record<string, string | undefined>>
     /** Where the waiting notice goes; default the process's stderr. */
-    readonly stderr?: { write(chunk: string): unknown }
+    readonly stderr?: { write(chunk: string): unknown; readonly isTTY?: boolean }
 }
 
 /** The locks the current async call chain holds: taking one again would wait for ourselves forever. */
@@ -118,7 +120,8 @@ async function acquire(lockPath: string, opts: AcquireOptions): Promise<OwnLock>
     const abandoned = (s: SeenLock) => abandonedBecause(s.holder, s.mtimeMs, opts.staleMs) !== undefined
     try {
         const started = Date.now()
-        const noticeAfterMs = opts.noticeAfterMs ?? 1000
+        const stderr = opts.stderr ?? process.stderr
+        const noticeAfterMs = opts.noticeAfterMs ?? (stderr.isTTY === true ? 1000 : 30_000)
         let noticed = false
         let delay = 10
         for (;;) {
@@ -142,7 +145,7 @@ async function acquire(lockPath: string, opts: AcquireOptions): Promise<OwnLock>
             if (opts.timeoutMs !== undefined && waited >= opts.timeoutMs) throw timeoutError(lockPath, seen, opts.timeoutMs)
             if (!noticed && waited >= noticeAfterMs) {
                 noticed = true
-                info({ stderr: opts.stderr ?? process.stderr }, `waiting for the lock ${quote(lockPath)}, held by ${describeHolder(seen.holder)}`)
+                info({ stderr }, `waiting for the lock ${quote(lockPath)}, held by ${describeHolder(seen.holder)}`)
             }
             const cap = opts.timeoutMs === undefined ? delay : Math.min(delay, opts.timeoutMs - waited)
             await sleepUnlessStopped(cap * (0.5 + Math.random() / 2))

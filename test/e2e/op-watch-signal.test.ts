@@ -17,6 +17,7 @@ import { join } from "node:path"
 import { describe, expect, it, onTestFinished } from "vitest"
 
 import { BIN, runCli } from "../helpers/cli.js"
+import { waitingForLock } from "../helpers/lock-wait.js"
 import { loginItem, makeOpStandin, seedStore, vault, type OpStandin } from "../helpers/op-standin.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 
@@ -198,7 +199,7 @@ describe("op sync --watch stops cleanly on a signal", () => {
         const holder = start(p, ["set", "app.yaml", '["other"]', '"x"'], key.env)
         const gate = await gateOpened(key.gate, holder)
         const w = start(p, watchArgs, { SOPS_AGE_KEY_FILE: p.keyFile })
-        await w.saw(`held by process ${holder.pid} on this host\n`)
+        await waitingForLock(p.dir, "app.yaml.lock", w)
         w.kill("SIGTERM")
         expect(await w.ended).toEqual({ code: 0, signal: null })
         expect(w.out()).toMatch(/round 1: stopped before it finished\n$/)

@@ -151,6 +151,26 @@ describe("a live holder is waited for", () => {
         expect(leftovers(dir)).toEqual([])
     })
 
+    it("the notice comes after a second at a terminal; in a log a short wait says nothing", async () => {
+        const dir = tempDir()
+        const file = join(dir, "app.yaml")
+        const p = liveProcess()
+        writeFileSync(`${file}.lock`, holder(p.pid))
+        let logged = ""
+        const e = await caught(withFileLock(file, async () => "ran", { env: { SECRETS_LOCK_TIMEOUT: "1.5" }, stderr: { write: (s: string) => (logged += s), isTTY: false } }))
+        expect(e.message).toContain("within 1.5 s")
+        expect(logged).toBe("")
+        let shown = ""
+        let noticed: () => void = () => undefined
+        const notice = new Promise<void>((r) => (noticed = r))
+        const tty = { write: (s: string) => ((shown += s), noticed()), isTTY: true }
+        const waiting = withFileLock(file, async () => "ran", { env: {}, stderr: tty })
+        await notice
+        await p.stop()
+        expect(await waiting).toBe("ran")
+        expect(shown).toBe(`secrets: waiting for the lock ${JSON.stringify(`${file}.lock`)}, held by process ${p.pid} on this host\n`)
+    })
+
     it("SECRETS_LOCK_TIMEOUT bounds the wait: an error naming the holder's pid, its lock kept", async () => {
         const dir = tempDir()
         const file = join(dir, "app.yaml")
