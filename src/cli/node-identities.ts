@@ -126,7 +126,7 @@ async function rawAgeKeyOp(text: string): Promise<unknown> {
     const { parseDocument } = await import("yaml")
     let data: unknown
     try {
-        data = parseDocument(text, { uniqueKeys: false }).toJS()
+        data = parseDocument(text, { uniqueKeys: false, logLevel: "error" }).toJS()
     } catch {
         return undefined
     }

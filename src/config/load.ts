@@ -19,9 +19,11 @@ export { CONFIG_NAME, findConfig, type FindConfigOptions } from "./find.js"
  */
 export function parseConfig(text: string, path: string): Config {
     const counter = new LineCounter()
-    // yaml.v3 honours `<<` merge keys when decoding into structs, and rejects
+    // logLevel "error": the yaml package's warnings go to process.emitWarning, outside
+    // our voice, quoting the file (a list used as a key); the key is reported below
+    // as an unknown one instead. yaml.v3 honours `<<` merge keys when decoding into structs, and rejects
     // duplicate keys; sops reads only the first document.
-    const doc: Document | undefined = withinLimits(path, () => parseYamlStream(text, { merge: true, uniqueKeys: true }, { lineCounter: counter })[0])
+    const doc: Document | undefined = withinLimits(path, () => parseYamlStream(text, { merge: true, uniqueKeys: true, logLevel: "error" }, { lineCounter: counter })[0])
     if (doc === undefined) return { path, warnings: [] }
     const syntax = doc.errors[0]
     if (syntax !== undefined) {

@@ -1,5 +1,5 @@
-import { describe, expect, test } from "vitest"
-import { findConfig } from "../../../src/config/load.js"
+import { describe, expect, it, test, vi } from "vitest"
+import { findConfig, parseConfig } from "../../../src/config/load.js"
 
 /** A fake file system holding exactly `files`, recording every path asked about. */
 function fakeFs(files: readonly string[]): { exists: (p: string) => boolean; asked: string[] } {
@@ -92,5 +92,21 @@ describe("findConfig", () => {
         warnings.length = 0
         expect(findConfig({ cwd: "/r", exists: fakeFs(["/r/.sops.yaml", "/r/.sops.yml"]).exists, warn })).toBe("/r/.sops.yaml")
         expect(warnings).toEqual([])
+    })
+})
+
+describe("warnings stay in our voice", () => {
+    // Found by the soak campaign: a list used as a key made the yaml package print
+    // "(node:PID) Warning: Keys with collection values will be stringified … [ a, b ]"
+    // through process.emitWarning, quoting the file, outside `secrets: …`.
+    it("a collection key in .sops.yaml raises no Node warning", () => {
+        const emitted: unknown[] = []
+        const spy = vi.spyOn(process, "emitWarning").mockImplementation((w: unknown) => void emitted.push(w))
+        try {
+            parseConfig("creation_rules:\n  - age: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n? [a, b]\n: 1\n", "/r/.sops.yaml")
+        } finally {
+            spy.mockRestore()
+        }
+        expect(emitted).toEqual([])
     })
 })
