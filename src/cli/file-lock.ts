@@ -137,10 +137,9 @@ async function acquire(lockPath: string, opts: AcquireOptions): Promise<OwnLock>
             }
             const seen = await readLock(lockPath)
             if (seen === undefined) continue // released meanwhile: try again at once
-            if (abandoned(seen)) {
-                await breakAbandoned(lockPath, seen, candidate, abandoned)
-                continue
-            }
+            // Broken (or changed meanwhile): look again at once. Busy: another waiter is
+            // breaking it, so wait a moment like for a holder.
+            if (abandoned(seen) && (await breakAbandoned(lockPath, seen, candidate, abandoned)) === "retry") continue
             const waited = Date.now() - started
             if (opts.timeoutMs !== undefined && waited >= opts.timeoutMs) throw timeoutError(lockPath, seen, opts.timeoutMs)
             if (!noticed && waited >= noticeAfterMs) {

@@ -140,29 +140,47 @@ export async function readLock(lockPath: string): Promise<SeenLock | undefined> 
 /**
  * Remove the lock judged abandoned (`judged`), unless it changed since: under the
  * break lock, only if the name still holds that file and `stillAbandoned` agrees
- * (a remote holder's heartbeat may have come meanwhile). Returns without removing
- * anything when another waiter is breaking it; the caller looks again.
+ * (a remote holder's heartbeat may have come meanwhile). "retry" when it is gone
+ * or changed (look again at once), "busy" when a live waiter is breaking it (wait
+ * a moment). A lock that cannot be removed (another user's, in a directory we may
+ * not delete from) is an error: waiting would never end.
  */
 export async function breakAbandoned(
     lockPath: string,
     judged: SeenLock,
     c: Candidate,
     stillAbandoned: (seen: SeenLock) => boolean,
-): Promise<void> {
+): Promise<"retry" | "busy"> {
     const breakPath = breakPathFor(lockPath)
     const breaking = await tryLinkAs(c, breakPath)
     if (!breaking) {
         // Another waiter is at it, or died at it: its break lock is judged like a lock.
         const other = await readLock(breakPath)
-        if (other !== undefined && stillAbandoned(other)) await unlinkIfSame(breakPath, other.id)
-        return
+        if (other === undefined) return "retry"
+        if (!stillAbandoned(other)) return "busy"
+        await removeAbandoned(breakPath, other.id)
+        return "retry"
     }
     try {
         const now = await readLock(lockPath)
-        if (now !== undefined && sameFile(now.id, judged.id) && stillAbandoned(now)) await unlinkIfSame(lockPath, judged.id)
+        if (now !== undefined && sameFile(now.id, judged.id) && stillAbandoned(now)) await removeAbandoned(lockPath, judged.id)
+        return "retry"
     } finally {
         await unlinkIfSame(breakPath, c.id)
         disown(breakPath)
+    }
+}
+
+async function removeAbandoned(path: string, id: FileId): Promise<void> {
+    try {
+        if (!sameFile(await lstat(path), id)) return
+        await unlink(path)
+    } catch (e) {
+        const code = errnoCode(e)
+        if (code === "ENOENT") return
+        throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `could not remove the abandoned lock ${quote(path)}: ${code ?? "unknown error"}`, [
+            `its holder is gone; remove it yourself (rm ${quote(path)}), or ask its owner to`,
+        ])
     }
 }
 

@@ -90,6 +90,26 @@ describe("taken over at once", () => {
     })
 })
 
+describe("breaking a dead lock", () => {
+    it("while a live process holds the break lock, a waiter waits (bounded by the timeout) instead of spinning or breaking", async () => {
+        const dir = tempDir()
+        const file = join(dir, "app.yaml")
+        const dead = liveProcess()
+        await dead.stop()
+        const breaker = liveProcess()
+        writeFileSync(`${file}.lock`, holder(dead.pid))
+        writeFileSync(`${file}.lock.break`, holder(breaker.pid))
+        const e = await caught(withFileLock(file, async () => "ran", { timeoutMs: 500 }))
+        expect(e.message).toContain("within 0.5 s")
+        expect(JSON.parse(readFileSync(`${file}.lock`, "utf8")).pid).toBe(dead.pid)
+        expect(JSON.parse(readFileSync(`${file}.lock.break`, "utf8")).pid).toBe(breaker.pid)
+        // Once the breaker is gone too, both are taken over at once.
+        await breaker.stop()
+        expect(await withFileLock(file, async () => "ran", { timeoutMs: 0 })).toBe("ran")
+        expect(leftovers(dir)).toEqual([])
+    })
+})
+
 describe("debris of killed processes", () => {
     it("a dead waiter's temp file and a dead breaker's break lock are removed by the next holder; a live waiter's stay", async () => {
         const dir = tempDir()
