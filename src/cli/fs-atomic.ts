@@ -15,6 +15,7 @@ import { lstat, open, rename, unlink, type FileHandle } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 
 import { ExitCode, SecretsError, quote } from "../errors.js"
+import { disown, own, ownBeforeCreating } from "./lock-cleanup.js"
 
 /** Options for {@link writeFileAtomic}. */
 export interface WriteAtomicOptions {
@@ -47,8 +48,13 @@ export async function writeFileAtomic(path: string, data: Uint8Array, opts: Writ
     try {
         // O_EXCL: never reuse a file someone planted under our random name (and,
         // with O_CREAT, never follow a symlink there). 0600 from the first byte.
+        // A signal or process.exit before the rename skips every finally: the exit
+        // registry removes the temp file then (it may hold plaintext: decrypt --output).
+        ownBeforeCreating(tmp)
         fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
         created = true
+        const st = await fh.stat()
+        own(tmp, { dev: st.dev, ino: st.ino })
         await writeAll(fh, data)
         if (target.owner !== undefined) await keepOwner(fh, target.owner)
         // After chown: chown clears set-id bits, and the mode is the last word.
@@ -61,10 +67,12 @@ export async function writeFileAtomic(path: string, data: Uint8Array, opts: Writ
         // through it.
         await rename(tmp, path)
         created = false
+        disown(tmp)
         await syncDir(dir)
     } catch (e) {
         if (fh !== undefined) await fh.close().catch(() => undefined)
         if (created) await unlink(tmp).catch(() => undefined)
+        disown(tmp)
         if (e instanceof SecretsError) throw e
         throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `could not write ${quote(path)}: ${reason(e)}`)
     }

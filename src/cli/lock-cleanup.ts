@@ -1,6 +1,7 @@
 /**
  * Nothing the lock module creates is left behind (issue 10 §14): a held lock, the
- * temp file a lock is written into, the lock taken while breaking a dead one. Each
+ * temp file a lock is written into, the lock taken while breaking a dead one; nor
+ * the temp file of an atomic write (fs-atomic.ts), which may hold plaintext. Each
  * is registered here with the file identity (device, inode) we created, and removed
  * synchronously on the way out that skips `finally` blocks: `process.exit` (the
  * 'exit' event) and SIGINT, SIGTERM, SIGHUP, SIGQUIT.
@@ -28,11 +29,23 @@ export interface FileId {
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const
 
-const owned = new Map<string, FileId>()
+/** `"creating"`: a name we are about to create with O_EXCL, identity not known yet. */
+const owned = new Map<string, FileId | "creating">()
 
 /** Register `path` (created by us, with identity `id`) for removal on exit and on signals. */
 export function own(path: string, id: FileId): void {
     owned.set(path, id)
+    attach()
+}
+
+/**
+ * Register a fresh random name before creating it with O_EXCL, so that a signal
+ * between the creation and {@link own} still removes it. Until `own` names its
+ * identity, a regular file at that name is taken to be ours: no one else knows the
+ * random name. The caller disowns it if the creation fails.
+ */
+export function ownBeforeCreating(path: string): void {
+    owned.set(path, "creating")
     attach()
 }
 
@@ -59,8 +72,19 @@ export function removeIfSameSync(path: string, id: FileId): boolean {
 }
 
 function removeAllSync(): void {
-    for (const [path, id] of owned) removeIfSameSync(path, id)
+    for (const [path, id] of owned) {
+        if (id !== "creating") removeIfSameSync(path, id)
+        else if (isRegularFileSync(path)) unlinkSync(path)
+    }
     owned.clear()
+}
+
+function isRegularFileSync(path: string): boolean {
+    try {
+        return lstatSync(path).isFile()
+    } catch {
+        return false
+    }
 }
 
 function onExit(): void {
