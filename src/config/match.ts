@@ -100,7 +100,8 @@ export interface EncryptionPlan {
 const FOREIGN_RULE_FIELDS = ["kms", "gcp_kms", "hckms", "azure_keyvault", "hc_vault_transit_uri", "pgp", "plugins"] as const
 const FOREIGN_GROUP_FIELDS = ["kms", "gcp_kms", "hckms", "azure_keyvault", "hc_vault", "pgp", "plugins"] as const
 
-const FIELD_OF: Record<keyof EncryptionRule, keyof Rule> = {
+/** The `.sops.yaml` (and metadata) name of each encryption-rule field. */
+export const FIELD_OF: Record<keyof EncryptionRule, keyof Rule & string> = {
     unencryptedSuffix: "unencrypted_suffix",
     encryptedSuffix: "encrypted_suffix",
     unencryptedRegex: "unencrypted_regex",

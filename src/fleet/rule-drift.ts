@@ -12,7 +12,7 @@
  *
  * Pure: trees, metadata and plans in, descriptions out.
  */
-import type { EncryptionPlan } from "../config/match.js"
+import { FIELD_OF, type EncryptionPlan } from "../config/match.js"
 import type { EncryptionRule, Metadata } from "../core/metadata.js"
 import { compilePolicy, effectiveRule, type Policy } from "../core/policy.js"
 import type { PathStep } from "../core/tree-path.js"
@@ -34,14 +34,8 @@ export interface RuleDrift {
     readonly creationText: string
 }
 
-const FIELD_NAMES: Record<keyof EncryptionRule, string> = {
-    unencryptedSuffix: "unencrypted_suffix",
-    encryptedSuffix: "encrypted_suffix",
-    unencryptedRegex: "unencrypted_regex",
-    encryptedRegex: "encrypted_regex",
-    unencryptedCommentRegex: "unencrypted_comment_regex",
-    encryptedCommentRegex: "encrypted_comment_regex",
-}
+// The names as .sops.yaml and the metadata spell them, for messages.
+const FIELD_NAMES = FIELD_OF
 
 /** The settings a new file under `plan` gets (the default suffix when the rule names none). */
 export function creationSettings(plan: Pick<EncryptionPlan, "rule" | "macOnlyEncrypted">): RuleSettings {

@@ -82,8 +82,9 @@ describe("keys generate", () => {
         expect(r.code).toBe(0)
         const text = readFileSync(keysTxt(home), "utf8")
         expect(text.startsWith(`${mine.text.trimEnd()}\n# created: `)).toBe(true)
-        // An existing file keeps its own mode.
-        expect(mode(keysTxt(home))).toBe(0o640)
+        // An identity file keeps at most its owner's bits: a group-readable one is made
+        // private (issue 10 §6), and never widened.
+        expect(mode(keysTxt(home))).toBe(0o600)
         expect(run("age-keygen", ["-y", keysTxt(home)]).toString()).toBe(`${mine.recipient}\n${r.stdout}`)
     })
 

@@ -1,37 +1,10 @@
 import { describe, expect, it } from "vitest"
 import { parseConfig } from "../../../src/config/load.js"
 import type { KeyGroup } from "../../../src/core/metadata.js"
+import { A, B, B2, H, R, RULES_CONFIG, group } from "./rules-fixture.js"
 import { missingRuleRecipients, offRuleRecipients, ruleRecipientsFor, withoutRecipient } from "../../../src/fleet/rule-recipients.js"
 
-// Recipients are compared as strings here; their syntax is not checked.
-const A = "age1alice"
-const B = "age1bob"
-const B2 = "age1bobsecond"
-const H = "age1host"
-const R = "age1recovery"
-
-const group = (...rs: string[]): KeyGroup => rs.map((recipient) => ({ type: "age", recipient, enc: "x" }))
-
-const CONFIG = [
-    "keys:",
-    `  - &user_alice ${A}`,
-    `  - &user_bob ${B}`,
-    `  - &host_web1 ${H}`,
-    `  - &recovery ${R}`,
-    "creation_rules:",
-    "  - path_regex: ^secrets/users/bob/",
-    "    key_groups:",
-    "      - age: [*user_bob, *recovery]",
-    "  - path_regex: ^secrets/split/",
-    "    shamir_threshold: 2",
-    "    key_groups:",
-    "      - age: [*user_alice, *user_bob]",
-    "      - age: [*recovery]",
-    "  - path_regex: ^secrets/shared/",
-    "    key_groups:",
-    "      - age: [*user_alice, *user_bob, *host_web1, *recovery]",
-    "",
-].join("\n")
+const CONFIG = RULES_CONFIG
 const config = parseConfig(CONFIG, ".sops.yaml")
 
 describe("ruleRecipientsFor: the recipients of a file according to its creation rule", () => {

@@ -7,20 +7,13 @@ import { looksLikeIdentity } from "../../../src/core/identity-text.js"
 import { parseConfig } from "../../../src/config/load.js"
 import { parseRecipient } from "../../../src/keys/recipient.js"
 import { generateX25519Identity } from "../../../src/keys/age.js"
-import { SecretsError } from "../../../src/errors.js"
+import type { SecretsError } from "../../../src/errors.js"
+import { thrown as thrownError } from "../../helpers/errors.js"
 import { ageKeygen, run, tempDir } from "../../helpers/tmp.js"
 import { join } from "node:path"
 import { readFileSync } from "node:fs"
 
-function thrown(f: () => unknown): SecretsError {
-    try {
-        f()
-    } catch (e) {
-        if (e instanceof SecretsError) return e
-        throw e
-    }
-    throw new Error("did not throw")
-}
+const thrown = (f: () => unknown) => thrownError(f) as SecretsError
 
 const everything = (e: SecretsError) => [e.message, ...e.hints].join("\n")
 
