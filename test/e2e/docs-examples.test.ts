@@ -33,7 +33,8 @@
  *   page), and a hidden block can change it with `op item edit …` like a person in
  *   the app. Pages without the marker get no `op` at all, as before.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -247,15 +248,20 @@ describe("docs examples", () => {
     for (const { file, blocks, opStore } of perFile) {
         const name = relative(ROOT, file)
         describe(name, () => {
-            const base = mkdtempSync(join(tmpdir(), "secrets-docs-"))
-            afterAll(() => rmSync(base, { recursive: true, force: true }))
+            // Named now, made in beforeAll: a page filtered out (vitest -t) runs no
+            // hooks, and must leave no directory with keys in it behind.
+            const base = join(tmpdir(), `secrets-docs-${randomBytes(6).toString("hex")}`)
             const home = join(base, "home")
             const work = join(base, "work")
             const shims = join(base, "bin")
-            for (const d of [home, work, shims]) mkdirSync(d, { recursive: true })
-            // `secrets` on PATH is the built binary, run by the node running the tests.
-            writeFileSync(join(shims, "secrets"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`)
-            chmodSync(join(shims, "secrets"), 0o755)
+            beforeAll(() => {
+                mkdirSync(base, { mode: 0o700 })
+                for (const d of [home, work, shims]) mkdirSync(d, { recursive: true })
+                // `secrets` on PATH is the built binary, run by the node running the tests.
+                writeFileSync(join(shims, "secrets"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`)
+                chmodSync(join(shims, "secrets"), 0o755)
+            })
+            afterAll(() => rmSync(base, { recursive: true, force: true }))
             // A page that asks for the stand-in op: its store lives next to home and work.
             let opEnv: Record<string, string> = {}
             let path = `${shims}:/usr/local/bin:/usr/bin:/bin`
