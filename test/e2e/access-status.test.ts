@@ -158,6 +158,7 @@ describe("secrets status", () => {
                     ok("secrets/users/alice/new.yaml", "2030-02-20T00:00:00.000Z", 18, "lastmodified", false),
                     ok("secrets/users/alice/token.yaml", "2030-01-05T00:00:00.000Z", 64, "git", true, ["data key is 64 days old, more than max_age 30d"]),
                 ],
+                interruptedRotations: [],
                 ok: false,
             })
             expect(sopsOf(repo, "secrets/users/alice/token.yaml").lastmodified).toBe("2030-03-01T00:00:00Z")

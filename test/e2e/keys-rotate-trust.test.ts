@@ -151,6 +151,10 @@ describe("keys rotate: a repository cannot plant rotation state", () => {
         const status = await r.cli(["status"])
         expect(status.code).toBe(0)
         expect(status.stderr).toContain("secrets: warning: rotation of user_alice interrupted: 1 of 2 files done; resume with `secrets keys rotate alice`")
+        // Scripts see it too: `ok` is false, and the rotation is listed with its command.
+        const json = JSON.parse((await r.cli(["status", "--json"])).stdout) as { ok: boolean; interruptedRotations: string[] }
+        expect(json.ok).toBe(false)
+        expect(json.interruptedRotations).toEqual(["rotation of user_alice interrupted: 1 of 2 files done; resume with `secrets keys rotate alice`"])
         const check = await r.cli(["status", "--check"])
         expect(check.code).toBe(1)
         expect(check.stderr).toContain("secrets: error: status check failed")

@@ -42,6 +42,8 @@ export interface StatusReport {
     readonly policy: { maxAge: string; maxAgeDays: number } | null
     readonly now: string
     readonly files: FileStatus[]
+    /** Interrupted `keys rotate` runs (their state is outside the repository), with the command that resumes each. */
+    readonly interruptedRotations?: string[]
     readonly ok: boolean
 }
 
@@ -59,17 +61,18 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
 
 export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.GlobalOpts): Promise<void> {
     const { io } = ctx
-    const { report, loaded } = await collectStatus(io, opts.config)
+    const collected = await collectStatus(io, opts.config)
+    // An interrupted `keys rotate` (its state is outside the repository): reported
+    // always, and a failed check, since half the files are on a key being replaced.
+    const { interruptedRotations } = await import("../../fleet/rotation-state.js")
+    const rotations = await interruptedRotations(io, collected.loaded)
+    const report: StatusReport = { ...collected.report, interruptedRotations: rotations, ok: collected.report.ok && rotations.length === 0 }
     if (opts.json === true) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
     else io.stdout.write(renderStatus(report))
     const { info, warn } = await import("../report.js")
     if (opts.json !== true) {
         info(io, report.policy === null ? "no rotation policy: set secrets.rotation.max_age (e.g. 90d) in .sops.yaml" : `rotation policy: max_age ${report.policy.maxAge}`)
     }
-    // An interrupted `keys rotate` (its state is outside the repository): reported
-    // always, and a failed check, since half the files are on a key being replaced.
-    const { interruptedRotations } = await import("../../fleet/rotation-state.js")
-    const rotations = await interruptedRotations(io, loaded)
     for (const r of rotations) warn(io, r)
     const problems = report.files.flatMap((f) => f.problems.map((p) => `${f.path}: ${p}`))
     if (opts.check !== true) return
@@ -81,7 +84,8 @@ export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.Globa
     if (problems.length > 0) {
         const { ExitCode, SecretsError } = await import("../../errors.js")
         const files = report.files.filter((f) => f.problems.length > 0).length
-        throw new SecretsError(ExitCode.Generic, `status check failed: ${problems.length} problem${problems.length === 1 ? "" : "s"} in ${files} file${files === 1 ? "" : "s"}`, hintsFor(report))
+        const also = rotations.length === 0 ? "" : ` and ${rotations.length} interrupted key rotation${rotations.length === 1 ? "" : "s"}`
+        throw new SecretsError(ExitCode.Generic, `status check failed: ${problems.length} problem${problems.length === 1 ? "" : "s"} in ${files} file${files === 1 ? "" : "s"}${also}`, hintsFor(report))
     }
 }
 
