@@ -82,9 +82,13 @@ export async function runShell(command: string, opts: ShellOptions): Promise<She
             // already gone
         }
     }
-    const ignore = (): void => undefined
     for (const s of FORWARDED) process.on(s, forward)
-    process.on("SIGINT", ignore)
+    // Ignored for the rest of the process, not only while the child runs: a Ctrl-C
+    // reaches the child and us at once, and ours may be dispatched only after the
+    // child's exit was (on a loaded machine, hundreds of ms later). Removing the
+    // listener then would let that late SIGINT kill us, and the child's status
+    // would be lost. Registered once, however often a command runs a shell.
+    if (!process.listeners("SIGINT").includes(ignoreSigint)) process.on("SIGINT", ignoreSigint)
     opts.onRunning?.(true)
     try {
         const result = await sub
@@ -96,9 +100,12 @@ export async function runShell(command: string, opts: ShellOptions): Promise<She
         throw startError(result)
     } finally {
         for (const s of FORWARDED) process.removeListener(s, forward)
-        process.removeListener("SIGINT", ignore)
         opts.onRunning?.(false)
     }
+}
+
+function ignoreSigint(): void {
+    // See runShell: the terminal's Ctrl-C is the child's to act on.
 }
 
 function startError(e: unknown): SecretsError {
