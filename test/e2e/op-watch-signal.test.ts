@@ -20,6 +20,7 @@ import { BIN, runCli } from "../helpers/cli.js"
 import { waitingForLock } from "../helpers/lock-wait.js"
 import { loginItem, makeOpStandin, seedStore, vault, type OpStandin } from "../helpers/op-standin.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
+import { watchProcess, type WatchedProcess } from "../helpers/watched-process.js"
 
 const PW = "pw-Wq41-never-shown"
 const NEWPW = "pw-Rt87-rotated"
@@ -47,48 +48,17 @@ async function project(): Promise<Project> {
     return { dir, file: join(dir, "app.yaml"), standin, keyFile: key.file, env }
 }
 
-interface Watch {
-    pid: number
-    out(): string
-    err(): string
-    /** Resolves once stdout or stderr contains `text`. */
-    saw(text: string): Promise<void>
-    ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-    kill(signal: NodeJS.Signals): void
-}
+type Watch = WatchedProcess
 
 function start(p: Project, args: string[], env: Record<string, string>): Watch {
     const child = spawn(process.execPath, [BIN, ...args], {
         cwd: p.dir,
         env: { HOME: p.dir, XDG_CONFIG_HOME: join(p.dir, ".config"), ...p.env, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["pipe", "pipe", "pipe"],
     })
-    onTestFinished(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
-    })
-    let out = ""
-    let err = ""
-    const waiters: { text: string; resolve: () => void }[] = []
-    const check = () => {
-        for (const w of [...waiters]) if (out.includes(w.text) || err.includes(w.text)) (waiters.splice(waiters.indexOf(w), 1), w.resolve())
-    }
-    child.stdout.on("data", (d: Buffer) => ((out += d.toString()), check()))
-    child.stderr.on("data", (d: Buffer) => ((err += d.toString()), check()))
-    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })))
-    if (child.pid === undefined) throw new Error("no pid")
-    return {
-        pid: child.pid,
-        out: () => out,
-        err: () => err,
-        saw: (text) =>
-            new Promise<void>((resolve, reject) => {
-                waiters.push({ text, resolve })
-                check()
-                void ended.then(() => reject(new Error(`ended without printing ${JSON.stringify(text)}: ${out} ${err}`)))
-            }),
-        ended,
-        kill: (signal) => child.kill(signal),
-    }
+    // Nothing on stdin, as with "ignore": the watch reads none.
+    child.stdin.end()
+    return watchProcess(child)
 }
 
 const watchArgs = ["op", "sync", "app.yaml", "--vault", "Dev", "--item", "db", "--watch", "1h"]

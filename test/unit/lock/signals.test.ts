@@ -6,10 +6,11 @@
 import { spawn } from "node:child_process"
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 import { withFileLock } from "../../../src/cli/file-lock.js"
 import { tempDir } from "../../helpers/tmp.js"
+import { watchProcess, type WatchedProcess } from "../../helpers/watched-process.js"
 import { compileLock } from "./compiled-lock.js"
 
 let compiled: ReturnType<typeof compileLock>
@@ -45,60 +46,11 @@ process.stdin.destroy()
     return script
 }
 
-interface Child {
-    readonly pid: number
-    out(): string
-    err(): string
-    /** Resolves once stdout or stderr contains `text`. */
-    saw(text: string): Promise<void>
-    send(line: string): void
-    kill(signal: NodeJS.Signals): void
-    ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-}
+type Child = WatchedProcess
 
 function start(script: string, file: string): Child {
     // ulimit -c 0: SIGQUIT's default action would otherwise write a core file.
-    const child = spawn("sh", ["-c", 'ulimit -c 0; exec "$0" "$@"', process.execPath, script, file], { stdio: ["pipe", "pipe", "pipe"] })
-    let out = ""
-    let err = ""
-    const waiters: { text: string; resolve: () => void }[] = []
-    const check = () => {
-        for (const w of [...waiters]) {
-            if (out.includes(w.text) || err.includes(w.text)) {
-                waiters.splice(waiters.indexOf(w), 1)
-                w.resolve()
-            }
-        }
-    }
-    child.stdout.on("data", (d: Buffer) => {
-        out += d.toString()
-        check()
-    })
-    child.stderr.on("data", (d: Buffer) => {
-        err += d.toString()
-        check()
-    })
-    child.stdin.on("error", () => undefined)
-    // A test that fails half-way leaves no holder behind.
-    onTestFinished(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
-    })
-    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })))
-    if (child.pid === undefined) throw new Error("no pid")
-    return {
-        pid: child.pid,
-        out: () => out,
-        err: () => err,
-        saw: (text) =>
-            new Promise<void>((resolve, reject) => {
-                waiters.push({ text, resolve })
-                check()
-                void ended.then(() => reject(new Error(`ended without printing ${JSON.stringify(text)}: ${out} ${err}`)))
-            }),
-        send: (line) => child.stdin.write(`${line}\n`),
-        kill: (signal) => child.kill(signal),
-        ended,
-    }
+    return watchProcess(spawn("sh", ["-c", 'ulimit -c 0; exec "$0" "$@"', process.execPath, script, file], { stdio: ["pipe", "pipe", "pipe"] }))
 }
 
 const SLOW = { timeout: 60_000 }
