@@ -64,10 +64,16 @@ let pemLocked = ""
 let pemLockedPub = ""
 let sshPub = ""
 
+// The SSH keys' directory. Removed in a top-level afterAll: a hook registered inside
+// beforeAll never runs, and left private keys in /tmp after every run.
+let dir = ""
+afterAll(() => {
+    if (dir !== "") rmSync(dir, { recursive: true, force: true })
+})
+
 beforeAll(async () => {
     k = await Promise.all(Array.from({ length: 7 }, () => generateIdentity()))
-    const dir = mkdtempSync(join(tmpdir(), "secrets-test-"))
-    afterAll(() => rmSync(dir, { recursive: true, force: true }))
+    dir = mkdtempSync(join(tmpdir(), "secrets-test-"))
     run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", join(dir, "ed")])
     run("ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-C", "", "-f", join(dir, "rsa")])
     run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "pw", "-C", "", "-f", join(dir, "locked")])
