@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process"
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest"
 
-import { withPrivateTempFile } from "../../../src/cli/private-temp.js"
+import { withPrivateDir, withPrivateTempFile } from "../../../src/cli/private-temp.js"
 import { tempDir } from "../../helpers/tmp.js"
 import { compileSrc } from "./compiled.js"
 
@@ -82,7 +82,8 @@ await withPrivateTempFile("secrets.yaml", new TextEncoder().encode("k: plaintext
 })
 `,
         )
-        const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] })
+        // ulimit -c 0, then exec (same pid): a SIGQUIT that dumped core would leave no core file.
+        const child = spawn("/bin/sh", ["-c", `ulimit -c 0; exec "$0" "$1"`, process.execPath, script], { stdio: ["ignore", "pipe", "inherit"] })
         return new Promise((resolve, reject) => {
             let out = ""
             child.stdout.on("data", (d: Buffer) => {
@@ -104,6 +105,27 @@ await withPrivateTempFile("secrets.yaml", new TextEncoder().encode("k: plaintext
         expect(await done).toEqual({ code: null, signal })
         expect(existsSync(path)).toBe(false)
         expect(existsSync(dirname(path))).toBe(false)
+    })
+
+    // Issue 10 §7: SIGQUIT's default action dumps a core full of plaintext, so it is
+    // handled: the directory goes as on SIGTERM, and the process exits 131 instead.
+    it("removes the plaintext and exits 131 rather than dying of SIGQUIT (no core)", async () => {
+        const { child, path } = await holdTempFile(tempDir(), "await new Promise(() => setInterval(() => {}, 1000))")
+        // A failing run (the process dumped core instead) leaves it behind: not ours to keep.
+        onTestFinished(() => rmSync(dirname(path), { recursive: true, force: true }))
+        expect(readFileSync(path, "utf8")).toBe("k: plaintext\n")
+        const done = exited(child)
+        child.kill("SIGQUIT")
+        expect(await done).toEqual({ code: 131, signal: null })
+        expect(existsSync(dirname(path))).toBe(false)
+    })
+
+    it("leaves no SIGQUIT listener behind once fn has settled", async () => {
+        const before = process.listenerCount("SIGQUIT")
+        await withPrivateDir(async () => {
+            expect(process.listenerCount("SIGQUIT")).toBe(before + 1)
+        })
+        expect(process.listenerCount("SIGQUIT")).toBe(before)
     })
 
     it("removes the plaintext when fn calls process.exit", async () => {
