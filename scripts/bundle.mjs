@@ -79,7 +79,7 @@ function load(source, file) {
 }
 
 const source = await bundle(
-    `export { main } from "./dist/main.js"\nexport { nodeIo } from "./dist/cli/io.js"\n`,
+    `export { main } from "./dist/main.js"\nexport { nodeIo } from "./dist/files/io.js"\n`,
     out,
     // Function names stay in `--verbose` stack frames.
     { keepNames: true },

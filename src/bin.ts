@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 import { main } from "./main.js"
-import { nodeIo } from "./cli/io.js"
+import { nodeIo } from "./files/io.js"
 
 process.exitCode = await main(process.argv.slice(2), nodeIo())

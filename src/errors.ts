@@ -2,9 +2,9 @@
  * Errors and exit codes, in one place.
  *
  * Exit codes are sops's (cmd/sops/codes/codes.go, v3.13.2) so that scripts written
- * for sops keep working: 51 for a MAC mismatch, 128 when no identity opens the data
- * key, 200 when `edit` changed nothing, and so on. Codes sops defines but never uses
- * are left out.
+ * for sops keep working: 51 for a MAC mismatch, 25 for a value that does not
+ * decrypt, 128 when no identity opens the data key, 200 when `edit` changed
+ * nothing, and so on. Codes sops defines but never uses are left out.
  *
  * Messages never contain a secret value: they name files, key paths and recipients.
  */
@@ -35,7 +35,7 @@ export const ExitCode = {
     /**
      * Not in sops's table: how a shell reports sops killed by SIGPIPE (128 + 13) when
      * the reader of its output goes away (`sops -d f | head`). Go dies of the signal;
-     * Node ignores it, so we set the same status ourselves (cli/io.ts).
+     * Node ignores it, so we set the same status ourselves (files/io.ts).
      */
     BrokenPipe: 141,
 } as const
@@ -83,10 +83,15 @@ export class FormatError extends SecretsError {
     }
 }
 
-/** The file was changed by someone without the key: a MAC mismatch or a failed GCM tag. */
+/**
+ * The file was changed by someone without the key: a MAC mismatch or a failed GCM
+ * tag. The exit code says which check failed, as in sops (cmd/sops/common
+ * DecryptTree): 51 for the MAC (or a MAC that cannot be decrypted), 25 for a value
+ * whose tag fails ("Error decrypting tree").
+ */
 export class IntegrityError extends SecretsError {
-    constructor(message: string, hints: readonly string[] = []) {
-        super(ExitCode.MacMismatch, message, hints)
+    constructor(message: string, hints: readonly string[] = [], code: ExitCode = ExitCode.MacMismatch) {
+        super(code, message, hints)
         this.name = "IntegrityError"
     }
 }

@@ -4,7 +4,7 @@
 import { CommanderError } from "commander"
 import { ExitCode } from "./errors.js"
 import { createProgram, type RunState } from "./cli/program.js"
-import type { Io } from "./cli/io.js"
+import type { Io } from "./files/io.js"
 import type { Dispatch } from "./cli/context.js"
 import { reportError } from "./cli/report.js"
 

@@ -168,7 +168,7 @@ export function runBin(build, args, { cwd, env, input, timeoutMs = 60_000, onSpa
     })
 }
 
-/** An Io (src/cli/io.ts) over buffers, for running main() in this process. */
+/** An Io (src/files/io.ts) over buffers, for running main() in this process. */
 export function bufferIo({ cwd, env, input }) {
     const out = []
     const err = []

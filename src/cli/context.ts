@@ -3,7 +3,7 @@
  * commander's parsed arguments to the command's run function. Commands import
  * their heavy modules inside their run function, so `secrets --help` loads none.
  */
-import type { Io } from "./io.js"
+import type { Io } from "../files/io.js"
 
 /**
  * Calls `run` with the parsed options. Production runs it; the wiring test passes a

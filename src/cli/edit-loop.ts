@@ -25,9 +25,9 @@ import { ExitCode, FormatError, SecretsError, quote } from "../errors.js"
 import { resolveEditor, runEditor, whichOnPath } from "../integrations/editor.js"
 import { metadataFromTree, metadataToTree } from "../stores/metadata.js"
 import type { Store } from "../stores/store.js"
-import type { Io } from "./io.js"
+import type { Io } from "../files/io.js"
 import { childBaseEnvironment } from "./identity-env.js"
-import { withPrivateTempFile } from "./private-temp.js"
+import { withPrivateTempFile } from "../files/private-temp.js"
 import { info, reportError } from "./report.js"
 
 /** What the user edits and gets back: the documents, and the metadata that goes with them. */

@@ -5,7 +5,7 @@
  */
 import { Command } from "commander"
 import { SOPS_VERSION } from "../core/metadata.js"
-import type { Io } from "./io.js"
+import type { Io } from "../files/io.js"
 import { globalOptions } from "./options.js"
 import { runNow, type Dispatch } from "./context.js"
 import { registerDecrypt } from "./commands/decrypt.js"

@@ -5,15 +5,11 @@
  * trace, which could show values held in local variables of a failed parse.
  */
 import { ExitCode, SecretsError } from "../errors.js"
-import type { Io } from "./io.js"
+import type { Io } from "../files/io.js"
 
-export function warn(io: Pick<Io, "stderr">, message: string): void {
-    io.stderr.write(`secrets: warning: ${message}\n`)
-}
-
-export function info(io: Pick<Io, "stderr">, message: string): void {
-    io.stderr.write(`secrets: ${message}\n`)
-}
+// Warnings and info lines are written by the layers below too (files/, fleet/),
+// which may not import the CLI; commands keep taking all three from here.
+export { info, warn } from "../files/diagnostics.js"
 
 /** Print an error and return the exit code for it. */
 export function reportError(io: Io, err: unknown, verbose = false): number {

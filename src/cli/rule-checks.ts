@@ -17,8 +17,8 @@ import type { RotateChange } from "../engine/rekey.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
 import { clearAgainstCreationRule, madeClear, ruleDrift, type RuleDrift } from "../fleet/rule-drift.js"
 import { creationRuleFor, offRuleRecipients, recipientsOfRule, type RuleRecipients } from "../fleet/rule-recipients.js"
-import { loadConfig } from "./encryption-plan.js"
-import type { Io } from "./io.js"
+import { loadConfig } from "../files/encryption-plan.js"
+import type { Io } from "../files/io.js"
 import { info, warn } from "./report.js"
 
 /** A file's creation rule, ready for the checks. */

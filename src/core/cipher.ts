@@ -251,8 +251,10 @@ export function encryptValue(value: Scalar | Comment, key: Uint8Array, aad: stri
 /**
  * Decrypt one ENC string under `aad`. `""` is the empty string. A string that is
  * not an ENC value is a FormatError; a failed tag (wrong key, wrong path, edited
- * ciphertext) is an IntegrityError. Neither message quotes the input. With a
- * stash, the IV is remembered for re-encryption.
+ * ciphertext) is an IntegrityError with sops's exit 25, ErrorDecryptingTree: sops
+ * keeps 51 for the MAC, and openMac (mac.ts) turns a failure there into 51.
+ * Neither message quotes the input. With a stash, the IV is remembered for
+ * re-encryption.
  */
 export function decryptValue(enc: string, key: Uint8Array, aad: string, stash?: IvStash): Plain {
     if (enc === "") return { kind: "str", value: "" }
@@ -270,7 +272,7 @@ export function decryptValue(enc: string, key: Uint8Array, aad: string, stash?: 
         plain = asUint8Array(tail.length === 0 ? head : Buffer.concat([head, tail]))
     } catch (e) {
         if (e instanceof FormatError) throw e
-        throw new IntegrityError("could not decrypt value: authentication failed")
+        throw new IntegrityError("could not decrypt value: authentication failed", [], ExitCode.ErrorDecryptingTree)
     }
     const value = bytesToValue(parsed.type, plain)
     stash?.remember(aad, value, parsed.iv)

@@ -2,13 +2,13 @@
  * The files `secrets` itself leaves beside the user's files for a moment: the lock
  * of a file being changed (`app.yaml.lock`), the lock taken while a dead lock is
  * broken (`app.yaml.lock.break`), and the temp file of an atomic write
- * (`.app.yaml.1a2b3c4d5e6f.tmp`, from cli/fs-atomic.ts; the lock module writes its
+ * (`.app.yaml.1a2b3c4d5e6f.tmp`, from files/fs-atomic.ts; the lock module writes its
  * own content the same way). They are ours, never the user's: a listing of the
  * repository (`status`, `access`, the re-key walk) must not show them, and git must
  * not pick them up (init's `.gitignore` lines below). Pure names, no I/O.
  */
 
-/** The lock of `path`: `<path>.lock`, next to it (cli/file-lock.ts). */
+/** The lock of `path`: `<path>.lock`, next to it (files/file-lock.ts). */
 export function lockPathFor(path: string): string {
     return `${path}.lock`
 }
@@ -18,7 +18,7 @@ export function breakPathFor(lockPath: string): string {
     return `${lockPath}.break`
 }
 
-/** `.NAME.<12 hex>.tmp`: the temp name of cli/fs-atomic.ts (6 random bytes in hex). */
+/** `.NAME.<12 hex>.tmp`: the temp name of files/fs-atomic.ts (6 random bytes in hex). */
 const ATOMIC_TEMP = /^\..+\.[0-9a-f]{12}\.tmp$/
 
 /**

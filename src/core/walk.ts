@@ -123,7 +123,9 @@ function withComment(c: Comment, text: string): Comment {
 function atPath(e: unknown, path: readonly string[]): unknown {
     if (!(e instanceof SecretsError)) return e
     const message = `${e.message} at ${pathLabel(path)}`
-    if (e instanceof IntegrityError) return new IntegrityError(message, e.hints)
+    // A failed tag keeps its own code (25, as sops's DecryptTree gives any value
+    // that does not decrypt); only the MAC check, after the walk, exits 51.
+    if (e instanceof IntegrityError) return new IntegrityError(message, e.hints, e.code)
     return new FormatError(message, e.hints, ExitCode.ErrorDecryptingTree)
 }
 

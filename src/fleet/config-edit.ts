@@ -100,6 +100,27 @@ export function syncLayout(text: string, path = ".sops.yaml"): EditResult {
 }
 
 /**
+ * Give host `name` its directory's rule before its key is known (`init --host web1`
+ * without a recipient): the rule lists the users and the recovery key, so the next
+ * steps init prints work at once, and `keys add-host web1 …` later adds the host to
+ * it (the layout treats such a rule as a pending host: src/fleet/layout.ts).
+ * Nothing changes when the rule exists or the host already has a key.
+ */
+export function declareHost(text: string, name: string, path = ".sops.yaml"): EditResult {
+    checkName("host", name)
+    parseConfig(text, path)
+    const doc = load(text)
+    if (!namedKeysIn(doc).some((k) => k.kind === "user" || k.kind === "recovery")) {
+        throw new ConfigError(`cannot add a rule for host ${name}: ${quote(path)} names no user or recovery key to read its files`, [
+            "add a user first (`secrets keys add-user NAME --age age1…`), or give the host's key: --host web1=age1…",
+        ])
+    }
+    const notes = syncDoc(doc, [name])
+    if (notes.length === 0) return { text, changed: false, notes }
+    return finish(doc, path, notes)
+}
+
+/**
  * Find a named key by its anchor (`host_web1`) or its bare name (`web1`).
  * Unknown and ambiguous names are ConfigErrors listing what there is.
  */
@@ -267,12 +288,16 @@ function isKeyField(field: string): boolean {
 
 const RANK: Record<LayoutKind, number> = { host: 0, user: 1, shared: 2 }
 
-/** Add what the layout asks for to `doc`; returns one note per change. */
-function syncDoc(doc: Document): string[] {
+/**
+ * Add what the layout asks for to `doc`; returns one note per change. `declared`
+ * hosts get a rule even without a key; so do hosts whose rule is already pending.
+ */
+function syncDoc(doc: Document, declared: readonly string[] = []): string[] {
     const named = namedKeysIn(doc)
     const rules = rulesSeq(doc)
     const notes: string[] = []
-    for (const want of layoutRules(named)) {
+    const pending = [...rules.items.flatMap((r) => (isMap(r) ? pendingHostOf(r) : [])), ...declared]
+    for (const want of layoutRules(named, pending)) {
         const found = rules.items.find((r): r is YAMLMap => isMap(r) && pathRegexOf(r) === want.pathRegex)
         if (found === undefined) {
             rules.items.splice(insertionPoint(rules, want.kind), 0, newRule(doc, want))
@@ -300,6 +325,20 @@ function namedKeysIn(doc: Document): { kind: NamedKey["kind"]; name: string; anc
     const keys = (doc.contents as YAMLMap).get("keys", true)
     if (!isSeq(keys)) return []
     return keys.items.flatMap((it) => (isScalar(it) && it.anchor !== undefined ? [{ ...kindOfAnchor(it.anchor), anchor: it.anchor }] : []))
+}
+
+/**
+ * The host of a rule that waits for its host's key: a layout host rule whose keys
+ * are only aliases of users and the recovery key, as {@link declareHost} writes it.
+ * A host rule with any other key is the user's own, and is not widened.
+ */
+function pendingHostOf(rule: YAMLMap): string[] {
+    const layout = layoutOf(rule)
+    if (layout?.kind !== "host") return []
+    const age = ageListOf(rule)
+    if (age === undefined || keyCount(rule) !== age.items.length) return []
+    const onlyReaders = age.items.every((it) => isAlias(it) && ["user", "recovery"].includes(kindOfAnchor(it.source).kind))
+    return onlyReaders ? [layout.name] : []
 }
 
 /** The `age:` list of the rule's first key group, the place the layout keeps its aliases. */

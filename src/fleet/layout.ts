@@ -62,13 +62,20 @@ export function parseLayoutRegex(pathRegex: string): { kind: LayoutKind; name: s
  * Every rule of the layout for these named keys, in file order. A rule that would
  * list no key at all is left out: sops refuses to encrypt to nobody, so such a rule
  * would only turn a clear error ("no rule matches") into a confusing one.
+ *
+ * `pendingHosts` are hosts declared before their key is known (`init --host web1`):
+ * their directory gets a rule for the users and the recovery key right away, so
+ * files can be written there at once; `keys add-host` later adds the host to that
+ * rule and re-keys the files. A name that also has a host key is not pending.
  */
-export function layoutRules(keys: readonly Pick<NamedKey, "kind" | "name" | "anchor">[]): LayoutRule[] {
+export function layoutRules(keys: readonly Pick<NamedKey, "kind" | "name" | "anchor">[], pendingHosts: readonly string[] = []): LayoutRule[] {
     const users = keys.filter((k) => k.kind === "user").map((k) => k.anchor)
     const hosts = keys.filter((k) => k.kind === "host")
     const recovery = keys.filter((k) => k.kind === "recovery").map((k) => k.anchor)
     const rules: LayoutRule[] = []
     for (const h of hosts) rules.push(rule("host", h.name, [...users, h.anchor, ...recovery]))
+    const keyless = [...new Set(pendingHosts)].filter((name) => !hosts.some((h) => h.name === name))
+    if (users.length + recovery.length > 0) for (const name of keyless) rules.push(rule("host", name, [...users, ...recovery]))
     for (const u of keys.filter((k) => k.kind === "user")) rules.push(rule("user", u.name, [u.anchor, ...recovery]))
     const shared = [...users, ...hosts.map((h) => h.anchor), ...recovery]
     if (shared.length > 0) rules.push(rule("shared", "", shared))

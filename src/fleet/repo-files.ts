@@ -6,6 +6,13 @@
  * the repository's secret. Our own side files (a lock, an unfinished atomic write;
  * core/side-files.ts) are not the repository's either: `status` must not report a
  * lock held by a running `edit` as an unencrypted file under `secrets/`.
+ *
+ * A directory with its own `.sops.yaml` is another project's files (vendored sops
+ * test vectors, a subproject with its own recipients): sops run there uses that
+ * config, not ours, so our rules cannot judge its files and the walk stops there,
+ * as git stops at a nested repository. Not inside `secrets/` (THE LAYOUT's root):
+ * there every file is ours, and a planted `secrets/shared/.sops.yaml` must not
+ * hide a plaintext file from `status --check`.
  */
 import { readdir } from "node:fs/promises"
 import { join } from "node:path"
@@ -14,14 +21,25 @@ import { isSideFile } from "../core/side-files.js"
 /** Directories never searched: dependencies, git, our own state. */
 const SKIPPED_DIRS = new Set(["node_modules", ".git", ".secrets"])
 
+/** A config file that makes its directory another project's (config/load.ts's names). */
+const CONFIG_NAMES = new Set([".sops.yaml", ".sops.yml"])
+/** THE LAYOUT's root, relative to the walk's root: never cut short by a nested config. */
+const LAYOUT_ROOT = "secrets"
+
 /** Absolute paths of the regular files under `root` whose names `skipFiles` does not hold. */
 export async function* repoFiles(root: string, skipFiles: ReadonlySet<string>): AsyncGenerator<string> {
-    const entries = await readdir(root, { withFileTypes: true })
+    yield* walk(root, "", skipFiles)
+}
+
+async function* walk(dir: string, rel: string, skipFiles: ReadonlySet<string>): AsyncGenerator<string> {
+    const entries = await readdir(dir, { withFileTypes: true })
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const inLayout = rel === LAYOUT_ROOT || rel.startsWith(`${LAYOUT_ROOT}/`)
+    if (rel !== "" && !inLayout && entries.some((e) => e.isFile() && CONFIG_NAMES.has(e.name))) return
     for (const e of entries) {
-        const abs = join(root, e.name)
+        const abs = join(dir, e.name)
         if (e.isDirectory()) {
-            if (!SKIPPED_DIRS.has(e.name)) yield* repoFiles(abs, skipFiles)
+            if (!SKIPPED_DIRS.has(e.name)) yield* walk(abs, rel === "" ? e.name : `${rel}/${e.name}`, skipFiles)
         } else if (e.isFile() && !skipFiles.has(e.name) && !isSideFile(e.name)) {
             yield abs
         }

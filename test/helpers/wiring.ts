@@ -1,6 +1,6 @@
 import { Readable, Writable } from "node:stream"
 import type { Dispatch } from "../../src/cli/context.js"
-import type { Io } from "../../src/cli/io.js"
+import type { Io } from "../../src/files/io.js"
 
 /** One command the program would have run, as the dispatch seam saw it. */
 export interface Call {

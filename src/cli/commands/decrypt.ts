@@ -57,7 +57,7 @@ export function registerDecrypt(program: Command, ctx: CommandContext): void {
 
 export async function runDecrypt(ctx: CommandContext, file: string | undefined, opts: DecryptOptions & o.GlobalOpts): Promise<void> {
     const { io } = ctx
-    const { checkTarget, writeOutput } = await import("../write-output.js")
+    const { checkTarget, writeOutput } = await import("../../files/write-output.js")
     const target = { ...(file !== undefined ? { file } : {}), inPlace: opts.inPlace === true, ...(opts.output !== undefined ? { output: opts.output } : {}) }
     checkTarget(target)
     const path = opts.extract === undefined ? undefined : parseTreePath(opts.extract)
@@ -65,7 +65,7 @@ export async function runDecrypt(ctx: CommandContext, file: string | undefined, 
     const { resolveFormats } = await import("../formats.js")
     const formats = resolveFormats({ file, filenameOverride: opts.filenameOverride, inputType: opts.inputType, outputType: opts.outputType })
     const { loadStore } = await import("../../stores/index.js")
-    const { readInput, openInput } = await import("../open-file.js")
+    const { readInput, openInput } = await import("../../files/open-file.js")
     const storeOpts = opts.indent === undefined ? {} : { indent: opts.indent }
     const inStore = await loadStore(formats.input, storeOpts)
     const outStore = formats.output === formats.input ? inStore : await loadStore(formats.output, storeOpts)

@@ -83,7 +83,7 @@ export async function runEdit(ctx: CommandContext, file: string, opts: EditOptio
         })
         return
     }
-    const { recipientsFromFlag } = await import("../encryption-plan.js")
+    const { recipientsFromFlag } = await import("../../files/encryption-plan.js")
     await editNew(io, file, {
         showMasterKeys: opts.showMasterKeys === true,
         passIdentityEnv: opts.passIdentityEnv === true,

@@ -44,15 +44,15 @@ export async function runEncrypt(ctx: CommandContext, file: string | undefined, 
     if (stdin && opts.filenameOverride === undefined) {
         throw new SecretsError(ExitCode.ConflictingParameters, "encrypting stdin needs --filename-override to choose the format and creation rule")
     }
-    const { checkTarget, writeOutput } = await import("../write-output.js")
+    const { checkTarget, writeOutput } = await import("../../files/write-output.js")
     const target = { ...(file !== undefined ? { file } : {}), inPlace: opts.inPlace === true, ...(opts.output !== undefined ? { output: opts.output } : {}) }
     checkTarget(target)
 
     const { resolveFormats } = await import("../formats.js")
     const formats = resolveFormats({ file, filenameOverride: opts.filenameOverride, inputType: opts.inputType, outputType: opts.outputType })
     const { loadStore } = await import("../../stores/index.js")
-    const { readInput } = await import("../open-file.js")
-    const { planFor, recipientsFromFlag } = await import("../encryption-plan.js")
+    const { readInput } = await import("../../files/open-file.js")
+    const { planFor, recipientsFromFlag } = await import("../../files/encryption-plan.js")
     const { encryptNew } = await import("../../engine/seal.js")
 
     const name = stdin ? "stdin" : file

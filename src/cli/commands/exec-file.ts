@@ -13,7 +13,7 @@ import type { Format } from "../../stores/store.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 import { passIdentityEnvOption } from "../identity-env.js"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 
 /** sops' exec.FallbackFilename. */
 export const DEFAULT_FILENAME = "tmp-file"
@@ -80,7 +80,7 @@ export async function runExecFile(ctx: CommandContext, file: string, command: st
 
     const { resolveFormats } = await import("../formats.js")
     const { loadStore } = await import("../../stores/index.js")
-    const { readInput, openInput } = await import("../open-file.js")
+    const { readInput, openInput } = await import("../../files/open-file.js")
     const formats = resolveFormats({ file, inputType: opts.inputType, outputType: opts.outputType })
     const storeOpts = opts.indent === undefined ? {} : { indent: opts.indent }
     const inStore = await loadStore(formats.input, storeOpts)
@@ -91,7 +91,7 @@ export async function runExecFile(ctx: CommandContext, file: string, command: st
         ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder.split(",").map((s) => s.trim()) } : {}),
     })
     const plaintext = outStore.emitPlain(opened.branches)
-    const { withPrivateDir } = await import("../private-temp.js")
+    const { withPrivateDir } = await import("../../files/private-temp.js")
     const { childBaseEnvironment } = await import("../identity-env.js")
     const env = childBaseEnvironment(io.env, opts.passIdentityEnv === true)
     ctx.state.exitCode = await withPrivateDir((dir, setRunning) => runWithPlaintext(io, dir, name, plaintext, command, env, opts.fifo !== false, setRunning), {

@@ -19,7 +19,7 @@ export function registerFilestatus(program: Command, ctx: CommandContext): void 
 }
 
 export async function runFilestatus(ctx: CommandContext, file: string, opts: { inputType?: Format }): Promise<void> {
-    const { readInput } = await import("../open-file.js")
+    const { readInput } = await import("../../files/open-file.js")
     const { loadStore, formatForPath } = await import("../../stores/index.js")
     const { metadataFromTree } = await import("../../stores/metadata.js")
     const input = await readInput(ctx.io, file)

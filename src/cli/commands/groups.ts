@@ -72,7 +72,7 @@ function withDecryptionOrder<T extends GroupsOptions>(opts: T, ctx: CommandConte
 }
 
 export async function runGroupsAdd(ctx: CommandContext, opts: GroupsAddOptions & o.GlobalOpts): Promise<void> {
-    const { recipientsFromFlag } = await import("../encryption-plan.js")
+    const { recipientsFromFlag } = await import("../../files/encryption-plan.js")
     const recipients = (opts.age ?? []).flatMap((a) => recipientsFromFlag(a))
     if (recipients.length === 0) {
         throw new SecretsError(ExitCode.Generic, "groups add needs the recipients of the new group", ["pass --age RECIPIENT (repeatable)"])
@@ -126,8 +126,8 @@ async function changeGroups(
         }
     }
     if (opts.inPlace === true) {
-        const { withFileLock } = await import("../file-lock.js")
-        const { writeFileAtomic } = await import("../fs-atomic.js")
+        const { withFileLock } = await import("../../files/file-lock.js")
+        const { writeFileAtomic } = await import("../../files/fs-atomic.js")
         const abs = resolve(io.cwd, file)
         await withFileLock(abs, async () => writeFileAtomic(abs, await work()))
     } else {

@@ -13,7 +13,7 @@
 import { Command, Option } from "commander"
 import { GITIGNORE_COMMENT, GITIGNORE_LINES } from "../../core/side-files.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../../errors.js"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
@@ -68,7 +68,7 @@ export async function runInit(ctx: CommandContext, opts: InitOptions & o.GlobalO
     const { resolve, dirname, join, relative } = await import("node:path")
     const { readFile } = await import("node:fs/promises")
     const { info } = await import("../report.js")
-    const { addNamedKey, checkName, syncLayout } = await import("../../fleet/config-edit.js")
+    const { addNamedKey, checkName, declareHost, syncLayout } = await import("../../fleet/config-edit.js")
     const { readNamedKeys } = await import("../../fleet/named-keys.js")
     const { dirFor } = await import("../../fleet/layout.js")
     const { parseRecipient } = await import("../../keys/recipient.js")
@@ -125,6 +125,14 @@ export async function runInit(ctx: CommandContext, opts: InitOptions & o.GlobalO
     add("user", a.user, user.recipient)
     for (const h of a.hosts) if (h.recipient !== undefined) add("host", h.name, h.recipient)
     if (recovery !== undefined) add("recovery", "", recovery)
+    // A host without a key yet still gets its directory's rule (users and recovery),
+    // so `secrets edit secrets/hosts/web1/…` works now; `keys add-host` adds the host.
+    for (const h of a.hosts) {
+        if (h.recipient !== undefined) continue
+        const r = declareHost(text, h.name, shownConfig)
+        text = r.text
+        notes.push(...r.notes)
+    }
     const synced = syncLayout(text, shownConfig)
     if (synced.changed) {
         text = synced.text
@@ -217,7 +225,7 @@ async function userRecipient(
 ): Promise<{ recipient: string; write?: { path: string; content: string; append: boolean } }> {
     const { homedir } = await import("node:os")
     const { readFile } = await import("node:fs/promises")
-    const { defaultKeyFile } = await import("../identity-sources.js")
+    const { defaultKeyFile } = await import("../../files/identity-sources.js")
     const { generatePqIdentity, generateX25519Identity } = await import("../../keys/age.js")
     const def = defaultKeyFile(io.env, io.env.HOME ?? homedir(), process.platform)
     if ("problem" in def) {
@@ -287,7 +295,7 @@ async function readText(read: (p: string, enc: "utf8") => Promise<string>, path:
 async function apply(plan: Plan): Promise<void> {
     const { mkdir, writeFile, access } = await import("node:fs/promises")
     const { dirname, join } = await import("node:path")
-    const { writeFileAtomic } = await import("../fs-atomic.js")
+    const { writeFileAtomic } = await import("../../files/fs-atomic.js")
     if (plan.keyFile !== undefined) {
         await mkdir(dirname(plan.keyFile.path), { recursive: true, mode: 0o700 })
         if (plan.keyFile.append) await writeFileAtomic(plan.keyFile.path, Buffer.from(plan.keyFile.content), { mode: 0o600, private: true })
@@ -338,7 +346,11 @@ function nextSteps(a: Answers, recipient: string): string {
     }
     lines.push(`  secrets edit secrets/shared/app.yaml          # readable by every user${a.hosts.length > 0 ? ", host" : ""} and the recovery key`)
     lines.push(`  secrets edit secrets/users/${a.user}/notes.yaml   # only you (and the recovery key)`)
-    if (a.hosts[0] !== undefined) lines.push(`  secrets edit secrets/hosts/${a.hosts[0].name}/env.yaml   # that host and the users`)
+    const host = a.hosts[0]
+    if (host !== undefined) {
+        const who = host.recipient === undefined ? "the users now, the host once added" : "that host and the users"
+        lines.push(`  secrets edit secrets/hosts/${host.name}/env.yaml   # ${who}`)
+    }
     lines.push("  secrets keys add-user NAME --age age1…       # a colleague")
     lines.push("  secrets keys list                            # who is who")
     lines.push(`your recipient: ${recipient.length > 80 ? `${recipient.slice(0, 40)}…` : recipient}`)

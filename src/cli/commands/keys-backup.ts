@@ -10,7 +10,7 @@
  */
 import { Command, Option } from "commander"
 import { ConfigError, ExitCode, SecretsError, quote } from "../../errors.js"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
@@ -124,7 +124,7 @@ export async function runKeysRestore(ctx: CommandContext, file: string, opts: Re
                 throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `could not write ${quote(target)}: ${(e as { code?: string }).code ?? "error"}`)
             }
         } else {
-            const { writeFileAtomic } = await import("../fs-atomic.js")
+            const { writeFileAtomic } = await import("../../files/fs-atomic.js")
             await writeFileAtomic(target, Buffer.from(merged.text), { mode: 0o600, private: true })
         }
     }
@@ -168,7 +168,7 @@ async function ask(io: Io, message: string): Promise<string> {
 
 async function defaultPath(io: Io): Promise<string> {
     const { homedir } = await import("node:os")
-    const { defaultKeyFile } = await import("../identity-sources.js")
+    const { defaultKeyFile } = await import("../../files/identity-sources.js")
     const def = defaultKeyFile(io.env, io.env.HOME ?? homedir(), process.platform)
     if ("problem" in def) {
         throw new ConfigError(`cannot find the default age key path: ${def.problem}`, ["pass the key file explicitly, or set HOME or XDG_CONFIG_HOME"])

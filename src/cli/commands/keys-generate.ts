@@ -10,7 +10,7 @@
 import { Command, Option } from "commander"
 import { ConfigError, ExitCode, SecretsError, quote } from "../../errors.js"
 import type { OpClient, OpField, OpItem } from "../../integrations/op-types.js"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
@@ -243,7 +243,7 @@ function keyBlock(io: Io, pair: { identity: string; recipient: string }, sshFile
 
 async function defaultPath(io: Io): Promise<string> {
     const { homedir } = await import("node:os")
-    const { defaultKeyFile } = await import("../identity-sources.js")
+    const { defaultKeyFile } = await import("../../files/identity-sources.js")
     const def = defaultKeyFile(io.env, io.env.HOME ?? homedir(), process.platform)
     if ("problem" in def) {
         throw new ConfigError(`cannot find the default age key path: ${def.problem}`, ["pass --output FILE, or set HOME or XDG_CONFIG_HOME"])
@@ -294,7 +294,7 @@ async function appendToKeyFile(path: string, block: string, recipient: string): 
     for (const id of parseIdentities(existing, path)) {
         if ((await identityToRecipientString(id)) === recipient) return false
     }
-    const { writeFileAtomic } = await import("../fs-atomic.js")
+    const { writeFileAtomic } = await import("../../files/fs-atomic.js")
     const sep = existing === "" || existing.endsWith("\n") ? "" : "\n"
     await writeFileAtomic(path, Buffer.from(existing + sep + block), { mode: 0o600, private: true })
     return true

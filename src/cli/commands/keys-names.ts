@@ -8,7 +8,7 @@
  */
 import { Command, Option } from "commander"
 import { ConfigError, ExitCode, SecretsError, quote } from "../../errors.js"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
@@ -201,8 +201,8 @@ async function changeConfig(
     const { io } = ctx
     const { readFile } = await import("node:fs/promises")
     const { relative } = await import("node:path")
-    const { withFileLock } = await import("../file-lock.js")
-    const { writeFileAtomic } = await import("../fs-atomic.js")
+    const { withFileLock } = await import("../../files/file-lock.js")
+    const { writeFileAtomic } = await import("../../files/fs-atomic.js")
     const { info } = await import("../report.js")
     const path = await configPath(io, opts.config)
     const shown = relative(io.cwd, path) || path

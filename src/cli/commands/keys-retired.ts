@@ -35,11 +35,11 @@ export async function runKeysRetired(ctx: CommandContext, opts: RetiredFlags): P
     const { homedir } = await import("node:os")
     const { relative, resolve } = await import("node:path")
     const { ExitCode, SecretsError, quote } = await import("../../errors.js")
-    const { defaultKeyFile } = await import("../identity-sources.js")
+    const { defaultKeyFile } = await import("../../files/identity-sources.js")
     const { isPassphraseProtected } = await import("../../keys/identity-file.js")
     const { listRetired, withoutRetired } = await import("../../fleet/retired-identities.js")
     const { confirmOrRefuse } = await import("../../fleet/rekey-repo.js")
-    const { writeFileAtomic } = await import("../fs-atomic.js")
+    const { writeFileAtomic } = await import("../../files/fs-atomic.js")
     const { info } = await import("../report.js")
     const { table } = await import("./status.js")
 

@@ -4,7 +4,7 @@
  * src/fleet/revoke.ts and src/fleet/rotate-identity.ts.
  */
 import { Command, Option } from "commander"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 

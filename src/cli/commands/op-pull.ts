@@ -14,7 +14,7 @@ import type { OpClient } from "../../integrations/op-types.js"
 import type { SyncPlan } from "../../sync/plan.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 import { addSourceOptions, type SourceOptions } from "./op-source.js"
 
 export interface PullOptions extends SourceOptions {
@@ -91,7 +91,7 @@ export async function pullOnce(
     const { existsSync } = await import("node:fs")
     const abs = resolve(io.cwd, file)
     if (existsSync(abs)) {
-        const { modifyEncryptedFile } = await import("../modify-file.js")
+        const { modifyEncryptedFile } = await import("../../files/modify-file.js")
         const { firstDocument, sealAgain, modifyOptions } = await import("./set.js")
         let plan: SyncPlan | undefined
         const written = await modifyEncryptedFile(io, file, modifyOptions(opts), async (opened, store) => {
@@ -113,10 +113,10 @@ export async function pullOnce(
     const plan = planSync(undefined, wanted)
     if (opts.dryRun === true || wanted.length === 0) return { plan, written: false, created: false }
     const { loadStore } = await import("../../stores/index.js")
-    const { planFor, recipientsFromFlag } = await import("../encryption-plan.js")
+    const { planFor, recipientsFromFlag } = await import("../../files/encryption-plan.js")
     const { encryptNew } = await import("../../engine/seal.js")
-    const { withFileLock } = await import("../file-lock.js")
-    const { writeFileAtomic } = await import("../fs-atomic.js")
+    const { withFileLock } = await import("../../files/file-lock.js")
+    const { writeFileAtomic } = await import("../../files/fs-atomic.js")
     const store = await loadStore(format, opts.indent === undefined ? {} : { indent: opts.indent })
     const encPlan = planFor(io, file, opts.config, {
         recipients: recipientsFromFlag(opts.age),

@@ -12,7 +12,7 @@ import type { OpClient, OpItem } from "../../integrations/op-types.js"
 import type { ItemChange, ItemTarget } from "../../sync/to-items.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 
 export interface PushOptions {
     vault?: string
@@ -92,7 +92,7 @@ export async function pushTargets(io: Io, file: string, opts: PushOptions & o.Gl
             ])
         }
     }
-    const { readInput, openInput } = await import("../open-file.js")
+    const { readInput, openInput } = await import("../../files/open-file.js")
     const store = await loadStore(format)
     const opened = await openInput(io, file, await readInput(io, file), store, {
         ignoreMac: opts.ignoreMac === true,

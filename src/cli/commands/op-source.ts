@@ -12,7 +12,7 @@ import type { OpClient } from "../../integrations/op-types.js"
 import type { MappedValue } from "../../sync/mapping.js"
 import type { ItemSelection } from "../../sync/from-items.js"
 import type { PruneScope, WantedValue } from "../../sync/plan.js"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 
 /** The source flags as commander gives them. */
 export interface SourceOptions {

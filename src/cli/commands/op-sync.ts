@@ -13,7 +13,7 @@ import { ExitCode, SecretsError, quote } from "../../errors.js"
 import type { Format } from "../../stores/store.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 import { addSourceOptions, type SourceOptions } from "./op-source.js"
 
 interface SyncOptions extends SourceOptions {
@@ -144,7 +144,7 @@ const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const
 async function watch(ctx: CommandContext, file: string, intervalMs: number, round: (stop: AbortSignal) => Promise<{ summary: string }>): Promise<void> {
     const { io } = ctx
     const { reportError } = await import("../report.js")
-    const { stopLockWaitsOn } = await import("../file-lock.js")
+    const { stopLockWaitsOn } = await import("../../files/file-lock.js")
     const stop = new AbortController()
     const onSignal = (): void => stop.abort()
     for (const s of STOP_SIGNALS) process.on(s, onSignal)

@@ -75,10 +75,10 @@ export function registerRotate(program: Command, ctx: CommandContext): void {
 
 export async function runRotate(ctx: CommandContext, file: string, opts: RotateOptions & o.GlobalOpts): Promise<void> {
     const { io } = ctx
-    const { checkTarget, writeOutput } = await import("../write-output.js")
+    const { checkTarget, writeOutput } = await import("../../files/write-output.js")
     const target = { file, inPlace: opts.inPlace === true, ...(opts.output !== undefined ? { output: opts.output } : {}) }
     checkTarget(target)
-    const { recipientsFromFlag } = await import("../encryption-plan.js")
+    const { recipientsFromFlag } = await import("../../files/encryption-plan.js")
     const add = recipientsFromFlag(opts.addAge)
     const remove = recipientsFromFlag(opts.rmAge)
     if (add.length + remove.length > 0) {
@@ -143,11 +143,11 @@ export async function runRotate(ctx: CommandContext, file: string, opts: RotateO
         ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder } : {}),
     }
     if (opts.inPlace === true) {
-        const { modifyEncryptedFile } = await import("../modify-file.js")
+        const { modifyEncryptedFile } = await import("../../files/modify-file.js")
         await modifyEncryptedFile(io, file, { inputType: formats.input, ...openOpts, ...storeOpts }, change)
         return
     }
-    const { readInput, openInput } = await import("../open-file.js")
+    const { readInput, openInput } = await import("../../files/open-file.js")
     const inStore = formats.input === formats.output ? outStore : await loadStore(formats.input, storeOpts)
     const input = await readInput(io, file)
     const opened = await openInput(io, file, input, inStore, {

@@ -16,7 +16,7 @@ import type { OpenedFile } from "../../engine/open.js"
 import { formatForPath, type Format, type Store } from "../../stores/store.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 import { info } from "../report.js"
 
 export interface SetOptions {
@@ -91,7 +91,7 @@ async function runSetCommand(ctx: CommandContext, args: readonly string[], opts:
     const { io } = ctx
     let value: string | Uint8Array
     if (opts.valueStdin === true) {
-        const { readStdin } = await import("../io.js")
+        const { readStdin } = await import("../../files/io.js")
         if (io.stdin.isTTY === true) io.stderr.write("secrets: reading the JSON value from stdin; end it with Ctrl-D\n")
         value = await readStdin(io)
     } else if (opts.valueFile === true) {
@@ -130,7 +130,7 @@ export async function runSet(
     const { creationRuleOf, warnRuleDrift, checkClearValues } = await import("../rule-checks.js")
     const creation = creationRuleOf(io, file, opts.config)
 
-    const { modifyEncryptedFile } = await import("../modify-file.js")
+    const { modifyEncryptedFile } = await import("../../files/modify-file.js")
     const written = await modifyEncryptedFile(io, file, modifyOptions(opts), async (opened, store) => {
         const drift = creation === undefined ? undefined : warnRuleDrift(io, file, opened.metadata, creation, store.format === "binary")
         const first = firstDocument(opened, file)

@@ -7,7 +7,7 @@
  * `--check` is for CI: it exits 1 when anything is wrong.
  */
 import { Command, Option } from "commander"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 import type { InventoryEntry } from "../../fleet/inventory.js"
 import type { KeyAgeSource } from "../../fleet/key-age.js"
 import type { RotationPolicy } from "../../fleet/policy.js"

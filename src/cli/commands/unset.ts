@@ -64,7 +64,7 @@ export async function runUnset(ctx: CommandContext, file: string, index: string,
     const path = parseTreePath(index)
     await assertFileExists(io, file)
 
-    const { modifyEncryptedFile } = await import("../modify-file.js")
+    const { modifyEncryptedFile } = await import("../../files/modify-file.js")
     const written = await modifyEncryptedFile(io, file, modifyOptions(opts), async (opened, store) => {
         const updated = unsetAt(firstDocument(opened, file), path)
         if (updated === undefined) {

@@ -11,7 +11,7 @@ import type { Metadata } from "../../core/metadata.js"
 import type { EncryptedDocument, Format, Store } from "../../stores/store.js"
 import type { GroupDiff } from "../../engine/rekey.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../../errors.js"
-import type { Io } from "../io.js"
+import type { Io } from "../../files/io.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
@@ -115,7 +115,7 @@ async function confirmed(io: Io, yes: boolean): Promise<boolean> {
 /** Read `file`, find its creation rule and compute what would change; nothing is decrypted. */
 async function planFile(io: Io, file: string, opts: UpdatekeysOptions & o.GlobalOpts): Promise<Planned> {
     const { resolve, dirname } = await import("node:path")
-    const { loadConfig } = await import("../encryption-plan.js")
+    const { loadConfig } = await import("../../files/encryption-plan.js")
     const { matchRule, planForRule } = await import("../../config/match.js")
     const { normalizeGroups, diffGroups } = await import("../../engine/rekey.js")
     const { warn } = await import("../report.js")
@@ -149,8 +149,8 @@ async function planFile(io: Io, file: string, opts: UpdatekeysOptions & o.Global
 /** Under the file's lock: check nothing changed since the plan, re-wrap, write. */
 async function applyPlan(io: Io, p: Planned, opts: UpdatekeysOptions & o.GlobalOpts): Promise<void> {
     const { resolve } = await import("node:path")
-    const { withFileLock } = await import("../file-lock.js")
-    const { writeFileAtomic } = await import("../fs-atomic.js")
+    const { withFileLock } = await import("../../files/file-lock.js")
+    const { writeFileAtomic } = await import("../../files/fs-atomic.js")
     const { diffGroups, rewrapGroups } = await import("../../engine/rekey.js")
     const abs = resolve(io.cwd, p.file)
     await withFileLock(abs, async () => {
@@ -187,7 +187,7 @@ export async function readEncrypted(
     opts: { inputType?: Format; indent?: number },
 ): Promise<{ store: Store; doc: EncryptedDocument; metadata: Metadata }> {
     const { loadStore, formatForPath } = await import("../../stores/index.js")
-    const { readInput } = await import("../open-file.js")
+    const { readInput } = await import("../../files/open-file.js")
     const { metadataFromTree } = await import("../../stores/metadata.js")
     const store = await loadStore(opts.inputType ?? formatForPath(file), opts.indent === undefined ? {} : { indent: opts.indent })
     const input = await readInput(io, file)
@@ -197,7 +197,7 @@ export async function readEncrypted(
 
 /** The file's data key from the identities we can find, with the same hints as decrypt. */
 export async function recoverKey(io: Io, file: string, metadata: Metadata, decryptionOrder?: string): Promise<Uint8Array> {
-    const { withIdentities } = await import("../node-identities.js")
+    const { withIdentities } = await import("../../files/node-identities.js")
     const { recoverFileKey } = await import("../../engine/open.js")
     const recipients = metadata.keyGroups.flatMap((g) => g.flatMap((k) => (k.type === "age" ? [k.recipient] : [])))
     const order = decryptionOrder?.split(",").map((s) => s.trim())

@@ -11,7 +11,7 @@ import ts from "typescript"
 
 const SRC = resolve(import.meta.dirname, "../../../src")
 
-/** Transpile `files` (paths under src/, e.g. "cli/file-lock.ts") into a fresh dir; returns it and a cleanup. */
+/** Transpile `files` (paths under src/, e.g. "files/file-lock.ts") into a fresh dir; returns it and a cleanup. */
 export function compileSrc(files: readonly string[]): { outDir: string; cleanup: () => void } {
     const outDir = mkdtempSync(join(tmpdir(), "secrets-compiled-"))
     writeFileSync(join(outDir, "package.json"), "{\"type\":\"module\"}\n")

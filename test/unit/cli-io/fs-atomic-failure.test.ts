@@ -7,7 +7,7 @@ import type * as FsPromises from "node:fs/promises"
 import { join } from "node:path"
 import { afterEach, describe, expect, it, vi } from "vitest"
 
-import { writeFileAtomic } from "../../../src/cli/fs-atomic.js"
+import { writeFileAtomic } from "../../../src/files/fs-atomic.js"
 import { ExitCode } from "../../../src/errors.js"
 import { tempDir } from "../../helpers/tmp.js"
 import { caught } from "../../helpers/errors.js"

@@ -7,7 +7,7 @@ import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from "nod
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 
-import { writeFileAtomic } from "../../../src/cli/fs-atomic.js"
+import { writeFileAtomic } from "../../../src/files/fs-atomic.js"
 import { tempDir } from "../../helpers/tmp.js"
 
 const enc = (s: string) => new TextEncoder().encode(s)

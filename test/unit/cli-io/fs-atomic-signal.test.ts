@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest"
 import { runProcess } from "../../helpers/process.js"
 import { tempDir } from "../../helpers/tmp.js"
 
-const FS_ATOMIC = join(import.meta.dirname, "../../../dist/cli/fs-atomic.js")
+const FS_ATOMIC = join(import.meta.dirname, "../../../dist/files/fs-atomic.js")
 
 describe("writeFileAtomic and signals", () => {
     it.each(["SIGTERM", "SIGINT", "SIGHUP"])("%s while the temp file is being written: no temp file is left, no target is made", async (signal) => {

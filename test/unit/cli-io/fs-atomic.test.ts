@@ -3,7 +3,7 @@ import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 
-import { writeFileAtomic } from "../../../src/cli/fs-atomic.js"
+import { writeFileAtomic } from "../../../src/files/fs-atomic.js"
 import { ExitCode } from "../../../src/errors.js"
 import { tempDir } from "../../helpers/tmp.js"
 

@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { Encrypter, armor, generateIdentity, identityToRecipient } from "age-encryption"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
-import { collectIdentities, defaultKeyFile, explainNoIdentity, type IdentityContext } from "../../../src/cli/identity-sources.js"
+import { collectIdentities, defaultKeyFile, explainNoIdentity, type IdentityContext } from "../../../src/files/identity-sources.js"
 import { NoIdentityError, SecretsError } from "../../../src/errors.js"
 import { unwrapDataKey, wrapDataKey, type AgeIdentity } from "../../../src/keys/age.js"
 import { identityToRecipientString } from "../../../src/keys/identity-file.js"

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest"
 
-import { withPrivateDir, withPrivateTempFile } from "../../../src/cli/private-temp.js"
+import { withPrivateDir, withPrivateTempFile } from "../../../src/files/private-temp.js"
 import { tempDir } from "../../helpers/tmp.js"
 import { compileSrc } from "./compiled.js"
 
@@ -65,14 +65,14 @@ describe("withPrivateTempFile", () => {
 describe("withPrivateTempFile in a process that gets interrupted", () => {
     let compiled: ReturnType<typeof compileSrc>
     beforeAll(() => {
-        compiled = compileSrc(["errors.ts", "cli/private-temp.ts"])
+        compiled = compileSrc(["errors.ts", "files/private-temp.ts"])
     })
     afterAll(() => compiled.cleanup())
 
     /** Start a child holding a temp file; resolve with the child and the file's path once it is there. */
     function holdTempFile(dir: string, body: string): Promise<{ child: ReturnType<typeof spawn>; path: string }> {
         const script = join(dir, "child.mjs")
-        const mod = pathToFileURL(join(compiled.outDir, "cli", "private-temp.js")).href
+        const mod = pathToFileURL(join(compiled.outDir, "files", "private-temp.js")).href
         writeFileSync(
             script,
             `import { withPrivateTempFile } from ${JSON.stringify(mod)}

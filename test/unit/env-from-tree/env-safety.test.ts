@@ -170,7 +170,7 @@ describe("identity variables", () => {
     })
 
     it("are every variable identity-sources.ts reads an identity from", () => {
-        const source = readFileSync(join(ROOT, "src/cli/identity-sources.ts"), "utf8")
+        const source = readFileSync(join(ROOT, "src/files/identity-sources.ts"), "utf8")
         const read = new Set([...source.matchAll(/\b((?:SOPS|SECRETS)_AGE_[A-Z_]+)\b/g)].map((m) => m[1] ?? ""))
         // Recipients are public: SOPS_AGE_RECIPIENT is what a key command is told.
         for (const r of [...read]) if (/RECIPIENTS?$/.test(r)) read.delete(r)

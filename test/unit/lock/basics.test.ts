@@ -11,7 +11,7 @@ import { join } from "node:path"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
-import { withFileLock } from "../../../src/cli/file-lock.js"
+import { withFileLock } from "../../../src/files/file-lock.js"
 import { tempDir } from "../../helpers/tmp.js"
 import { compileLock } from "./compiled-lock.js"
 

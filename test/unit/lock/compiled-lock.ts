@@ -6,19 +6,19 @@ import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { compileSrc } from "../cli-io/compiled.js"
 
-/** Every module cli/file-lock.ts needs at run time. */
+/** Every module files/file-lock.ts needs at run time. */
 const LOCK_SOURCES = [
     "errors.ts",
     "core/side-files.ts",
-    "cli/report.ts",
-    "cli/lock-holder.ts",
-    "cli/lock-cleanup.ts",
-    "cli/lock-files.ts",
-    "cli/file-lock.ts",
+    "files/diagnostics.ts",
+    "files/lock-holder.ts",
+    "files/lock-cleanup.ts",
+    "files/lock-files.ts",
+    "files/file-lock.ts",
 ]
 
 /** Compile the lock modules; `module` is the URL to import withFileLock from. */
 export function compileLock(): { module: string; cleanup: () => void } {
     const c = compileSrc(LOCK_SOURCES)
-    return { module: pathToFileURL(join(c.outDir, "cli", "file-lock.js")).href, cleanup: c.cleanup }
+    return { module: pathToFileURL(join(c.outDir, "files", "file-lock.js")).href, cleanup: c.cleanup }
 }

@@ -11,7 +11,7 @@ import { hostname } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 
-import { withFileLock } from "../../../src/cli/file-lock.js"
+import { withFileLock } from "../../../src/files/file-lock.js"
 import { caught } from "../../helpers/errors.js"
 import { tempDir } from "../../helpers/tmp.js"
 

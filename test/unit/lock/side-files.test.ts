@@ -10,7 +10,7 @@ import { hostname } from "node:os"
 import { dirname, join, relative } from "node:path"
 import { describe, expect, it, onTestFinished } from "vitest"
 
-import { withFileLock } from "../../../src/cli/file-lock.js"
+import { withFileLock } from "../../../src/files/file-lock.js"
 import { GITIGNORE_COMMENT, GITIGNORE_LINES, isSideFile } from "../../../src/core/side-files.js"
 import { repoFiles } from "../../../src/fleet/repo-files.js"
 import { caught } from "../../helpers/errors.js"

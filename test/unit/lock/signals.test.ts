@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
-import { withFileLock } from "../../../src/cli/file-lock.js"
+import { withFileLock } from "../../../src/files/file-lock.js"
 import { tempDir } from "../../helpers/tmp.js"
 import { watchProcess, type WatchedProcess } from "../../helpers/watched-process.js"
 import { compileLock } from "./compiled-lock.js"

@@ -10,8 +10,8 @@ import { hostname } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it, onTestFinished } from "vitest"
 
-import { lockTimeoutFromEnv, withFileLock } from "../../../src/cli/file-lock.js"
-import { processStartTime } from "../../../src/cli/lock-holder.js"
+import { lockTimeoutFromEnv, withFileLock } from "../../../src/files/file-lock.js"
+import { processStartTime } from "../../../src/files/lock-holder.js"
 import { caught } from "../../helpers/errors.js"
 import { tempDir } from "../../helpers/tmp.js"
 

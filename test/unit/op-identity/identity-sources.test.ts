@@ -1,7 +1,7 @@
 import { generateIdentity, identityToRecipient } from "age-encryption"
 import { beforeAll, describe, expect, it } from "vitest"
 
-import { collectConfigOpIdentities, collectIdentities, type IdentityContext } from "../../../src/cli/identity-sources.js"
+import { collectConfigOpIdentities, collectIdentities, type IdentityContext } from "../../../src/files/identity-sources.js"
 import { OpError } from "../../../src/integrations/op-errors.js"
 
 const HOME = "/home/u"

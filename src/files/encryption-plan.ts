@@ -9,7 +9,7 @@ import { findConfig, parseConfig } from "../config/load.js"
 import { matchRule, planForRule, type EncryptionPlan, type PlanOverrides } from "../config/match.js"
 import type { Config } from "../config/schema.js"
 import type { Io } from "./io.js"
-import { warn } from "./report.js"
+import { warn } from "./diagnostics.js"
 
 export interface LoadedConfig {
     readonly config: Config

@@ -1,5 +1,5 @@
 /**
- * The file operations of the lock (cli/file-lock.ts), each chosen so that a lock is
+ * The file operations of the lock (files/file-lock.ts), each chosen so that a lock is
  * never seen half-written, never read or removed through a link, and a dead lock is
  * removed by one waiter only.
  *

@@ -12,13 +12,13 @@
  *   a moment are normal, and only a long wait needs explaining).
  * - A dead holder on this host (SIGKILL, a crash) or an empty or unparsable lock is
  *   taken over at once; a holder on another host after `staleMs` without heartbeat
- *   (cli/lock-holder.ts).
+ *   (files/lock-holder.ts).
  * - Waiting polls with capped, jittered backoff (10 ms doubling to 250 ms), so that a
  *   hundred waiters neither spin nor retry in step; polling also works on network
  *   file systems, where change notifications do not.
  * - The lock is removed when `fn` settles, on `process.exit` and on SIGINT, SIGTERM,
- *   SIGHUP and SIGQUIT (cli/lock-cleanup.ts); how it is written, read and broken
- *   safely is cli/lock-files.ts.
+ *   SIGHUP and SIGQUIT (files/lock-cleanup.ts); how it is written, read and broken
+ *   safely is files/lock-files.ts.
  *
  * proper-lockfile (npm) was considered and not taken: it judges staleness by mtime
  * alone (at least 2 s, default 10 s), so a SIGKILLed holder blocks everyone for the
@@ -34,7 +34,7 @@ import { ExitCode, SecretsError, quote } from "../errors.js"
 import { disown } from "./lock-cleanup.js"
 import { breakAbandoned, discardCandidate, readLock, tidyAbandoned, tryTake, unlinkIfSame, writeCandidate, type OwnLock, type SeenLock } from "./lock-files.js"
 import { abandonedBecause, describeHolder, thisProcess } from "./lock-holder.js"
-import { info } from "./report.js"
+import { info } from "./diagnostics.js"
 
 /** Options for {@link withFileLock}; the defaults suit the CLI. */
 export interface FileLockOptions {

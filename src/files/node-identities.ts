@@ -13,8 +13,8 @@ import { NoIdentityError } from "../errors.js"
 import type { AgeIdentity } from "../keys/age.js"
 import { collectConfigOpIdentities, collectIdentities, explainNoIdentity, type CollectedIdentities, type IdentityContext } from "./identity-sources.js"
 import type { Io } from "./io.js"
-import { identityOptionsOf } from "./options.js"
-import { warn } from "./report.js"
+import { identityOptionsOf } from "./identity-options.js"
+import { warn } from "./diagnostics.js"
 
 /**
  * Run `attempt` (open a file, recover a data key) with the user's identities. Only

@@ -1,6 +1,6 @@
 /**
  * Who holds a file lock, as the lock file says, and whether that holder is still
- * there (cli/file-lock.ts). A lock names its process: pid, host name, the time it
+ * there (files/file-lock.ts). A lock names its process: pid, host name, the time it
  * was written and, on Linux, the process's start time, so that a pid reused by an
  * unrelated process after the holder died is not taken for the holder.
  *
