@@ -6,6 +6,7 @@
  */
 import { ExitCode, SecretsError } from "../errors.js"
 import type { Io } from "../files/io.js"
+import type { RepoRun } from "../fleet/rekey-repo.js"
 
 // Warnings and info lines are written by the layers below too (files/, fleet/),
 // which may not import the CLI; commands keep taking all three from here.
@@ -32,6 +33,11 @@ export function reportError(io: Io, err: unknown, verbose = false): number {
         io.stderr.write(`${frames.join("\n")}\n`)
     }
     return ExitCode.Generic
+}
+
+/** A fleet operation's run: a file that fails is reported as an error here while the others go on. */
+export function repoRun(io: Io): RepoRun {
+    return { io, reportFailure: (err) => reportError(io, err) }
 }
 
 function oneLine(s: string): string {

@@ -22,14 +22,24 @@ import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
 import { formatForPath, loadStore } from "../stores/index.js"
 import { metadataFromTree } from "../stores/metadata.js"
 import type { EncryptedDocument, Store } from "../stores/store.js"
-import type { CommandContext } from "../cli/context.js"
 import type { Io } from "../files/io.js"
-import { emitWithMetadata, recoverKey, renderTable } from "../cli/commands/updatekeys.js"
+import { emitWithMetadata, recoverKey, renderRekeyTable } from "../files/rekey-file.js"
 import { withFileLock } from "../files/file-lock.js"
 import { writeFileAtomic } from "../files/fs-atomic.js"
 import { repoFiles } from "./repo-files.js"
 import { offRuleRecipients } from "./rule-recipients.js"
-import { info, reportError, warn } from "../cli/report.js"
+import { info, warn } from "../files/diagnostics.js"
+
+/**
+ * What a repo-wide operation gets from its caller: the Io, and how to report a file
+ * that failed while the others go on. Reporting is the CLI's (`secrets: error: …`
+ * with its hints, cli/report.ts), passed in because fleet sits below the CLI and
+ * does not import it.
+ */
+export interface RepoRun {
+    readonly io: Io
+    readonly reportFailure: (err: unknown) => void
+}
 
 /** The config itself is never one of the files to re-key. */
 const CONFIG_ONLY: ReadonlySet<string> = new Set([".sops.yaml"])
@@ -162,8 +172,8 @@ export async function planRepo(io: Io, loaded: LoadedFleetConfig): Promise<{ pla
  * change. A file that fails is reported and the others still go through; the call
  * throws at the end when any failed.
  */
-export async function rekeyRepo(ctx: CommandContext, opts: { configPath: string; dryRun: boolean; yes: boolean }): Promise<RekeyReport> {
-    const { io } = ctx
+export async function rekeyRepo(run: RepoRun, opts: { configPath: string; dryRun: boolean; yes: boolean }): Promise<RekeyReport> {
+    const { io } = run
     const loaded = await loadFleetConfig(io, opts.configPath)
     const { plans, upToDate, unmatched } = await planRepo(io, loaded)
     for (const f of unmatched) warn(io, `${quote(f)}: no creation rule matches it; left as it is`)
@@ -172,7 +182,7 @@ export async function rekeyRepo(ctx: CommandContext, opts: { configPath: string;
         info(io, `all ${upToDate.length} encrypted file${upToDate.length === 1 ? " is" : "s are"} up to date`)
         return report
     }
-    io.stdout.write(renderTable(plans.map((p) => ({ file: p.file.shown, diff: p.diff }))))
+    io.stdout.write(renderRekeyTable(plans.map((p) => ({ file: p.file.shown, diff: p.diff }))))
     if (opts.dryRun) {
         info(io, `dry run: ${plans.length} file${plans.length === 1 ? "" : "s"} would be re-keyed, nothing written`)
         return report
@@ -185,7 +195,7 @@ export async function rekeyRepo(ctx: CommandContext, opts: { configPath: string;
             await applyRekey(io, p)
             report.written.push(p.file.shown)
         } catch (e) {
-            reportError(io, e instanceof SecretsError ? e.about(quote(p.file.shown)) : e)
+            run.reportFailure(e instanceof SecretsError ? e.about(quote(p.file.shown)) : e)
             report.failed.push({ file: p.file.shown, code: e instanceof SecretsError ? e.code : ExitCode.Generic })
         }
     }

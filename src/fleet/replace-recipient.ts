@@ -14,10 +14,10 @@ import { relative } from "node:path"
 import { ageRecipients, rewrapGroups } from "../engine/rekey.js"
 import { SecretsError, quote } from "../errors.js"
 import type { Io } from "../files/io.js"
-import { emitWithMetadata, recoverKey } from "../cli/commands/updatekeys.js"
+import { emitWithMetadata, recoverKey } from "../files/rekey-file.js"
 import { withFileLock } from "../files/file-lock.js"
 import { writeFileAtomic } from "../files/fs-atomic.js"
-import { warn } from "../cli/report.js"
+import { warn } from "../files/diagnostics.js"
 import { offRuleRecipients, type RuleRecipients } from "./rule-recipients.js"
 
 /**

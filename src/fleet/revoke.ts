@@ -21,14 +21,13 @@ import type { Branch, Node } from "../core/tree.js"
 import { describePath, type PathStep } from "../core/tree-path.js"
 import { rotateDataKey, type GroupDiff } from "../engine/rekey.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
-import type { CommandContext } from "../cli/context.js"
 import type { Io } from "../files/io.js"
 import { writeFileAtomic } from "../files/fs-atomic.js"
 import { modifyEncryptedFile } from "../files/modify-file.js"
-import { info, reportError, warn } from "../cli/report.js"
+import { info, warn } from "../files/diagnostics.js"
 import { findNamedKey as findConfigKey, removeNamedKey as removeConfigKey, stringifyLike } from "./config-edit.js"
 import { readNamedKeys, type NamedKey } from "./named-keys.js"
-import { confirmOrRefuse, findEncryptedFiles, loadFleetConfig, progress, type FoundFile } from "./rekey-repo.js"
+import { confirmOrRefuse, findEncryptedFiles, loadFleetConfig, progress, type FoundFile, type RepoRun } from "./rekey-repo.js"
 import { planRevoke, type RevokeTarget } from "./revoke-plan.js"
 
 // ---- .sops.yaml edits (yaml Document API: comments and layout are kept) --------------
@@ -145,8 +144,8 @@ function hasForeignKeys(f: FoundFile): boolean {
 
 const files = (n: number) => `${n} file${n === 1 ? "" : "s"}`
 
-export async function revokeKey(ctx: CommandContext, name: string, opts: RevokeOptions): Promise<RevokeReport> {
-    const { io } = ctx
+export async function revokeKey(run: RepoRun, name: string, opts: RevokeOptions): Promise<RevokeReport> {
+    const { io } = run
     const loaded = await loadFleetConfig(io, opts.configPath)
     const configShown = relative(io.cwd, loaded.path) || loaded.path
     const key = findNamedKey(loaded.text, name)
@@ -190,7 +189,7 @@ export async function revokeKey(ctx: CommandContext, name: string, opts: RevokeO
             for (const r of new Set(added)) info(io, `also added ${r} to ${quote(t.file.shown)}: its creation rule names it`)
             if (dropped.length > 0) report.offRuleRemoved.push({ file: t.file.shown, recipients: [...new Set(dropped)] })
         } catch (e) {
-            reportError(io, e instanceof SecretsError ? e.about(quote(t.file.shown)) : e)
+            run.reportFailure(e instanceof SecretsError ? e.about(quote(t.file.shown)) : e)
             report.failed.push(t.file.shown)
         }
     }

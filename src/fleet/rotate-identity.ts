@@ -22,11 +22,10 @@ import { generatePqIdentity, generateX25519Identity, type KeyPair } from "../key
 import { parseRecipient } from "../keys/recipient.js"
 import { ageRecipients } from "../engine/rekey.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
-import type { CommandContext } from "../cli/context.js"
 import type { Io } from "../files/io.js"
 import { defaultKeyFile } from "../files/identity-sources.js"
 import { writeFileAtomic } from "../files/fs-atomic.js"
-import { info, warn } from "../cli/report.js"
+import { info, warn } from "../files/diagnostics.js"
 import { readNamedKeys, type NamedKey } from "./named-keys.js"
 import { confirmOrRefuse, findEncryptedFiles, loadFleetConfig, progress } from "./rekey-repo.js"
 import { REMOVE_RETIRED_COMMAND, holdsIdentity, retireIdentity } from "./retired-identities.js"
@@ -89,8 +88,7 @@ function identityBlock(now: Date, recipient: string, identity: string): string {
     return `# created: ${now.toISOString().replace(/\.\d{3}Z$/, "Z")}\n# public key: ${recipient}\n${identity}\n`
 }
 
-export async function rotateIdentity(ctx: CommandContext, name: string, opts: RotateIdentityOptions): Promise<RotateIdentityReport | undefined> {
-    const { io } = ctx
+export async function rotateIdentity(io: Io, name: string, opts: RotateIdentityOptions): Promise<RotateIdentityReport | undefined> {
     const loaded = await loadFleetConfig(io, opts.configPath)
     const key = findNamedKey(loaded.text, name)
     const shownName = commandName(readNamedKeys(loaded.text), key)

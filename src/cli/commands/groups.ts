@@ -111,7 +111,7 @@ async function changeGroups(
 ): Promise<void> {
     const { io } = ctx
     const { resolve } = await import("node:path")
-    const { readEncrypted, recoverKey, emitWithMetadata } = await import("./updatekeys.js")
+    const { readEncrypted, recoverKey, emitWithMetadata } = await import("../../files/rekey-file.js")
     const { rewrapGroups } = await import("../../engine/rekey.js")
     const file = opts.file
     const work = async (): Promise<Uint8Array> => {

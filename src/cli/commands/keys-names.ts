@@ -203,7 +203,7 @@ async function changeConfig(
     const { relative } = await import("node:path")
     const { withFileLock } = await import("../../files/file-lock.js")
     const { writeFileAtomic } = await import("../../files/fs-atomic.js")
-    const { info } = await import("../report.js")
+    const { info, repoRun } = await import("../report.js")
     const path = await configPath(io, opts.config)
     const shown = relative(io.cwd, path) || path
     await withFileLock(path, async () => {
@@ -219,11 +219,11 @@ async function changeConfig(
     })
     const { rekeyRepo } = await import("../../fleet/rekey-repo.js")
     if (opts.rekey === false) {
-        const report = await rekeyRepo(ctx, { configPath: path, dryRun: true, yes: false })
+        const report = await rekeyRepo(repoRun(io), { configPath: path, dryRun: true, yes: false })
         if (report.changed.length > 0) info(io, `not re-keyed (--no-rekey): run \`secrets updatekeys -y ${report.changed.join(" ")}\` to apply`)
         return
     }
-    await rekeyRepo(ctx, { configPath: path, dryRun: false, yes: opts.yes === true })
+    await rekeyRepo(repoRun(io), { configPath: path, dryRun: false, yes: opts.yes === true })
 }
 
 /**
@@ -235,11 +235,11 @@ async function refuseEarly(ctx: CommandContext, opts: KeyChangeOptions & o.Globa
     const { dirname } = await import("node:path")
     const { parseConfig } = await import("../../config/load.js")
     const { planRepo } = await import("../../fleet/rekey-repo.js")
-    const { renderTable } = await import("./updatekeys.js")
+    const { renderRekeyTable } = await import("../../files/rekey-file.js")
     const loaded = { path, dir: dirname(path), text, config: parseConfig(text, path) }
     const { plans } = await planRepo(ctx.io, loaded)
     if (plans.length === 0) return
-    ctx.io.stdout.write(renderTable(plans.map((p) => ({ file: p.file.shown, diff: p.diff }))))
+    ctx.io.stdout.write(renderRekeyTable(plans.map((p) => ({ file: p.file.shown, diff: p.diff }))))
     throw new SecretsError(ExitCode.Generic, `${plans.length} file${plans.length === 1 ? "" : "s"} would need re-keying: nothing changed without confirmation`, [
         "pass --yes to edit .sops.yaml and re-key them, or --no-rekey to only edit .sops.yaml",
     ])

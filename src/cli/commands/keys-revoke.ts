@@ -30,7 +30,8 @@ export function registerKeysRevoke(keys: Command, ctx: CommandContext): void {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<RevokeFlags & o.GlobalOpts>(), ctx.io.env)
             await ctx.dispatch("keys revoke", [name], opts, async () => {
                 const { revokeKey } = await import("../../fleet/revoke.js")
-                await revokeKey(ctx, name, { configPath: await configPathFor(ctx.io, opts.config), dryRun: opts.dryRun === true, yes: opts.yes === true })
+                const { repoRun } = await import("../report.js")
+                await revokeKey(repoRun(ctx.io), name, { configPath: await configPathFor(ctx.io, opts.config), dryRun: opts.dryRun === true, yes: opts.yes === true })
             })
         })
 
@@ -47,7 +48,7 @@ export function registerKeysRevoke(keys: Command, ctx: CommandContext): void {
             const age = cmd.opts<RotateFlags>().age
             await ctx.dispatch("keys rotate", [name], { ...opts, ...(age !== undefined ? { age } : {}) }, async () => {
                 const { rotateIdentity } = await import("../../fleet/rotate-identity.js")
-                await rotateIdentity(ctx, name, {
+                await rotateIdentity(ctx.io, name, {
                     configPath: await configPathFor(ctx.io, opts.config),
                     abort: opts.abort === true,
                     yes: opts.yes === true,

@@ -7,13 +7,13 @@ import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Readable } from "node:stream"
 import { describe, expect, it } from "vitest"
-import type { CommandContext } from "../../../src/cli/context.js"
+import { repoRun } from "../../../src/cli/report.js"
 import type { Io } from "../../../src/files/io.js"
 import { SecretsError } from "../../../src/errors.js"
-import { rekeyRepo } from "../../../src/fleet/rekey-repo.js"
+import { rekeyRepo, type RepoRun } from "../../../src/fleet/rekey-repo.js"
 import { FILES, configText, dataKeyWithAge, decryptWith, makeFleet, recipientsOf, snapshot, sopsOf, type Fleet } from "./fleet-fixture.js"
 
-function fakeCtx(fleet: Fleet): { ctx: CommandContext; out: () => string; err: () => string } {
+function fakeCtx(fleet: Fleet): { ctx: RepoRun; out: () => string; err: () => string } {
     let out = ""
     let err = ""
     const stdin = Readable.from([]) as NodeJS.ReadableStream & { isTTY?: boolean }
@@ -25,7 +25,7 @@ function fakeCtx(fleet: Fleet): { ctx: CommandContext; out: () => string; err: (
         stderr: { write: (c: string | Uint8Array) => (err += String(c)) },
         now: () => new Date("2031-01-01T00:00:00Z"),
     }
-    return { ctx: { io, state: { exitCode: 0 }, dispatch: (_c, _a, _o, run) => run(), argv: [] }, out: () => out, err: () => err }
+    return { ctx: repoRun(io), out: () => out, err: () => err }
 }
 
 const SHARED = ["secrets/shared/app.yaml", "secrets/shared/db.yaml"]
