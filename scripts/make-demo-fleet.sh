@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# How the repository's demo fleet (.sops.yaml, secrets/, examples/keys/) was made:
+# with `secrets` itself, so the files are what the tool writes for a real fleet.
+# Run once from the repository root after `npm run build`; it refuses to run
+# over an existing fleet, since new keys would orphan every encrypted file.
+# The keys it makes are PUBLIC DEMO KEYS (examples/keys/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# SECRETS_BIN: another build of bin/secrets.cjs (e.g. one made from a clean checkout).
+secrets() { node "${SECRETS_BIN:-bin/secrets.cjs}" "$@"; }
+if [ -e .sops.yaml ] || [ -e examples/keys/alice.txt ]; then
+    echo "make-demo-fleet: .sops.yaml or examples/keys/ already exists; delete them first" >&2
+    exit 1
+fi
+
+# A throwaway HOME: init must take alice's demo key, never the developer's own.
+HOME="$(mktemp -d)"
+export HOME XDG_CONFIG_HOME="$HOME/.config"
+trap 'rm -rf "$HOME"' EXIT
+umask 077
+
+mkdir -p examples/keys
+banner='# PUBLIC DEMO KEY: published in the secrets repository; never use it for real secrets.'
+for name in alice bob web1; do
+    { echo "$banner"; age-keygen 2>/dev/null; } > "examples/keys/$name.txt"
+done
+mkdir -p "$XDG_CONFIG_HOME/sops/age"
+cp examples/keys/alice.txt "$XDG_CONFIG_HOME/sops/age/keys.txt"
+
+secrets init --yes --user alice
+secrets keys add-host web1 --age "$(age-keygen -y examples/keys/web1.txt)" -y
+secrets keys add-user bob --age "$(age-keygen -y examples/keys/bob.txt)" -y
+
+# One file per kind of directory, each created by `edit` (EDITOR writes the
+# first content, as a person would in their editor) and then changed with `set`.
+create() { # FILE CONTENT
+    EDITOR="cp $(printf '%q' "$2")" secrets edit "$1"
+}
+tmp="$(mktemp)"
+printf 'database:\n    host: db.internal\n    user: app\n    password: demo-db-password\napi_token: demo-api-token\n' > "$tmp"
+create secrets/shared/app.yaml "$tmp"
+printf 'agent:\n    token: demo-web1-agent-token\n' > "$tmp"
+create secrets/hosts/web1/agent.yaml "$tmp"
+printf 'github_token: demo-alice-github-token\n' > "$tmp"
+create secrets/users/alice/tokens.yaml "$tmp"
+# Alice writes bob's file too: encrypting needs only his recipient, and from then
+# on only his key opens it.
+printf 'github_token: demo-bob-github-token\n' > "$tmp"
+create secrets/users/bob/tokens.yaml "$tmp"
+rm -f "$tmp"
+echo '5432' | secrets set --value-stdin secrets/shared/app.yaml '["database"]["port"]'
+secrets access
