@@ -89,6 +89,7 @@ describe("secrets init", () => {
         const recovery = run("age-keygen", ["-y", join(r.dir, "recovery-key.txt")]).toString().trim()
         expect(r.read(".sops.yaml")).toBe(
             `keys:\n  - &user_alice ${alice}\n  - &recovery ${recovery}\ncreation_rules:\n` +
+                "  - path_regex: ^secrets/hosts/web1/\n    key_groups:\n      - age:\n          - *user_alice\n          - *recovery\n" +
                 "  - path_regex: ^secrets/users/alice/\n    key_groups:\n      - age:\n          - *user_alice\n          - *recovery\n" +
                 "  - path_regex: ^secrets/shared/\n    key_groups:\n      - age:\n          - *user_alice\n          - *recovery\n",
         )

@@ -169,7 +169,8 @@ export async function runInit(ctx: CommandContext, opts: InitOptions & o.GlobalO
             ].join("\n"),
         )
     }
-    io.stdout.write(nextSteps(a, user.recipient))
+    const keyed = new Set([...a.hosts.filter((h) => h.recipient !== undefined).map((h) => h.name), ...named.filter((k) => k.kind === "host").map((k) => k.name)])
+    io.stdout.write(nextSteps(a, user.recipient, keyed))
 }
 
 /** The flags, or the answers at a terminal when neither --yes nor a pipe says otherwise. */
@@ -338,9 +339,10 @@ function gitignoreWith(current: string | undefined, recovery: boolean): string |
     return `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${missing.join("\n")}\n`
 }
 
-function nextSteps(a: Answers, recipient: string): string {
+/** What to do next; `keyed` are the hosts whose key the config has (from the flags or an earlier run). */
+function nextSteps(a: Answers, recipient: string, keyed: ReadonlySet<string>): string {
     const lines = ["", "next steps:"]
-    const keyless = a.hosts.filter((h) => h.recipient === undefined)
+    const keyless = a.hosts.filter((h) => !keyed.has(h.name))
     for (const h of keyless) {
         lines.push(`  secrets keys add-host ${h.name} --ssh-host-key ssh_host_ed25519_key.pub [--to-age]   # or --age age1…`)
     }
@@ -348,7 +350,7 @@ function nextSteps(a: Answers, recipient: string): string {
     lines.push(`  secrets edit secrets/users/${a.user}/notes.yaml   # only you (and the recovery key)`)
     const host = a.hosts[0]
     if (host !== undefined) {
-        const who = host.recipient === undefined ? "the users now, the host once added" : "that host and the users"
+        const who = keyed.has(host.name) ? "that host and the users" : "the users now, the host once added"
         lines.push(`  secrets edit secrets/hosts/${host.name}/env.yaml   # ${who}`)
     }
     lines.push("  secrets keys add-user NAME --age age1…       # a colleague")
