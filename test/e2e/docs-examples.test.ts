@@ -34,11 +34,11 @@
  *   the app. Pages without the marker get no `op` at all, as before.
  */
 import { randomBytes } from "node:crypto"
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { BIN } from "../helpers/cli.js"
+import { docsEnv, fencesOf, writeSecretsShim } from "../helpers/markdown.js"
 import { runProcess } from "../helpers/process.js"
 import { item, makeOpStandin, seedStore, STANDIN_BIN_DIR, vault, type StandinAuth, type StandinStore } from "../helpers/op-standin.js"
 
@@ -51,30 +51,6 @@ export interface DocBlock {
     exit: number
     stdout?: string
     stderr?: string
-}
-
-const FENCE = /^(`{3,}|~{3,})\s*(.*)$/
-
-interface Fence { line: number; info: string[]; body: string; end: number }
-
-/** Every fenced block of a Markdown text (`end` is the 0-based line of the closing fence). */
-function fencesOf(lines: string[]): Fence[] {
-    const fences: Fence[] = []
-    for (let i = 0; i < lines.length; i++) {
-        const open = FENCE.exec(lines[i] ?? "")
-        if (!open) continue
-        const marker = open[1] ?? "```"
-        const body: string[] = []
-        let j = i + 1
-        // A closing fence is the same character, at least as long, and nothing else.
-        while (j < lines.length && !(lines[j]?.trim().startsWith(marker) && (lines[j]?.trim() ?? "").replace(/[`~]/g, "") === "")) {
-            body.push(lines[j] ?? "")
-            j++
-        }
-        fences.push({ line: i + 1, info: (open[2] ?? "").trim().split(/\s+/).filter(Boolean), body: body.join("\n"), end: j })
-        i = j
-    }
-    return fences
 }
 
 /** The runnable blocks of one Markdown text, with their expected outputs. */
@@ -257,9 +233,7 @@ describe("docs examples", () => {
             beforeAll(() => {
                 mkdirSync(base, { mode: 0o700 })
                 for (const d of [home, work, shims]) mkdirSync(d, { recursive: true })
-                // `secrets` on PATH is the built binary, run by the node running the tests.
-                writeFileSync(join(shims, "secrets"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`)
-                chmodSync(join(shims, "secrets"), 0o755)
+                writeSecretsShim(shims)
             })
             afterAll(() => rmSync(base, { recursive: true, force: true }))
             // A page that asks for the stand-in op: its store lives next to home and work.
@@ -277,16 +251,7 @@ describe("docs examples", () => {
                 it(`${name}:${block.line}`, async () => {
                     const r = await runProcess("bash", ["-c", `set -euo pipefail\n${block.code}\n`], {
                         cwd: work,
-                        env: {
-                            PATH: path,
-                            HOME: home,
-                            XDG_CONFIG_HOME: join(home, ".config"),
-                            USER: "alice",
-                            LANG: "C.UTF-8",
-                            TERM: "dumb",
-                            GIT_CONFIG_NOSYSTEM: "1",
-                            ...opEnv,
-                        },
+                        env: docsEnv({ path, home, extra: opEnv }),
                         input: "",
                         // A hang guard only (a block that hangs is killed and fails);
                         // kept under the test's own limit so the report shows its output.
