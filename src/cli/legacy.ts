@@ -35,9 +35,16 @@ export function registerLegacyRoot(program: Command, ctx: CommandContext): void 
         .addOption(o.decryptionOrder().hideHelp())
         .addOption(o.shamirThreshold().hideHelp())
     for (const opt of o.ruleOptions()) program.addOption(opt.hideHelp())
+    // Excess arguments are checked in the action: `secrets get FILE KEY` is an unknown
+    // command, not "too many arguments" for the legacy FILE form.
+    program.allowExcessArguments(true)
     program.action(async (file: string | undefined, _opts: unknown, cmd: Command) => {
         const opts = o.withEnvDefaults(cmd.opts<Record<string, unknown> & { age?: string; decryptionOrder?: string; config?: string }>(), ctx.io.env)
         const mode = legacyMode(ctx.argv, (m) => warn(ctx.io, m))
+        if (cmd.args.length > 1) {
+            if (mode === "edit" && file !== undefined) await refuseCommandTypo(ctx, program, file)
+            throw new SecretsError(ExitCode.Generic, `too many arguments: expected one file, got ${cmd.args.length}`, ["usage: secrets [-e|-d|-r|--set EXPR] FILE, or see secrets --help"])
+        }
         if (file === undefined) {
             if (mode === "edit") cmd.help({ error: false })
             throw new SecretsError(ExitCode.NoFileSpecified, "no file given", ["usage: secrets [-e|-d|-r|--set EXPR] FILE, or see secrets --help"])
@@ -99,23 +106,10 @@ async function refuseCommandTypo(ctx: CommandContext, program: Command, file: st
     const { existsSync } = await import("node:fs")
     const { resolve } = await import("node:path")
     if (existsSync(resolve(ctx.io.cwd, file))) return
-    const names = program.commands.map((c) => c.name())
-    const near = names.filter((n) => editDistance(n, file) <= Math.max(1, Math.floor(n.length / 3)))
+    const { unknownCommandHints } = await import("./command-suggestions.js")
+    const names = program.createHelp().visibleCommands(program).map((c) => c.name())
     throw new SecretsError(ExitCode.Generic, `unknown command ${quote(file)}`, [
-        ...(near.length > 0 ? [`did you mean ${near.join(" or ")}?`] : []),
+        ...unknownCommandHints(file, { path: "", names }),
         "to create a new file, give it an extension: secrets NAME.yaml",
     ])
-}
-
-function editDistance(a: string, b: string): number {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
-    for (let j = 1; j <= b.length; j++) d[0]![j] = j
-    for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) {
-            const cost = a[i - 1] === b[j - 1] ? 0 : 1
-            const swap = i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1] ? d[i - 2]![j - 2]! + 1 : Infinity
-            d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost, swap)
-        }
-    }
-    return d[a.length]![b.length]!
 }

@@ -26,6 +26,7 @@ import { registerAccess } from "./commands/access.js"
 import { registerStatus } from "./commands/status.js"
 import { registerOp } from "./commands/op.js"
 import { registerCompletion } from "./commands/completion.js"
+import { unknownCommandHints } from "./command-suggestions.js"
 
 export const VERSION = "0.1.0"
 
@@ -34,8 +35,29 @@ export interface RunState {
     exitCode: number
 }
 
+/**
+ * Every command of the program and its subcommands (createCommand makes them all),
+ * so that an unknown subcommand (`secrets keys rm`) is answered by the same rule as
+ * an unknown command (src/cli/command-suggestions.ts) instead of commander's edit
+ * distance alone, which told `get` to try `set`.
+ */
+class SecretsCommand extends Command {
+    override createCommand(name?: string): Command {
+        return new SecretsCommand(name)
+    }
+
+    /** Replaces commander's own (command.js unknownCommand), which a subclass may override. */
+    unknownCommand(): never {
+        const word = String(this.args[0] ?? "")
+        const names = this.createHelp().visibleCommands(this).map((c) => c.name())
+        const hints = unknownCommandHints(word, { path: this.parent === null ? "" : this.name(), names })
+        const where = this.parent === null ? "" : ` for ${JSON.stringify(`secrets ${this.name()}`)}`
+        this.error([`error: unknown command ${JSON.stringify(word)}${where}`, ...hints.map((h) => `hint: ${h}`)].join("\n"), { code: "commander.unknownCommand" })
+    }
+}
+
 export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runNow, argv: readonly string[] = []): Command {
-    const program = new Command("secrets")
+    const program: Command = new SecretsCommand("secrets")
     program
         .description("encrypt the values of YAML, JSON, dotenv and INI files with age, in the sops format")
         .version(`secrets ${VERSION} (sops ${SOPS_VERSION} format)`, "-v, --version", "print the version")
@@ -51,7 +73,8 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
                         .split("\n")
                         .map((line) => {
                             const did = /^\(Did you mean (.+)\?\)$/.exec(line)
-                            return did ? `secrets: hint: did you mean ${did[1]}?` : `secrets: error: ${line.replace(/^error: /, "")}`
+                            if (did) return `secrets: hint: did you mean ${did[1]}?`
+                            return line.startsWith("hint: ") ? `secrets: ${line}` : `secrets: error: ${line.replace(/^error: /, "")}`
                         })
                         .join("\n") + "\n",
                 ),
