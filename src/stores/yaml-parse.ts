@@ -11,6 +11,7 @@ import { isAlias, isMap, isScalar, isSeq, type Alias, type Document, type Node a
 import { AliasBudget, MAX_NESTING_DEPTH, nestedTooDeeply } from "../core/input-limits.js"
 import { FormatError, quote } from "../errors.js"
 import type { Branch, Comment, ListItem, MapItem, Node, Scalar } from "../core/tree.js"
+import { blockScalarValue } from "./yaml-block-scalar.js"
 import { aliasTargets, anchorContainsItself, parseYamlStream } from "./yaml-limits.js"
 import { resolvePlain, type Resolved } from "./yaml-resolve.js"
 
@@ -68,15 +69,19 @@ class DocumentReader {
     readonly anchors: Anchor[] = []
 
     private readonly doc: Document.Parsed
+    private readonly text: string
     private readonly pos: Positions
     private readonly checkDuplicates: boolean
     /** Made at the first alias: most secrets files have none. */
     private targets: Map<Alias, YNode> | undefined
     private readonly budget = new AliasBudget()
     private readonly expanding = new Set<YNode>()
+    /** Block scalar values, computed where the scalar stands (an alias's copy has no indentation of its own). */
+    private readonly blockValues = new Map<YNode, string>()
 
-    constructor(doc: Document.Parsed, pos: Positions, checkDuplicates: boolean) {
+    constructor(doc: Document.Parsed, text: string, pos: Positions, checkDuplicates: boolean) {
         this.doc = doc
+        this.text = text
         this.pos = pos
         this.checkDuplicates = checkDuplicates
         // yaml.v3 counts the document node itself.
@@ -116,13 +121,31 @@ class DocumentReader {
         this.anchors.push({ offset, line, column: column - 1, coll })
     }
 
-    /** A scalar node's value as yaml.v3 types it. */
-    scalar(n: YNode & { value: unknown; type?: string; tag?: string }): Scalar {
-        const text = typeof n.value === "string" ? n.value : String(n.value ?? "")
+    /**
+     * The text of a block scalar as go-yaml reads it (yaml-block-scalar.ts), not as the
+     * `yaml` package does; `parentIndent` is the column of the collection holding it.
+     */
+    private blockText(n: YNode, parentIndent: number): string | undefined {
+        const cached = this.blockValues.get(n)
+        if (cached !== undefined) return cached
+        const src = n.srcToken
+        if (src === undefined || src.type !== "block-scalar") return undefined
+        const header = src.props.find((t) => t.type === "block-scalar-header")
+        if (header === undefined) return undefined
+        const value = blockScalarValue(this.text, header.offset, parentIndent, this.pos.at(header.offset).line)
+        this.blockValues.set(n, value)
+        return value
+    }
+
+    /** A scalar node's value as yaml.v3 types it; `parentIndent` as for blockText. */
+    scalar(n: YNode & { value: unknown; type?: string; tag?: string }, parentIndent = -1): Scalar {
+        const block = n.type === "BLOCK_LITERAL" || n.type === "BLOCK_FOLDED" ? this.blockText(n, parentIndent) : undefined
+        const text = block ?? (typeof n.value === "string" ? n.value : String(n.value ?? ""))
         const tag = n.tag
         const line = this.lineOf(n)
         let r: Resolved
-        if (tag === undefined || tag === "") {
+        // go-yaml's parser treats the non-specific tag `!` as no tag (decode.go parser.node).
+        if (tag === undefined || tag === "" || tag === "!") {
             r = n.type === "PLAIN" || n.type === undefined ? resolvePlain(text) : { kind: "str", value: text }
         } else if (!tag.startsWith(YAML_TAG)) {
             // Custom and non-specific tags are not resolvable in yaml.v3: the text stays a string.
@@ -136,14 +159,34 @@ class DocumentReader {
         return r
     }
 
+    /**
+     * A scalar with an explicit yaml.org tag. A text the tag cannot hold is an error
+     * where sops checks (yaml.v3 decodes the first document into a map before walking
+     * it); in later documents sops ignores the decode error and reads null.
+     */
     private tagged(tag: string, text: string, line: number): Resolved {
+        try {
+            return this.decodeTagged(tag, text, line)
+        } catch (e) {
+            if (e instanceof FormatError && !this.checkDuplicates) return { kind: "null" }
+            throw e
+        }
+    }
+
+    private decodeTagged(tag: string, text: string, line: number): Resolved {
         switch (tag) {
             case "str":
                 return { kind: "str", value: text }
             case "null":
-                return { kind: "null" }
+                if (resolvePlain(text).kind === "null") return { kind: "null" }
+                throw new FormatError(`cannot decode the value at line ${line} as !!null`)
             case "binary": {
-                const bytes = Buffer.from(text.replace(/\s+/g, ""), "base64")
+                // Go's base64.StdEncoding skips only CR and LF, and wants full padding.
+                const b64 = text.replace(/[\r\n]/g, "")
+                if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(b64)) {
+                    throw new FormatError(`the !!binary value at line ${line} is not valid base64`)
+                }
+                const bytes = Buffer.from(b64, "base64")
                 try {
                     return { kind: "str", value: new TextDecoder("utf-8", { fatal: true }).decode(bytes) }
                 } catch {
@@ -160,10 +203,9 @@ class DocumentReader {
                 if (tag === "float" && r.kind === "int") return { kind: "float", value: Number(r.value) }
                 throw new FormatError(`cannot decode the value at line ${line} as !!${tag}`)
             }
-            case "map":
-            case "seq":
-                throw new FormatError(`cannot decode the scalar at line ${line} as !!${tag}`)
             default:
+                // yaml.v3 decodes a scalar tagged !!map or !!seq (or any unknown yaml.org
+                // tag) into interface{} as its text.
                 return { kind: "str", value: text }
         }
     }
@@ -181,7 +223,7 @@ class DocumentReader {
         }
         this.budget.count(!register)
         if (n === null || n === undefined) return { kind: "null" }
-        if (isScalar(n)) return this.scalar(n)
+        if (isScalar(n)) return this.scalar(n, parent?.column ?? -1)
         if (depth + 1 > MAX_NESTING_DEPTH) {
             throw nestedTooDeeply("YAML", `at line ${this.lineOf(n)}${register ? "" : " once its aliases are expanded"}`)
         }
@@ -189,6 +231,8 @@ class DocumentReader {
             const flow = n.flow === true
             const coll: Coll = { kind: "map", column: 0, parent, flow, slots: [] }
             const seen = new Map<string, number>()
+            const src = n.srcToken
+            const cstItems = src !== undefined && "items" in src && src.type === "block-map" ? src.items : undefined
             n.items.forEach((pair, i) => {
                 const k = pair.key as YNode | null
                 let keyNode = k
@@ -200,11 +244,16 @@ class DocumentReader {
                 }
                 const offset = k?.range?.[0] ?? (pair.value as YNode | null)?.range?.[0] ?? 0
                 const line = this.pos.at(offset).line
+                if (register && i === 0) {
+                    // The mapping's indentation is where its first entry starts: at `?` for an explicit key.
+                    const ind = cstItems?.[0]?.start.find((t) => t.type === "explicit-key-ind")
+                    coll.column = this.pos.at(ind !== undefined && "offset" in ind ? ind.offset : offset).column - 1
+                }
                 let key: string
                 if (keyNode === null || keyNode === undefined) {
                     throw new FormatError(`non-string key (type null) at line ${line}: only string keys are supported`)
                 } else if (isScalar(keyNode)) {
-                    const sc = this.scalar(keyNode)
+                    const sc = this.scalar(keyNode, coll.column)
                     if (sc.kind !== "str") {
                         throw new FormatError(`non-string key (type ${sc.kind}) at line ${line}: only string keys are supported`)
                     }
@@ -218,10 +267,7 @@ class DocumentReader {
                     if (first !== undefined) throw new FormatError(`mapping key ${quote(key)} already defined at line ${first}`)
                     seen.set(key, line)
                 }
-                if (register) {
-                    if (i === 0) coll.column = this.pos.at(offset).column - 1
-                    this.anchor(offset, coll)
-                }
+                if (register) this.anchor(offset, coll)
                 const value = this.node(pair.value as YNode | null, coll, register, depth + 1)
                 coll.slots.push({ offset, key, value })
             })
@@ -352,7 +398,7 @@ export function parseYaml(text: string): Branch[] {
     list.forEach((d, i) => {
         // sops decodes only the first document into a map, which is where yaml.v3's
         // duplicate-key check runs (spec §7.1).
-        const reader = new DocumentReader(d, pos, i === 0)
+        const reader = new DocumentReader(d, text, pos, i === 0)
         const c = d.contents as YNode | null
         let root: Coll
         const top = c !== null && isAlias(c) ? c.resolve(d) : c

@@ -19,8 +19,9 @@ const NANS = new Set([".nan", ".NaN", ".NAN"])
 // yaml.v3 resolve.go: the float regexp applied to plain scalars starting with a digit or sign.
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
 // Go strconv.ParseFloat syntax for the '.'-hint branch (a decimal literal; no hex or inf
-// can start with '.').
-const GO_DECIMAL_FLOAT = /^\.[0-9]+([eE][-+]?[0-9]+)?$/
+// can start with '.'). yaml.v3 passes the text with its underscores, and ParseFloat takes
+// them between digits as Go literals do (`.5_0` is 0.5; `._5`, `.5_` are strings).
+const GO_DECIMAL_FLOAT = /^\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?$/
 
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
@@ -65,10 +66,12 @@ function goParseFloat(s: string): number | null {
 
 // yaml.v3 parseTimestamp's formats: "2006-1-2T15:4:5.999999999Z07:00", the same with a
 // lower-case "t", "2006-1-2 15:4:5.999999999" (UTC), and "2006-1-2". Go's parser takes
-// one- or two-digit month/day/hour/minute/second and an optional fraction.
+// one- or two-digit month/day/hour/minute/second, an optional fraction of at most nine
+// digits after '.' or ',' (time.Parse stops at nine and a tenth digit is left over, so
+// the text stays a string), and one or more spaces where the layout has one.
 const TS_DATE = /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$/
 const TS_FULL =
-    /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[Tt]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.([0-9]+))?(Z|[+-][0-9]{2}:[0-9]{2})| ([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.([0-9]+))?)$/
+    /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[Tt]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,]([0-9]{1,9}))?(Z|[+-][0-9]{2}:[0-9]{2})| +([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,]([0-9]{1,9}))?)$/
 
 function daysIn(year: number, month: number): number {
     const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
@@ -111,9 +114,8 @@ export function parseTimestamp(s: string): string | null {
         if (zh > 24 || zm > 59) return null
         if (zh === 0 && zm === 0) zone = "Z"
     }
-    // Go keeps at most nine fractional digits (it truncates further digits), then
     // RFC3339Nano trims trailing zeros.
-    const f = frac.slice(0, 9).replace(/0+$/, "")
+    const f = frac.replace(/0+$/, "")
     return `${pad(Y, 4)}-${pad(M)}-${pad(D)}T${pad(H)}:${pad(MI)}:${pad(S)}${f ? "." + f : ""}${zone}`
 }
 
@@ -132,7 +134,7 @@ export function resolvePlain(s: string, allowTimestamp = true): Resolved {
     const c = s[0] ?? ""
     if (c === ".") {
         if (GO_DECIMAL_FLOAT.test(s)) {
-            const v = goParseFloat(s)
+            const v = goParseFloat(s.replaceAll("_", ""))
             if (v !== null) return { kind: "float", value: v }
         }
         return { kind: "str", value: s }

@@ -25,7 +25,7 @@ const CACHE = join(REPO, "node_modules/.cache/secrets-go-yaml")
 /**
  * Why the oracle cannot run here, or undefined when it can. In CI (the `CI`
  * variable set) the packages are installed by .ci/run, so their absence is a
- * failure there, not a skip: the tests call `requireOracle` to make it one.
+ * failure there, not a skip (oracleSkipReason).
  */
 export function oracleMissing(): string | undefined {
     let go = true
@@ -40,13 +40,14 @@ export function oracleMissing(): string | undefined {
     return `the go-yaml oracle needs ${what.filter(Boolean).join(" and ")}: apt-get install golang-go golang-gopkg-yaml.v3-dev`
 }
 
-/** True when the oracle tests must be skipped; throws in CI, where skipping would hide a broken setup. */
-export function skipOracle(): boolean {
+/**
+ * Why the oracle tests are skipped here (for the describe title), or undefined when
+ * they run. Throws in CI, where a skip would hide a broken setup.
+ */
+export function oracleSkipReason(): string | undefined {
     const missing = oracleMissing()
-    if (missing === undefined) return false
-    if (process.env.CI) throw new Error(`CI is set but ${missing}`)
-    console.warn(`skipping the go-yaml oracle tests: ${missing}`)
-    return true
+    if (missing !== undefined && process.env.CI) throw new Error(`CI is set but ${missing}`)
+    return missing === undefined ? undefined : `skipped: ${missing}`
 }
 
 // go-yaml v3.0.4 emitterc.go: the two block scalar writers end the header line even

@@ -1,0 +1,86 @@
+/**
+ * What go-yaml v3 (through sops's store) gives for the documents where our reader
+ * used to differ, recorded from the go-yaml oracle (test/oracle/go-yaml) so that they
+ * are checked even where Go is not installed. oracle-corpus.test.ts re-asks go-yaml.
+ */
+import { describe, expect, it } from "vitest"
+import { bytes, float, int, nil, str, time, type Node } from "../../../src/core/tree.js"
+import { createYamlStore } from "../../../src/stores/yaml.js"
+import { dec, enc, parse1 } from "./helpers.js"
+
+const value = (text: string): Node => {
+    const first = parse1(text).items[0]
+    if (first?.kind !== "entry") throw new Error("no entry")
+    return first.value
+}
+
+describe("block scalars read as go-yaml's scanner reads them", () => {
+    const cases: [string, string][] = [
+        // The end of the file is no line break: clip and keep add none (issue 11 point 5).
+        ["multiline: |\n  multi\n  line", "multi\nline"],
+        ["k: |+\n  a\n  b", "a\nb"],
+        ["k: >\n  a\n  b", "a b"],
+        ["k: >+\n  a\n  b", "a b"],
+        // A line of spaces deeper than the indentation is content, not an empty line.
+        ["k: >1\n  \n", " \n"],
+        ["k: >1\n  line one\n\n  line two\n\n\n  ", " line one\n\n line two\n\n\n "],
+        ["k: |\n  a\n\n\n", "a\n"],
+        ["k: |+\n  a\n\n\n", "a\n\n\n"],
+        ["k: |-\n  a\n\n", "a"],
+        ["k: >\n  a\n  b\n\n  c\n", "a b\nc\n"],
+        ["k: |2\n   x\n  y\n", " x\ny\n"],
+    ]
+    for (const [text, want] of cases) {
+        it(JSON.stringify(text), () => expect(value(text)).toEqual(str(want)))
+    }
+
+    it("the same for the last item of a sequence", () => {
+        expect(value("list:\n  - |\n    first\n  - |\n    last")).toEqual({ kind: "list", items: [str("first\n"), str("last")] })
+    })
+
+    it("an explicit `? |` key takes its indentation from the `?`", () => {
+        expect(parse1("? |\n  block key\n: v\n").items).toEqual([{ kind: "entry", key: "block key\n", value: str("v") }])
+    })
+
+    it("a multi-line block scalar at the end of the file is written back without the line break it never had", () => {
+        const store = createYamlStore()
+        expect(dec(store.emitPlain(store.parsePlain(enc("multiline: |\n  multi\n  line"))))).toBe("multiline: |-\n    multi\n    line\n")
+    })
+})
+
+describe("plain scalars resolve as yaml.v3 resolves them", () => {
+    const cases: [string, Node][] = [
+        // ParseFloat takes underscores between digits in the '.'-hint branch.
+        [".5_0", float(0.5)],
+        ["._5", str("._5")],
+        ["0.1e1_0", float(1e9)],
+        // time.Parse reads at most nine fraction digits; a comma works as the point; a layout space matches several.
+        ["2001-12-14T21:59:43.123456789123Z", str("2001-12-14T21:59:43.123456789123Z")],
+        ["2001-12-14T21:59:43,5Z", time("2001-12-14T21:59:43.5Z")],
+        ["2001-12-14   21:59:43", time("2001-12-14T21:59:43Z")],
+    ]
+    for (const [text, want] of cases) it(`k: ${text}`, () => expect(value(`k: ${text}\n`)).toEqual(want))
+})
+
+describe("tags as yaml.v3 decodes them into sops's tree", () => {
+    it("the non-specific tag ! is no tag: plain text resolves, quoted text stays a string", () => {
+        expect(value("k: ! 12\n")).toEqual(int(12))
+        expect(value("k: !\n")).toEqual(nil)
+        expect(value("k: ! '12'\n")).toEqual(str("12"))
+    })
+    it("!!map and !!seq on a scalar keep its text", () => {
+        expect(value("k: !!map x\n")).toEqual(str("x"))
+        expect(value("k: !!seq 12\n")).toEqual(str("12"))
+    })
+    it("!!null on a text that is not null is an error in the first document and null in later ones", () => {
+        expect(() => parse1("k: !!null x\n")).toThrow(/line 1.*!!null/)
+        const docs = createYamlStore().parsePlain(enc("a: 1\n---\na: !!null x\n"))
+        expect(docs[1]?.items).toEqual([{ kind: "entry", key: "a", value: nil }])
+    })
+    it("!!binary must be Go base64 (line breaks skipped, nothing else)", () => {
+        expect(() => parse1("k: !!binary '!!'\n")).toThrow(/!!binary value at line 1 is not valid base64/)
+        expect(() => parse1("k: !!binary 'aGVs bG8='\n")).toThrow(/not valid base64/)
+        expect(value("k: !!binary |\n  aGVs\n  bG8=\n")).toEqual(str("hello"))
+        expect(value("k: !!binary /w==\n")).toEqual(bytes(new Uint8Array([0xff])))
+    })
+})
