@@ -32,6 +32,8 @@
  *   vault "Dev". Blocks see each other's changes to the store (it is one file per
  *   page), and a hidden block can change it with `op item edit …` like a person in
  *   the app. Pages without the marker get no `op` at all, as before.
+ * - SECRETS_CHECKOUT is this checkout, to read from only: a page copies what it
+ *   needs (the demo fleet: docs/demo-fleet.md) into its own directory.
  */
 import { randomBytes } from "node:crypto"
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
@@ -251,7 +253,7 @@ describe("docs examples", () => {
                 it(`${name}:${block.line}`, async () => {
                     const r = await runProcess("bash", ["-c", `set -euo pipefail\n${block.code}\n`], {
                         cwd: work,
-                        env: docsEnv({ path, home, extra: opEnv }),
+                        env: docsEnv({ path, home, extra: { SECRETS_CHECKOUT: ROOT, ...opEnv } }),
                         input: "",
                         // A hang guard only (a block that hangs is killed and fails);
                         // kept under the test's own limit so the report shows its output.
