@@ -58,8 +58,9 @@ function child(node: Node, step: PathStep): Node | undefined {
 
 /**
  * A copy of `root` with `value` at `path`, creating missing mappings on the way
- * (sops #173 asks for this; sops creates missing components too). A list index may
- * point one past the end to append.
+ * (sops #173 asks for this; sops creates missing components too). A list index at
+ * or past the end appends one item, as sops' set() does for `position >= len`
+ * (sops.go): `["hosts"][5]` on a two-item list adds a third.
  */
 export function setAt(root: Branch, path: readonly PathStep[], value: Node): Branch {
     if (path.length === 0) throw badPath("cannot replace the whole document")
@@ -96,10 +97,7 @@ function setIn(node: Node | undefined, path: readonly PathStep[], value: Node, d
         found = true
         return setIn(item, path, value, depth + 1)
     })
-    if (!found) {
-        if (step !== n + 1) throw badPath(`index ${step} is past the end of the list at ${describePath(path.slice(0, depth))}`)
-        items.push(setIn(undefined, path, value, depth + 1))
-    }
+    if (!found) items.push(setIn(undefined, path, value, depth + 1))
     return list(...items)
 }
 
