@@ -99,7 +99,7 @@ describe("errors, with sops' exit codes and nothing written", () => {
         }
     })
 
-    it("a tampered value -> 51 and nothing printed on stdout", async () => {
+    it("a tampered value -> 25 (sops' ErrorDecryptingTree) and nothing printed on stdout", async () => {
         const { dir, alice } = project()
         writeFileSync(join(dir, "x.yaml"), `a: ${SECRET}\nb: other\n`)
         await runCli(["encrypt", "--age", alice.recipient, "-i", "x.yaml"], { cwd: dir })
@@ -107,7 +107,7 @@ describe("errors, with sops' exit codes and nothing written", () => {
         lines[1] = "b:" + lines[0]!.slice(2)
         writeFileSync(join(dir, "x.yaml"), lines.join("\n"))
         const r = await runCli(["decrypt", "x.yaml"], { cwd: dir, env: { SOPS_AGE_KEY_FILE: alice.file } })
-        expect(r.code).toBe(51)
+        expect(r.code).toBe(25)
         expect(r.stdout).toBe("")
         expect(r.stderr).not.toContain(SECRET)
     })

@@ -300,7 +300,7 @@ describe("exec-file", () => {
         expect(existsSync(join(dir, "ran"))).toBe(false)
     })
 
-    it("a tampered value exits 51 without running the command", async () => {
+    it("a tampered value exits 25 (sops' ErrorDecryptingTree) without running the command", async () => {
         const { dir, env } = await project()
         const f = join(dir, "s.yaml")
         const text = readFileSync(f, "utf8")
@@ -309,7 +309,7 @@ describe("exec-file", () => {
         expect(tampered).not.toBe(text)
         writeFileSync(f, tampered)
         const r = await runCli(["exec-file", "s.yaml", "touch ran"], { cwd: dir, env })
-        expect(r.code).toBe(51)
+        expect(r.code).toBe(25)
         expect(r.stderr).not.toContain(SECRET)
         expect(existsSync(join(dir, "ran"))).toBe(false)
     })
