@@ -15,7 +15,7 @@ import { parseConfig } from "../config/load.js"
 import { ConfigError, quote } from "../errors.js"
 import { parseRecipient } from "../keys/recipient.js"
 import { anchorFor, layoutRules, NAME_PATTERN, parseLayoutRegex, type LayoutKind, type LayoutRule } from "./layout.js"
-import { kindOfAnchor, readNamedKeys, type NamedKey } from "./named-keys.js"
+import { kindOfAnchor, readNamedKeys, type NamedKey } from "../config/named-keys.js"
 
 /** A key to name in `.sops.yaml`. `name` is ignored for the recovery key. */
 export interface KeyToAdd {

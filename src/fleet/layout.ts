@@ -12,7 +12,7 @@
  * recovery, so a diff of `.sops.yaml` after `keys add-host` touches as few lines as
  * possible.
  */
-import type { KeyKind, NamedKey } from "./named-keys.js"
+import type { KeyKind, NamedKey } from "../config/named-keys.js"
 
 /** The family of a layout rule. */
 export type LayoutKind = "host" | "user" | "shared"

@@ -26,7 +26,7 @@ import { writeFileAtomic } from "../files/fs-atomic.js"
 import { modifyEncryptedFile } from "../files/modify-file.js"
 import { info, warn } from "../files/diagnostics.js"
 import { findNamedKey as findConfigKey, removeNamedKey as removeConfigKey, stringifyLike } from "./config-edit.js"
-import { readNamedKeys, type NamedKey } from "./named-keys.js"
+import { readNamedKeys, type NamedKey } from "../config/named-keys.js"
 import { confirmOrRefuse, findEncryptedFiles, loadFleetConfig, progress, type FoundFile, type RepoRun } from "./rekey-repo.js"
 import { planRevoke, type RevokeTarget } from "./revoke-plan.js"
 

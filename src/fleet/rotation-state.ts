@@ -28,7 +28,7 @@ import { ExitCode, SecretsError, quote } from "../errors.js"
 import { parseRecipient } from "../keys/recipient.js"
 import type { Io } from "../files/io.js"
 import { writeFileAtomic } from "../files/fs-atomic.js"
-import { readNamedKeys, type NamedKey } from "./named-keys.js"
+import { readNamedKeys, type NamedKey } from "../config/named-keys.js"
 import type { LoadedFleetConfig } from "./rekey-repo.js"
 
 /** What a rotation state file holds: public recipients and file names, never a private key. */

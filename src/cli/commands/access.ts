@@ -3,13 +3,13 @@
  * encrypted files under the config × the keys that can open them, from the
  * recipients stored in each file (not from the rules: the file is what an attacker
  * holding a key would open). Keys are named by their `.sops.yaml` anchors
- * (src/fleet/named-keys.ts); a recipient with no name shows as its first 12
+ * (src/config/named-keys.ts); a recipient with no name shows as its first 12
  * characters. Files whose recipients differ from their creation rule are flagged,
  * cell by cell: `+` readable but not in the rule, `-` in the rule but not readable.
  */
 import { Command, Option } from "commander"
 import type { InventoryEntry } from "../../fleet/inventory.js"
-import type { NamedKey } from "../../fleet/named-keys.js"
+import type { NamedKey } from "../../config/named-keys.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
@@ -47,7 +47,7 @@ export async function runAccess(ctx: CommandContext, opts: AccessFlags & o.Globa
     const { fleetConfigPath } = await import("./status.js")
     const { loadFleetConfig } = await import("../../fleet/rekey-repo.js")
     const { takeInventory } = await import("../../fleet/inventory.js")
-    const { readNamedKeys } = await import("../../fleet/named-keys.js")
+    const { readNamedKeys } = await import("../../config/named-keys.js")
     const { warn } = await import("../report.js")
     const loaded = await loadFleetConfig(io, await fleetConfigPath(io, opts.config))
     const entries = await takeInventory(io, loaded)

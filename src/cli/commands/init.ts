@@ -69,7 +69,7 @@ export async function runInit(ctx: CommandContext, opts: InitOptions & o.GlobalO
     const { readFile } = await import("node:fs/promises")
     const { info } = await import("../report.js")
     const { addNamedKey, checkName, declareHost, syncLayout } = await import("../../fleet/config-edit.js")
-    const { readNamedKeys } = await import("../../fleet/named-keys.js")
+    const { readNamedKeys } = await import("../../config/named-keys.js")
     const { dirFor } = await import("../../fleet/layout.js")
     const { parseRecipient } = await import("../../keys/recipient.js")
 

@@ -1,6 +1,6 @@
 /**
  * `secrets keys list | add-host | add-user | remove`: the named keys of a fleet in
- * `.sops.yaml` (anchors `&host_NAME`, `&user_NAME`, `&recovery`, src/fleet/named-keys.ts).
+ * `.sops.yaml` (anchors `&host_NAME`, `&user_NAME`, `&recovery`, src/config/named-keys.ts).
  * The config is edited through src/fleet/config-edit.ts, which keeps comments and
  * the layout's rules in step; then every encrypted file whose recipients no longer
  * match its rule is re-keyed (same data key) by src/fleet/rekey-repo.ts, unless
@@ -284,7 +284,7 @@ export async function listKeys(io: Io, explicit?: string): Promise<KeyListing[]>
     const { relative } = await import("node:path")
     const { parseConfig } = await import("../../config/load.js")
     const { planForRule } = await import("../../config/match.js")
-    const { readNamedKeys } = await import("../../fleet/named-keys.js")
+    const { readNamedKeys } = await import("../../config/named-keys.js")
     const { findEncryptedFiles, loadFleetConfig } = await import("../../fleet/rekey-repo.js")
     const text = await readFile(path, "utf8")
     const shown = relative(io.cwd, path) || path

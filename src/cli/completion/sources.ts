@@ -108,7 +108,7 @@ export function fileSources(cwd: string, env: Readonly<Record<string, string | u
             } catch {
                 return []
             }
-            const { readNamedKeys } = await import("../../fleet/named-keys.js")
+            const { readNamedKeys } = await import("../../config/named-keys.js")
             let keys
             try {
                 keys = readNamedKeys(text)

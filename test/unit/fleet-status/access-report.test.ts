@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { accessReport, renderAccess } from "../../../src/cli/commands/access.js"
 import type { InventoryEntry } from "../../../src/fleet/inventory.js"
-import type { NamedKey } from "../../../src/fleet/named-keys.js"
+import type { NamedKey } from "../../../src/config/named-keys.js"
 
 const key = (anchor: string, kind: NamedKey["kind"], name: string, recipient: string): NamedKey => ({ anchor, kind, name, recipient })
 

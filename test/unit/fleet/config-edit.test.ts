@@ -5,7 +5,7 @@ import { parseConfig } from "../../../src/config/load.js"
 import { matchRule, planForRule } from "../../../src/config/match.js"
 import { generateX25519Identity } from "../../../src/keys/age.js"
 import { ConfigError, FormatError } from "../../../src/errors.js"
-import { readNamedKeys } from "../../../src/fleet/named-keys.js"
+import { readNamedKeys } from "../../../src/config/named-keys.js"
 
 let R: string[] = []
 beforeAll(async () => {
