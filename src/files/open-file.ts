@@ -19,9 +19,13 @@ export async function readInput(io: Io, file: string | undefined): Promise<Uint8
         return await readFile(resolve(io.cwd, file))
     } catch (e) {
         const code = (e as { code?: string }).code
-        if (code === "ENOENT") throw new SecretsError(ExitCode.NoFileSpecified, `${quote(file)} does not exist`)
-        if (code === "EISDIR") throw new SecretsError(ExitCode.CouldNotReadInputFile, `${quote(file)} is a directory`)
-        throw new SecretsError(ExitCode.CouldNotReadInputFile, `cannot read ${quote(file)}: ${code ?? "unknown error"}`)
+        // Each carries a detail without the file's name: a caller that names the file
+        // itself (updatekeys, groups: `"f": …`) then does not name it twice.
+        if (code === "ENOENT") throw new SecretsError(ExitCode.NoFileSpecified, `${quote(file)} does not exist`, [], "no such file")
+        if (code === "EISDIR") {
+            throw new SecretsError(ExitCode.CouldNotReadInputFile, `${quote(file)} is a directory, not a file`, ["name a file inside it"], "a directory, not a file")
+        }
+        throw new SecretsError(ExitCode.CouldNotReadInputFile, `cannot read ${quote(file)}: ${code ?? "unknown error"}`, [], `cannot read it: ${code ?? "unknown error"}`)
     }
 }
 

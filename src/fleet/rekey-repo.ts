@@ -179,7 +179,7 @@ export async function rekeyRepo(run: RepoRun, opts: { configPath: string; dryRun
     for (const f of unmatched) warn(io, `${quote(f)}: no creation rule matches it; left as it is`)
     const report: RekeyReport = { changed: plans.map((p) => p.file.shown), written: [], upToDate, unmatched, failed: [], offRule: [] }
     if (plans.length === 0) {
-        info(io, `all ${upToDate.length} encrypted file${upToDate.length === 1 ? " is" : "s are"} up to date`)
+        info(io, upToDateMessage(upToDate.length, unmatched.length))
         return report
     }
     io.stdout.write(renderRekeyTable(plans.map((p) => ({ file: p.file.shown, diff: p.diff }))))
@@ -241,6 +241,16 @@ async function applyRekey(io: Io, p: RekeyPlan): Promise<void> {
         const r = await rewrapGroups(fresh.metadata, dataKey, p.groups, p.threshold)
         await writeFileAtomic(p.file.abs, await emitWithMetadata(fresh.store, fresh.doc, r.metadata))
     })
+}
+
+/**
+ * That nothing needs re-keying, in words that read right for 0 and 1 files too;
+ * `unmatched` files (no rule: warned about already) are not called missing.
+ */
+export function upToDateMessage(count: number, unmatched = 0): string {
+    if (count === 0) return unmatched === 0 ? "no encrypted files yet: nothing to re-key" : "no encrypted file has a creation rule: nothing to re-key"
+    if (count === 1) return "the one encrypted file is up to date"
+    return `all ${count} encrypted files are up to date`
 }
 
 /**
