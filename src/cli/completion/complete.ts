@@ -43,6 +43,10 @@ const SOURCES: Readonly<Record<string, Source>> = {
     "keys restore file": "path",
     "set index": "key-path",
     "unset index": "key-path",
+    // A new name is expected: offering the names already taken would only invite a
+    // refusal ("already has a key named ..."), so nothing is offered, files neither.
+    "keys add-user name": "none",
+    "keys add-host name": "none",
     "keys remove name": "key-name",
     "keys revoke name": "key-name",
     "keys rotate name": "key-name",
