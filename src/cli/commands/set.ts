@@ -13,7 +13,7 @@ import { ExitCode, FormatError, SecretsError, quote } from "../../errors.js"
 import type { Node } from "../../core/tree.js"
 import type { PathStep } from "../../core/tree-path.js"
 import type { OpenedFile } from "../../engine/open.js"
-import { formatForPath, type Format, type Store } from "../../stores/store.js"
+import type { Format, Store } from "../../stores/store.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 import type { Io } from "../../files/io.js"
@@ -25,6 +25,8 @@ export interface SetOptions {
     idempotent?: boolean
     ignoreMac?: boolean
     inputType?: Format
+    /** The format the file is rewritten in (sops' set takes --output-type too); by default the file name's. */
+    outputType?: Format
     decryptionOrder?: string
     /** Write a value in clear that the file's creation rule would encrypt (see src/cli/rule-checks.ts). */
     allowClear?: boolean
@@ -60,6 +62,7 @@ export function registerSet(program: Command, ctx: CommandContext): void {
         .option("--allow-clear", "write the value even if it lands in clear where the file's creation rule would encrypt it")
         .addOption(o.ignoreMac())
         .addOption(o.inputType())
+        .addOption(o.outputType())
         .addOption(o.decryptionOrder())
         .addOption(o.ageKeyOp())
         // sops counts the arguments itself and exits 100 on a wrong count.
@@ -125,14 +128,18 @@ export async function runSet(
     const { parseTreePath, getAt, setAt, describePath } = await import("../../core/tree-path.js")
     const node = parseJsonValue(value)
     const path = parseTreePath(index)
-    refuseReserved(path, opts.inputType ?? formatForPath(file))
+    const { resolveFormats } = await import("../formats.js")
+    const formats = resolveFormats({ file, inputType: opts.inputType, outputType: opts.outputType })
+    refuseReserved(path, formats.input)
+    refuseReserved(path, formats.output)
     await assertFileExists(io, file)
     const { creationRuleOf, warnRuleDrift, checkClearValues } = await import("../rule-checks.js")
     const creation = creationRuleOf(io, file, opts.config)
 
     const { modifyEncryptedFile } = await import("../../files/modify-file.js")
     const written = await modifyEncryptedFile(io, file, modifyOptions(opts), async (opened, store) => {
-        const drift = creation === undefined ? undefined : warnRuleDrift(io, file, opened.metadata, creation, store.format === "binary")
+        const outStore = await outputStore(store, formats.output, opts)
+        const drift = creation === undefined ? undefined : warnRuleDrift(io, file, opened.metadata, creation, outStore.format === "binary")
         const first = firstDocument(opened, file)
         if (opts.idempotent === true) {
             const current = getAt(first, path)
@@ -140,9 +147,21 @@ export async function runSet(
         }
         const branches = [setAt(first, path, node), ...opened.branches.slice(1)]
         checkClearValues(io, "set", file, opened.branches, branches, drift, opts.allowClear === true)
-        return sealAgain(branches, store, opened, io, file)
+        return sealAgain(branches, outStore, opened, io, file)
     })
     if (!written) info(io, `${quote(file)} already has this value at ${describePath(path)}: not written`)
+}
+
+/**
+ * The store the file is written back with: the one it was read with unless the
+ * output format differs (`--output-type`, or `--input-type json` on `z.yaml`,
+ * src/cli/formats.ts). As in sops, `set --output-type yaml f.json` rewrites f.json
+ * as YAML in place, even when the value did not change (unless --idempotent).
+ */
+export async function outputStore(input: Store, output: Format, opts: { indent?: number }): Promise<Store> {
+    if (output === input.format) return input
+    const { loadStore } = await import("../../stores/index.js")
+    return loadStore(output, opts.indent === undefined ? {} : { indent: opts.indent })
 }
 
 /** What {@link modifyEncryptedFile} needs from set/unset options. */
