@@ -32,11 +32,12 @@ secrets keys add-host web1 --age "$(age-keygen -y examples/keys/web1.txt)" -y
 secrets keys add-user bob --age "$(age-keygen -y examples/keys/bob.txt)" -y
 
 # One file per kind of directory, each created by `edit` (EDITOR writes the
-# first content, as a person would in their editor) and then changed with `set`.
+# first content, as a person would in their editor); `set` then adds a value.
 create() { # FILE CONTENT
     EDITOR="cp $(printf '%q' "$2")" secrets edit "$1"
 }
-tmp="$(mktemp)"
+# Inside the throwaway HOME, so that the trap removes it whatever happens.
+tmp="$HOME/content.yaml"
 printf 'database:\n    host: db.internal\n    user: app\n    password: demo-db-password\napi_token: demo-api-token\n' > "$tmp"
 create secrets/shared/app.yaml "$tmp"
 printf 'agent:\n    token: demo-web1-agent-token\n' > "$tmp"
