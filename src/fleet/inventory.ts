@@ -47,10 +47,17 @@ export interface InventoryEntry {
     readonly lastModified: string
 }
 
-/** Every file the inventory covers under the config's directory, sorted by path. */
-export async function takeInventory(io: Io, loaded: LoadedFleetConfig): Promise<InventoryEntry[]> {
+/**
+ * Every file the inventory covers under the config's directory, sorted by path.
+ * `onFile` hears how many of the files walked have been read (for a progress line):
+ * the walk is listed first, so the total is known before the slow part.
+ */
+export async function takeInventory(io: Io, loaded: LoadedFleetConfig, onFile?: (done: number, total: number) => void): Promise<InventoryEntry[]> {
+    const files: string[] = []
+    for await (const abs of repoFiles(loaded.dir, SKIPPED_FILES, { skipNestedProjects: true })) files.push(abs)
     const out: InventoryEntry[] = []
-    for await (const abs of repoFiles(loaded.dir, SKIPPED_FILES)) {
+    for (const [i, abs] of files.entries()) {
+        onFile?.(i, files.length)
         const entry = await inspect(io, loaded, abs)
         if (entry !== undefined) out.push(entry)
     }

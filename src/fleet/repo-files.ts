@@ -9,10 +9,12 @@
  *
  * A directory with its own `.sops.yaml` is another project's files (vendored sops
  * test vectors, a subproject with its own recipients): sops run there uses that
- * config, not ours, so our rules cannot judge its files and the walk stops there,
- * as git stops at a nested repository. Not inside `secrets/` (THE LAYOUT's root):
- * there every file is ours, and a planted `secrets/shared/.sops.yaml` must not
- * hide a plaintext file from `status --check`.
+ * config, not ours, so our rules cannot judge its files, and the reports (`status`,
+ * `access`) stop there, as git stops at a nested repository. Not inside `secrets/`
+ * (THE LAYOUT's root): there every file is ours, and a planted
+ * `secrets/shared/.sops.yaml` must not hide a plaintext file from `status --check`.
+ * The re-keys (revoke, rotate, add-host) walk everything: a `.sops.yaml` anyone can
+ * commit must not keep a revoked key's files out of a revoke.
  */
 import { readdir } from "node:fs/promises"
 import { join } from "node:path"
@@ -27,19 +29,24 @@ const CONFIG_NAMES = new Set([".sops.yaml", ".sops.yml"])
 const LAYOUT_ROOT = "secrets"
 
 /** Absolute paths of the regular files under `root` whose names `skipFiles` does not hold. */
-export async function* repoFiles(root: string, skipFiles: ReadonlySet<string>): AsyncGenerator<string> {
-    yield* walk(root, "", skipFiles)
+export async function* repoFiles(root: string, skipFiles: ReadonlySet<string>, opts: WalkOptions = {}): AsyncGenerator<string> {
+    yield* walk(root, "", skipFiles, opts.skipNestedProjects === true)
 }
 
-async function* walk(dir: string, rel: string, skipFiles: ReadonlySet<string>): AsyncGenerator<string> {
+export interface WalkOptions {
+    /** Stop at a directory outside `secrets/` with its own `.sops.yaml` (reports only). */
+    readonly skipNestedProjects?: boolean
+}
+
+async function* walk(dir: string, rel: string, skipFiles: ReadonlySet<string>, skipNested: boolean): AsyncGenerator<string> {
     const entries = await readdir(dir, { withFileTypes: true })
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     const inLayout = rel === LAYOUT_ROOT || rel.startsWith(`${LAYOUT_ROOT}/`)
-    if (rel !== "" && !inLayout && entries.some((e) => e.isFile() && CONFIG_NAMES.has(e.name))) return
+    if (skipNested && rel !== "" && !inLayout && entries.some((e) => e.isFile() && CONFIG_NAMES.has(e.name))) return
     for (const e of entries) {
         const abs = join(dir, e.name)
         if (e.isDirectory()) {
-            if (!SKIPPED_DIRS.has(e.name)) yield* walk(abs, rel === "" ? e.name : `${rel}/${e.name}`, skipFiles)
+            if (!SKIPPED_DIRS.has(e.name)) yield* walk(abs, rel === "" ? e.name : `${rel}/${e.name}`, skipFiles, skipNested)
         } else if (e.isFile() && !skipFiles.has(e.name) && !isSideFile(e.name)) {
             yield abs
         }

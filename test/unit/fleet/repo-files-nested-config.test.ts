@@ -1,5 +1,5 @@
 /**
- * The repository walk behind `status`, `access` and the re-keys stops at a directory
+ * The repository walk behind `status` and `access` stops at a directory
  * with its own `.sops.yaml` (another project's sops files, such as this repository's
  * vendored interop vectors), except under `secrets/`, where a planted config must
  * not hide a plaintext file from `status --check`.
@@ -10,9 +10,9 @@ import { describe, expect, it } from "vitest"
 import { repoFiles } from "../../../src/fleet/repo-files.js"
 import { tempDir } from "../../helpers/tmp.js"
 
-async function walked(root: string): Promise<string[]> {
+async function walked(root: string, skipNestedProjects = true): Promise<string[]> {
     const out: string[] = []
-    for await (const abs of repoFiles(root, new Set([".sops.yaml", ".sops.yml"]))) out.push(relative(root, abs))
+    for await (const abs of repoFiles(root, new Set([".sops.yaml", ".sops.yml"]), { skipNestedProjects })) out.push(relative(root, abs))
     return out
 }
 
@@ -48,5 +48,11 @@ describe("repoFiles and nested configs", () => {
         const root = tempDir()
         tree(root, ["vendor/secrets/.sops.yaml", "vendor/secrets/enc.yaml", "secretsx/.sops.yaml", "secretsx/enc.yaml"])
         expect(await walked(root)).toEqual([])
+    })
+
+    it("the re-keys' walk enters every directory: a committed .sops.yaml must not keep files out of a revoke", async () => {
+        const root = tempDir()
+        tree(root, [".sops.yaml", "secrets/a.yaml", "sub/.sops.yaml", "sub/enc.yaml"])
+        expect(await walked(root, false)).toEqual(["secrets/a.yaml", "sub/enc.yaml"])
     })
 })
