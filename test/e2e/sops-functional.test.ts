@@ -128,4 +128,14 @@ describe("issue 11 points 1-4 through the binary", () => {
         expect(readFileSync(filePath, "utf8")).toMatch(/^a: ENC\[/)
         expect((await sops("decrypt", filePath)).stdout).toBe("a: 2\nb: bb\n")
     })
+
+    it("point 4, as sops' unset: unset --output-type rewrites the file in that format", SLOW, async () => {
+        const { sops, prepare } = suite()
+        const filePath = prepare("unset.json", `{"a": 2, "b": "ba"}`)
+        expect((await sops("encrypt", "-i", filePath)).code).toBe(0)
+        const r = await sops("unset", "--output-type", "yaml", filePath, `["b"]`)
+        expect([r.code, r.stderr]).toEqual([0, ""])
+        expect(readFileSync(filePath, "utf8")).toMatch(/^a: ENC\[/)
+        expect((await sops("decrypt", "--input-type", "yaml", "--output-type", "yaml", filePath)).stdout).toBe("a: 2\n")
+    })
 })

@@ -10,12 +10,14 @@ import type { Format } from "../../stores/store.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 import { info } from "../report.js"
-import { assertFileExists, firstDocument, modifyOptions, sealAgain } from "./set.js"
+import { assertFileExists, firstDocument, modifyOptions, outputStore, sealAgain } from "./set.js"
 
 export interface UnsetOptions {
     idempotent?: boolean
     ignoreMac?: boolean
     inputType?: Format
+    /** As for set: sops' unset takes --output-type too. */
+    outputType?: Format
     decryptionOrder?: string
 }
 
@@ -34,6 +36,7 @@ export function registerUnset(program: Command, ctx: CommandContext): void {
         .option("--idempotent", "succeed without writing when there is nothing at INDEX")
         .addOption(o.ignoreMac())
         .addOption(o.inputType())
+        .addOption(o.outputType())
         .addOption(o.decryptionOrder())
         .addOption(o.ageKeyOp())
         // sops counts the arguments itself and exits 100 on a wrong count.
@@ -73,7 +76,9 @@ export async function runUnset(ctx: CommandContext, file: string, index: string,
                 "check the path with secrets decrypt, or pass --idempotent to accept a value that is already gone",
             ])
         }
-        return sealAgain([updated, ...opened.branches.slice(1)], store, opened, io, file)
+        const { resolveFormats } = await import("../formats.js")
+        const out = await outputStore(store, resolveFormats({ file, inputType: opts.inputType, outputType: opts.outputType }).output, opts)
+        return sealAgain([updated, ...opened.branches.slice(1)], out, opened, io, file)
     })
     if (!written) info(io, `${quote(file)} has nothing at ${describePath(path)}: not written`)
 }
