@@ -80,7 +80,7 @@ export async function runKeysBackup(ctx: CommandContext, opts: BackupOptions): P
     const payload = buildBackupPayload(sources, io.now())
 
     const passphrase = await newPassphrase(io)
-    const sealed = await sealBackup(payload, passphrase)
+    const sealed = await whileDeriving(io, "sealing the backup", () => sealBackup(payload, passphrase))
     const { writeFile } = await import("node:fs/promises")
     try {
         // "wx": a file that appeared since the check is not overwritten either.
@@ -111,7 +111,7 @@ export async function runKeysRestore(ctx: CommandContext, file: string, opts: Re
     const existing = await readOptional(target)
 
     const passphrase = await onePassphrase(io, file)
-    const payload = await openBackup(content, passphrase, quote(file))
+    const payload = await whileDeriving(io, "opening the backup", () => openBackup(content, passphrase, quote(file)))
     const entries = parseBackupPayload(payload, quote(file))
     const merged = await mergeIdentities(existing ?? "", entries, quote(target))
 
@@ -131,6 +131,25 @@ export async function runKeysRestore(ctx: CommandContext, file: string, opts: Re
     const added = merged.added.length
     info(io, `restored ${added} ${added === 1 ? "identity" : "identities"} into ${quote(target)}, ${merged.present} already present`)
     for (const r of merged.added) io.stdout.write(`${r}\n`)
+}
+
+/**
+ * Run the scrypt step with a line saying what the wait is, at a terminal: age's
+ * scrypt (work factor 2^18) takes seconds and shows nothing, which looks like a
+ * hang right after the passphrase was typed. typage derives the key in one
+ * synchronous call with no progress callback, so the line names the step rather
+ * than a percentage; a TTY's stderr is written synchronously, so it shows before
+ * the event loop blocks. Erased afterwards, also on a wrong passphrase.
+ */
+async function whileDeriving<T>(io: Io, what: string, work: () => Promise<T>): Promise<T> {
+    const { progressLine } = await import("../progress.js")
+    const progress = progressLine(io)
+    progress.step(`${what} (scrypt: a few seconds)…`)
+    try {
+        return await work()
+    } finally {
+        progress.clear()
+    }
 }
 
 /** A passphrase for a new backup: the variable, or asked twice at a terminal. */

@@ -12,6 +12,7 @@ import type { InventoryEntry } from "../../fleet/inventory.js"
 import type { KeyAgeSource } from "../../fleet/key-age.js"
 import type { RotationPolicy } from "../../fleet/policy.js"
 import type { LoadedFleetConfig } from "../../fleet/rekey-repo.js"
+import type { ProgressLine } from "../progress.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
@@ -61,7 +62,16 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
 
 export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.GlobalOpts): Promise<void> {
     const { io } = ctx
-    const collected = await collectStatus(io, opts.config)
+    const { progressLine } = await import("../progress.js")
+    // At a terminal, a large repository shows how far the walk and the git history are.
+    const progress = progressLine(io, { minTotal: PROGRESS_MIN_FILES })
+    let collected: Awaited<ReturnType<typeof collectStatus>>
+    try {
+        collected = await collectStatus(progress.io, opts.config, progress)
+    } finally {
+        // Also on an error: its line must not land on the end of the progress text.
+        progress.clear()
+    }
     // An interrupted `keys rotate` (its state is outside the repository): reported
     // always, and a failed check, since half the files are on a key being replaced.
     const { interruptedRotations } = await import("../../fleet/rotation-state.js")
@@ -101,6 +111,9 @@ function hintsFor(report: StatusReport): string[] {
     return hints
 }
 
+/** Fewer files than this finish before a progress line could be read. */
+const PROGRESS_MIN_FILES = 10
+
 /** --config / SOPS_CONFIG, else the nearest .sops.yaml from the working directory up; absolute. */
 export async function fleetConfigPath(io: Io, explicit: string | undefined): Promise<string> {
     const { existsSync } = await import("node:fs")
@@ -120,6 +133,7 @@ export async function fleetConfigPath(io: Io, explicit: string | undefined): Pro
 export async function collectStatus(
     io: Io,
     explicitConfig: string | undefined,
+    progress?: ProgressLine,
 ): Promise<{ loaded: LoadedFleetConfig; entries: InventoryEntry[]; policy: RotationPolicy | undefined; report: StatusReport }> {
     const { relative } = await import("node:path")
     const { loadFleetConfig } = await import("../../fleet/rekey-repo.js")
@@ -137,11 +151,12 @@ export async function collectStatus(
     const path = await fleetConfigPath(io, explicitConfig)
     const loaded = await loadFleetConfig(io, path)
     const policy = rotationPolicy(loaded.config.secrets, relative(io.cwd, path) || path)
-    const entries = await takeInventory(io, loaded)
+    const entries = await takeInventory(io, loaded, (done, total) => progress?.count("reading files", done, total))
     const top = entries.some((e) => e.encrypted) ? await workTreeOf(loaded.dir, io.env) : undefined
     const now = io.now()
     const files: FileStatus[] = []
-    for (const e of entries) {
+    for (const [i, e] of entries.entries()) {
+        progress?.count("reading key history", i, entries.length)
         if (e.metadata === undefined) {
             files.push({ path: e.path, encrypted: false, rule: false, inStep: false, keyDate: null, keyAgeDays: null, keySource: null, due: false, problems: ["not encrypted"] })
             continue
@@ -167,6 +182,7 @@ export async function collectStatus(
             problems,
         })
     }
+    progress?.clear()
     const report: StatusReport = {
         policy: policy === undefined ? null : { maxAge: policy.maxAge, maxAgeDays: policy.maxAgeDays },
         now: now.toISOString(),
