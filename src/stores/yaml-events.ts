@@ -32,6 +32,33 @@ export function stringStyle(s: string): ScalarStyle {
     return selectStyle(requested, analyzeScalar(s), s, { simpleKey: false, flow: false, implicit: true })
 }
 
+/**
+ * The event for a Go string as sops encodes it (Node.Encode, then the encoder). The
+ * one string that comes back tagged is `<<`: yaml.v3 writes it plain, its parser
+ * gives a plain `<<` the merge tag, and the encoder keeps a tag the plain text does
+ * not resolve to, so sops writes `!!merge <<` (go-yaml oracle).
+ */
+function stringEvent(s: string, c: Comments): Event {
+    const tag = s === "<<" ? "!!merge" : ""
+    return { t: "scalar", tag, value: s, style: stringStyle(s), head: c.head, line: c.line, foot: c.foot }
+}
+
+/** True when go-yaml accepts `value` under a merge key: a mapping or a list of mappings. */
+function mergeable(value: Node): boolean {
+    if (value.kind === "map") return true
+    return value.kind === "list" && value.items.every((it) => it.kind === "comment" || it.kind === "map")
+}
+
+/**
+ * A `<<` key whose value is not a mapping: sops writes `!!merge <<: value`, which
+ * go-yaml (sops itself) and we then refuse to read ("map merge requires map or
+ * sequence of maps"), so an encrypted file could never be opened again. We write
+ * the key double-quoted, which both read as the plain key `<<` (docs/format.md).
+ */
+function quotedMergeKey(c: Comments): Event {
+    return { t: "scalar", tag: "", value: "<<", style: "double", head: c.head, line: c.line, foot: c.foot }
+}
+
 function isValidUtf8(b: Uint8Array): boolean {
     try {
         new TextDecoder("utf-8", { fatal: true }).decode(b)
@@ -54,12 +81,9 @@ function scalarEvent(sc: Scalar, c: Comments): Event {
     const base = { tag: "", head: c.head, line: c.line, foot: c.foot }
     switch (sc.kind) {
         case "str":
-            return { t: "scalar", ...base, value: sc.value, style: stringStyle(sc.value) }
+            return stringEvent(sc.value, c)
         case "bytes": {
-            if (isValidUtf8(sc.value)) {
-                const s = new TextDecoder().decode(sc.value)
-                return { t: "scalar", ...base, value: s, style: stringStyle(s) }
-            }
+            if (isValidUtf8(sc.value)) return stringEvent(new TextDecoder().decode(sc.value), c)
             // Invalid UTF-8 cannot be YAML text: yaml.v3 writes it as !!binary base64.
             const b64 = base64Lines(sc.value)
             return { t: "scalar", ...base, tag: "!!binary", value: b64, style: b64.includes("\n") ? "literal" : "plain" }
@@ -106,11 +130,12 @@ function attachComments<T extends Entry | Node>(
     const attached: Attached<T>[] = []
     let pending: string[] = []
     let leading = ""
-    let inline = ""
+    // undefined when there is none: an inline comment may be empty (`a: 1 #`), and sops keeps it as "#".
+    let inline: string | undefined
     for (const item of items) {
         if (item.kind === "comment") {
-            if (inline) pending.push(inline)
-            inline = ""
+            if (inline !== undefined) pending.push(inline)
+            inline = undefined
             if (item.inline) inline = item.text
             else pending.push(item.text)
             continue
@@ -120,12 +145,12 @@ function attachComments<T extends Entry | Node>(
             pending = []
         }
         const keep = keepsInline(item)
-        if (inline && !keep) pending.push(inline)
-        attached.push({ item, head: joinComments(pending), inline: inline && keep ? "#" + inline : "" })
+        if (inline !== undefined && !keep) pending.push(inline)
+        attached.push({ item, head: joinComments(pending), inline: inline !== undefined && keep ? "#" + inline : "" })
         pending = []
-        inline = ""
+        inline = undefined
     }
-    if (inline) pending.push(inline)
+    if (inline !== undefined) pending.push(inline)
     return { attached, leading, trailing: joinComments(pending) }
 }
 
@@ -141,15 +166,8 @@ function mappingEvents(items: readonly MapItem[], c: Comments, out: Event[]): vo
     attached.forEach(({ item, head, inline }, i) => {
         const last = i === attached.length - 1
         const valueIsScalar = item.value.kind !== "map" && item.value.kind !== "list"
-        out.push({
-            t: "scalar",
-            tag: "",
-            value: item.key,
-            style: stringStyle(item.key),
-            head,
-            line: valueIsScalar ? "" : inline,
-            foot: "",
-        })
+        const keyComments = { head, line: valueIsScalar ? "" : inline, foot: "" }
+        out.push(item.key === "<<" && !mergeable(item.value) ? quotedMergeKey(keyComments) : stringEvent(item.key, keyComments))
         nodeEvents(item.value, { head: "", line: valueIsScalar ? inline : "", foot: last ? trailing : "" }, out)
     })
     out.push({ t: "mapEnd", line: c.line, foot: c.foot })

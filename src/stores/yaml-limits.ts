@@ -41,6 +41,8 @@ export interface YamlStreamHooks {
     readonly lineCounter?: LineCounter
     /** Every lexeme, in order, mode-change lexemes (not source text) included. */
     readonly onLexeme?: (lexeme: string) => void
+    /** Every directive line (`%YAML 1.1`, `%TAG …`), as the parser finds it. */
+    readonly onDirective?: (source: string, offset: number) => void
 }
 
 /**
@@ -56,13 +58,16 @@ export interface YamlStreamHooks {
  * then checked on the finished tree.
  */
 export function parseYamlStream(text: string, options: ParseOptions & DocumentOptions & SchemaOptions, hooks: YamlStreamHooks = {}): Document.Parsed[] {
-    const { lineCounter, onLexeme } = hooks
+    const { lineCounter, onLexeme, onDirective } = hooks
     const parser = new Parser(lineCounter?.addNewLine)
     lineCounter?.addNewLine(0)
     const tokens: CST.Token[] = []
     for (const lexeme of new Lexer().lex(text)) {
         onLexeme?.(lexeme)
-        for (const token of parser.next(lexeme)) tokens.push(token)
+        for (const token of parser.next(lexeme)) {
+            if (token.type === "directive") onDirective?.(token.source, token.offset)
+            tokens.push(token)
+        }
         if (parser.stack.length - 2 > MAX_NESTING_DEPTH) throw nestedTooDeeply("YAML", `at line ${lineAt(text, parser.offset)}`)
     }
     for (const token of parser.end()) tokens.push(token)

@@ -55,6 +55,33 @@ class Positions {
     }
 }
 
+// The escapes go-yaml's scanner knows after a backslash in a double-quoted scalar
+// (scannerc.go yaml_parser_scan_flow_scalar), besides \x, \u, \U and an escaped line
+// break. YAML 1.2's `\/` is not one of them.
+const GO_ESCAPES = new Set(["0", "a", "b", "t", "\t", "n", "v", "f", "r", "e", " ", '"', "'", "\\", "N", "_", "L", "P"])
+const LINE_BREAKS = new Set(["\r", "\n", "\u0085", "\u2028", "\u2029"])
+
+/** Refuse what go-yaml refuses in a double-quoted scalar's source: unknown escapes, surrogate or too large code points. */
+function checkEscapes(source: string, line: number): void {
+    for (let i = 0; i < source.length; i++) {
+        if (source[i] !== "\\") continue
+        const c = source[i + 1] ?? ""
+        const digits = c === "x" ? 2 : c === "u" ? 4 : c === "U" ? 8 : 0
+        if (digits > 0) {
+            const hex = source.slice(i + 2, i + 2 + digits)
+            const code = /^[0-9a-fA-F]+$/.test(hex) && hex.length === digits ? parseInt(hex, 16) : -1
+            if (code < 0 || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) {
+                throw new FormatError(`invalid YAML at line ${line}: the escape \\${c}${hex} is not a Unicode character`)
+            }
+            i += 1 + digits
+        } else if (GO_ESCAPES.has(c) || LINE_BREAKS.has(c)) {
+            i++
+        } else {
+            throw new FormatError(`invalid YAML at line ${line}: unknown escape \\${c} in a double-quoted string (go-yaml reads YAML 1.1 escapes)`)
+        }
+    }
+}
+
 function reasonFor(code: string): string {
     return code.toLowerCase().replaceAll("_", " ")
 }
@@ -137,8 +164,33 @@ class DocumentReader {
         return value
     }
 
+    /**
+     * go-yaml decodes a merge key (`<<` plain, `!`-tagged or `!!merge`) in the first
+     * document, where sops runs its map decode, and wants a mapping, an alias of one,
+     * or a list of those as its value. sops's tree then keeps `<<` as an ordinary key.
+     */
+    private checkMerge(key: YNode & { value: unknown; type?: string; tag?: string }, value: YNode | null | undefined, line: number): void {
+        if (key.value !== "<<") return
+        const untagged = key.tag === undefined || key.tag === "" || key.tag === "!"
+        if (!(untagged && key.type === "PLAIN") && key.tag !== `${YAML_TAG}merge`) return
+        const isMapOrAliasOfOne = (v: YNode | null | undefined): boolean => {
+            if (isAlias(v)) {
+                this.targets ??= aliasTargets(this.doc)
+                const target = this.targets.get(v)
+                return target === undefined || isMap(target)
+            }
+            return isMap(v)
+        }
+        if (isMapOrAliasOfOne(value)) return
+        if (isSeq(value) && value.items.every((it) => isMapOrAliasOfOne(it as YNode | null))) return
+        throw new FormatError(`the merge key << at line ${line} needs a mapping or a list of mappings as its value (go-yaml)`)
+    }
+
     /** A scalar node's value as yaml.v3 types it; `parentIndent` as for blockText. */
     scalar(n: YNode & { value: unknown; type?: string; tag?: string }, parentIndent = -1): Scalar {
+        if (n.type === "QUOTE_DOUBLE" && n.srcToken !== undefined && "source" in n.srcToken) {
+            checkEscapes(n.srcToken.source, this.lineOf(n))
+        }
         const block = n.type === "BLOCK_LITERAL" || n.type === "BLOCK_FOLDED" ? this.blockText(n, parentIndent) : undefined
         const text = block ?? (typeof n.value === "string" ? n.value : String(n.value ?? ""))
         const tag = n.tag
@@ -262,6 +314,7 @@ class DocumentReader {
                     const kind = isMap(keyNode) ? "map" : "list"
                     throw new FormatError(`non-string key (type ${kind}) at line ${line}: only string keys are supported`)
                 }
+                if (register && this.checkDuplicates && isScalar(keyNode)) this.checkMerge(keyNode, pair.value as YNode | null, line)
                 if (register && this.checkDuplicates) {
                     const first = seen.get(key)
                     if (first !== undefined) throw new FormatError(`mapping key ${quote(key)} already defined at line ${first}`)
@@ -339,6 +392,16 @@ class SourceComments {
     }
 }
 
+/**
+ * go-yaml knows two directives and one YAML version: `%YAML 1.1` and `%TAG`; any other
+ * name is a scanner error and `%YAML 1.2` "an incompatible YAML document".
+ */
+function checkDirective(source: string, line: number): void {
+    if (/^%TAG[ \t]/.test(source) || /^%YAML[ \t]+1\.1(?:[ \t#]|$)/.test(source)) return
+    const what = source.split(/[ \t#]/)[0] === "%YAML" ? "YAML version" : "directive"
+    throw new FormatError(`invalid YAML at line ${line}: go-yaml (sops) reads only %YAML 1.1 and %TAG, not the ${what} ${quote(source.trim())}`)
+}
+
 function placeComment(c: SourceComment, anchors: readonly Anchor[], root: Coll): void {
     if (!c.ownLine) {
         let on: Anchor | undefined
@@ -384,8 +447,13 @@ export function parseYaml(text: string): Branch[] {
     const list = parseYamlStream(
         text,
         { schema: "failsafe", keepSourceTokens: true, uniqueKeys: false, resolveKnownTags: false },
-        { onLexeme: (tok) => comments.add(tok) },
+        { onLexeme: (tok) => comments.add(tok), onDirective: (source, offset) => checkDirective(source, pos.at(offset).line) },
     )
+    // go-yaml's first Decode in sops finds no document in a stream of blank lines and
+    // comments and fails with EOF; only a zero-byte file is an empty file to sops.
+    if (list.length === 0 && text.length > 0) {
+        throw new FormatError("invalid YAML: the file has only blank lines or comments, no document (sops cannot read it either)")
+    }
     for (const d of list) {
         const err = d.errors[0]
         if (err !== undefined) {

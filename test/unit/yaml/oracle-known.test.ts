@@ -84,3 +84,48 @@ describe("tags as yaml.v3 decodes them into sops's tree", () => {
         expect(value("k: !!binary /w==\n")).toEqual(bytes(new Uint8Array([0xff])))
     })
 })
+
+describe("what go-yaml refuses in the first document, as sops's map decode does", () => {
+    it("a merge key needs a mapping or a list of mappings; a quoted << is an ordinary key", () => {
+        expect(() => parse1("<<: v\n")).toThrow(/merge key << at line 1 needs a mapping/)
+        expect(() => parse1("a: 1\n<<: [{a: 1}, x]\n")).toThrow(/merge key << at line 2/)
+        expect(() => parse1("! <<: 2\n")).toThrow(/merge key/)
+        expect(parse1('"<<": v\n').items).toEqual([{ kind: "entry", key: "<<", value: str("v") }])
+        expect(parse1("b: &b {a: 1}\n<<: *b\n").items[1]).toEqual({ kind: "entry", key: "<<", value: { kind: "map", items: [{ kind: "entry", key: "a", value: int(1) }] } })
+    })
+    it("double-quoted escapes are YAML 1.1's: no \\/, no surrogate code points", () => {
+        expect(() => parse1('a: "\\/"\n')).toThrow(/line 1: unknown escape \\\//)
+        expect(() => parse1('a: "\\uD800"\n')).toThrow(/line 1: the escape \\uD800 is not a Unicode character/)
+        expect(value('a: "\\x41\\u00e9\\U0001F600\\N\\_"\n')).toEqual(str("Aé😀\u0085\u00a0"))
+    })
+    it("only %YAML 1.1 and %TAG directives", () => {
+        expect(() => parse1("%YAML 1.2\n---\na: yes\n")).toThrow(/line 1: go-yaml \(sops\) reads only %YAML 1.1 and %TAG, not the YAML version "%YAML 1.2"/)
+        expect(() => parse1("%FOO bar\n---\na: 1\n")).toThrow(/not the directive "%FOO bar"/)
+        expect(() => createYamlStore().parsePlain(enc("%x: v\n"))).toThrow(/not the directive/)
+        expect(value("%YAML 1.1\n---\na: yes\n")).toEqual(str("yes"))
+    })
+    it("a file of blank lines and comments is no document (sops: EOF); a zero-byte file is an empty one", () => {
+        expect(() => createYamlStore().parsePlain(enc("# only comment\n"))).toThrow(/only blank lines or comments/)
+        expect(() => createYamlStore().parsePlain(enc("\n"))).toThrow(/only blank lines or comments/)
+        expect(createYamlStore().parsePlain(enc(""))).toEqual([])
+        expect(createYamlStore().parsePlain(enc("---\n"))).toEqual([{ kind: "map", items: [] }])
+    })
+})
+
+describe("writing as sops writes", () => {
+    const emit = (text: string): string => {
+        const store = createYamlStore()
+        return dec(store.emitPlain(store.parsePlain(enc(text))))
+    }
+    it("the string << comes back tagged !!merge, as yaml.v3's Node.Encode leaves it", () => {
+        expect(emit("k: '<<'\n")).toBe("k: !!merge <<\n")
+        expect(emit("base: &b\n  p: 1\nd:\n  <<: *b\n")).toBe("base:\n    p: 1\nd:\n    !!merge <<:\n        p: 1\n")
+    })
+    it("but a << key over a value that is not a mapping is quoted, so that the file can be read again (kept difference)", () => {
+        expect(emit('"<<": 1\n')).toBe('"<<": 1\n')
+        expect(createYamlStore().parsePlain(enc(emit('"<<": 1\n')))).toEqual([{ kind: "map", items: [{ kind: "entry", key: "<<", value: int(1) }] }])
+    })
+    it("an empty inline comment stays", () => {
+        expect(emit("a: 1 #\n")).toBe("a: 1 #\n")
+    })
+})
