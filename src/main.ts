@@ -7,8 +7,17 @@ import { createProgram, type RunState } from "./cli/program.js"
 import type { Io } from "./files/io.js"
 import type { Dispatch } from "./cli/context.js"
 import { reportError } from "./cli/report.js"
+import { trace, verboseRequested, withTrace } from "./files/trace.js"
 
-export async function main(argv: readonly string[], io: Io, dispatch?: Dispatch): Promise<number> {
+export async function main(argv: readonly string[], plainIo: Io, dispatch?: Dispatch): Promise<number> {
+    const verbose = verboseRequested(argv)
+    const io = verbose ? withTrace(plainIo) : plainIo
+    const code = await run(argv, io, verbose, dispatch)
+    trace(io, `done: exit status ${code}`)
+    return code
+}
+
+async function run(argv: readonly string[], io: Io, verbose: boolean, dispatch?: Dispatch): Promise<number> {
     const state: RunState = { exitCode: ExitCode.Ok }
     const program = createProgram(io, state, dispatch, argv)
     try {
@@ -21,6 +30,6 @@ export async function main(argv: readonly string[], io: Io, dispatch?: Dispatch)
             // error reaches log.Fatal), and 2 already means "could not read input".
             return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Generic
         }
-        return reportError(io, err, argv.includes("--verbose"))
+        return reportError(io, err, verbose)
     }
 }

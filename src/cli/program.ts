@@ -74,6 +74,9 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
                         .map((line) => {
                             const did = /^\(Did you mean (.+)\?\)$/.exec(line)
                             if (did) return `secrets: hint: did you mean ${did[1]}?`
+                            // Root flags go before the command (enablePositionalOptions below, as in sops).
+                            const root = /^error: unknown option '(--config|--indent|--mac-only-encrypted|--verbose)'/.exec(line)
+                            if (root) return `secrets: error: ${line.slice(7)}\nsecrets: hint: ${root[1]} goes before the command: secrets ${root[1]}${root[1] === "--config" || root[1] === "--indent" ? " …" : ""} <command> …`
                             return line.startsWith("hint: ") ? `secrets: ${line}` : `secrets: error: ${line.replace(/^error: /, "")}`
                         })
                         .join("\n") + "\n",

@@ -15,3 +15,8 @@ export function warn(io: Pick<Io, "stderr">, message: string): void {
 export function info(io: Pick<Io, "stderr">, message: string): void {
     io.stderr.write(`secrets: ${message}\n`)
 }
+
+/** A hint after a warning: what to do about it. */
+export function hint(io: Pick<Io, "stderr">, message: string): void {
+    io.stderr.write(`secrets: hint: ${message}\n`)
+}

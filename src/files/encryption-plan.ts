@@ -7,9 +7,11 @@ import { dirname, resolve } from "node:path"
 import { ConfigError, quote } from "../errors.js"
 import { findConfig, parseConfig } from "../config/load.js"
 import { matchRule, planForRule, type EncryptionPlan, type PlanOverrides } from "../config/match.js"
-import type { Config } from "../config/schema.js"
+import type { Config, Rule } from "../config/schema.js"
 import type { Io } from "./io.js"
 import { warn } from "./diagnostics.js"
+import { recipientNamer } from "./recipient-names.js"
+import { trace, traceOn } from "./trace.js"
 
 export interface LoadedConfig {
     readonly config: Config
@@ -25,8 +27,12 @@ export function loadConfig(io: Io, file: string | undefined, explicit: string | 
         exists: existsSync,
         warn: (m) => warn(io, m),
     })
-    if (path === undefined) return undefined
+    if (path === undefined) {
+        trace(io, `config: no .sops.yaml found${explicit === undefined ? ` from ${file === undefined ? "the working directory" : quote(file)} upwards` : ""}`)
+        return undefined
+    }
     const abs = resolve(io.cwd, path)
+    trace(io, `config: ${abs}${explicit !== undefined ? " (given by --config or SOPS_CONFIG)" : ""}`)
     let text: string
     try {
         text = readFileSync(abs, "utf8")
@@ -49,6 +55,7 @@ export function planFor(io: Io, file: string | undefined, explicit: string | und
             ? undefined
             : matchRule(loaded.config, dirname(loaded.path), resolve(io.cwd, file), { keysOnCommandLine })
     const plan = planForRule(rule, overrides)
+    if (traceOn(io)) traceRule(io, loaded, rule, file, keysOnCommandLine, plan)
     if (plan.unsupported.length > 0) {
         warn(io, `the creation rule also names ${plan.unsupported.join(", ")} keys, which secrets cannot use; only the age recipients are used`)
     }
@@ -62,4 +69,21 @@ export function recipientsFromFlag(value: unknown): string[] {
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== "")
+}
+
+/** `--verbose`: which rule decided, and the recipients it gives, by name. */
+function traceRule(io: Io, loaded: LoadedConfig | undefined, rule: Rule | undefined, file: string | undefined, keysOnCommandLine: boolean, plan: EncryptionPlan): void {
+    if (rule !== undefined && loaded !== undefined) {
+        const index = loaded.config.creation_rules?.indexOf(rule) ?? -1
+        const regex = rule.path_regex === undefined || rule.path_regex === "" ? "no path_regex: matches every file" : `path_regex ${quote(rule.path_regex)}`
+        trace(io, `rule: creation_rules[${index}] (${regex}) matches ${quote(file ?? "")}`)
+    } else if (loaded !== undefined && file !== undefined) {
+        trace(io, `rule: no creation rule matches ${quote(file)}`)
+    }
+    if (keysOnCommandLine) trace(io, "recipients: from --age or SOPS_AGE_RECIPIENTS, in place of the rule's")
+    const name = recipientNamer(loaded?.path)
+    for (const [i, group] of plan.groups.entries()) {
+        const who = group.length === 0 ? "none" : group.map(name).join(", ")
+        trace(io, `recipients${plan.groups.length > 1 ? ` (key group ${i + 1})` : ""}: ${who}`)
+    }
 }

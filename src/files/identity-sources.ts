@@ -70,11 +70,13 @@ export interface CollectedIdentities {
      * For the exit-128 error's hints.
      */
     readonly deferred: string[]
+    /** Where each identity came from (its looked-in place), for `--verbose`'s "opened with". */
+    readonly origins: Map<AgeIdentity, string>
 }
 
 /** Gather identities from every source, in sops's order (§9). */
 export async function collectIdentities(ctx: IdentityContext): Promise<CollectedIdentities> {
-    const out: Collector = { identities: [], lookedIn: [], warnings: [], deferred: [] }
+    const out: Collector = { identities: [], lookedIn: [], warnings: [], deferred: [], origins: new Map() }
     const join = ctx.platform === "win32" ? win32.join : posix.join
 
     // 1. SSH keys: the variables, then ~/.ssh/id_ed25519 and ~/.ssh/id_rsa if they exist.
@@ -151,6 +153,12 @@ interface Collector {
     lookedIn: string[]
     warnings: string[]
     deferred: string[]
+    origins: Map<AgeIdentity, string>
+}
+
+function found(out: Collector, ids: readonly AgeIdentity[], origin: string): void {
+    out.identities.push(...ids)
+    for (const id of ids) if (!out.origins.has(id)) out.origins.set(id, origin)
 }
 
 async function fileVariable(ctx: IdentityContext, out: Collector, variable: string): Promise<void> {
@@ -255,7 +263,7 @@ async function fromContent(
     }
     try {
         const ids = parseIdentities(preprocess(text), source)
-        out.identities.push(...ids)
+        found(out, ids, place ?? source)
         note(count(ids.length))
     } catch (e) {
         note("invalid")
@@ -292,7 +300,7 @@ async function fromSshKey(
     }
     try {
         const { identities, label } = parseSshKeyIdentities(text, source, { sshUnlock, ...(sshPublicKeyLine !== undefined ? { sshPublicKeyLine } : {}) })
-        out.identities.push(...identities)
+        found(out, identities, source)
         note(label)
     } catch (e) {
         note("invalid")
@@ -318,7 +326,7 @@ async function opSources(ctx: IdentityContext, out: Collector): Promise<void> {
  * variable) was read then, and is only listed as such here.
  */
 export async function collectConfigOpIdentities(ctx: IdentityContext): Promise<CollectedIdentities> {
-    const out: Collector = { identities: [], lookedIn: [], warnings: [], deferred: [] }
+    const out: Collector = { identities: [], lookedIn: [], warnings: [], deferred: [], origins: new Map() }
     const readBefore = new Set(userOpSettings(ctx).flatMap((s) => (s.ref !== undefined && isOpReference(s.ref) ? [s.ref] : [])))
     await readOpSettings(ctx, out, configOpSettings(ctx), readBefore)
     return out

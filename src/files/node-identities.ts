@@ -15,6 +15,8 @@ import { collectConfigOpIdentities, collectIdentities, explainNoIdentity, type C
 import type { Io } from "./io.js"
 import { identityOptionsOf } from "./identity-options.js"
 import { warn } from "./diagnostics.js"
+import { recipientNamer } from "./recipient-names.js"
+import { trace, traceOn } from "./trace.js"
 
 /**
  * Run `attempt` (open a file, recover a data key) with the user's identities. Only
@@ -27,22 +29,30 @@ export async function withIdentities<T>(io: Io, recipients: readonly string[], a
     const ctx = await identityContext(io, recipients)
     const first = await collectIdentities(ctx)
     for (const w of first.warnings) warn(io, w)
+    traceSources(io, first.lookedIn)
     try {
-        return await attempt(first.identities)
+        const result = await attempt(first.identities)
+        if (traceOn(io)) await traceOpener(io, first, recipients)
+        return result
     } catch (e) {
         if (!(e instanceof NoIdentityError)) throw e
         if (ctx.configAgeKeyOp === undefined) throw explainNoIdentity(e, first, advice)
     }
+    trace(io, "identities: none of these opened it; trying the repository's secrets.age_key_op")
     const extra = await collectConfigOpIdentities(ctx)
     for (const w of extra.warnings) warn(io, w)
+    traceSources(io, extra.lookedIn)
     const both: CollectedIdentities = {
         identities: [...first.identities, ...extra.identities],
         lookedIn: [...first.lookedIn, ...extra.lookedIn],
         warnings: [...first.warnings, ...extra.warnings],
         deferred: first.deferred,
+        origins: new Map([...extra.origins, ...first.origins]),
     }
     try {
-        return await attempt(both.identities)
+        const result = await attempt(both.identities)
+        if (traceOn(io)) await traceOpener(io, both, recipients)
+        return result
     } catch (e) {
         throw e instanceof NoIdentityError ? explainNoIdentity(e, both, advice) : e
     }
@@ -112,6 +122,7 @@ async function configReference(io: Io, file: string | undefined, explicit: strin
         const found = findConfig({ cwd: io.cwd, filePath: file, explicit, exists: existsSync })
         path = found === undefined ? undefined : resolve(io.cwd, found)
         if (path === undefined) return undefined
+        trace(io, `config: ${path} (opening a file reads only its secrets.age_key_op)`)
         text = readFileSync(path, "utf8")
     } catch {
         return undefined
@@ -133,4 +144,36 @@ async function rawAgeKeyOp(text: string): Promise<unknown> {
     const secrets = typeof data === "object" && data !== null ? (data as Record<string, unknown>).secrets : undefined
     if (typeof secrets !== "object" || secrets === null) return undefined
     return (secrets as Record<string, unknown>).age_key_op
+}
+
+function traceSources(io: Io, lookedIn: readonly string[]): void {
+    for (const place of lookedIn) trace(io, `identities: ${place}`)
+}
+
+/**
+ * `--verbose`: which identity opened the file. The engine tries every identity on
+ * the file's stanzas; the one that fits is the one whose public key is among the
+ * file's recipients, which is found here without unwrapping anything again.
+ */
+async function traceOpener(io: Io, collected: CollectedIdentities, recipients: readonly string[]): Promise<void> {
+    const { recipientKey, recipientOfIdentity } = await import("./caller-can-open.js")
+    const wanted = new Set(recipients.map(recipientKey))
+    const name = recipientNamer(governingConfig(io))
+    for (const id of collected.identities) {
+        const recipient = await recipientOfIdentity(id)
+        if (recipient === undefined || !wanted.has(recipientKey(recipient))) continue
+        trace(io, `identities: opened with the key of ${name(recipient)}, from ${collected.origins.get(id) ?? "an unknown source"}`)
+        return
+    }
+    trace(io, "identities: opened (by a key whose recipient could not be derived)")
+}
+
+/** The `.sops.yaml` that governs the file being opened (or the cwd), if any. */
+export function governingConfig(io: Io, where: { readonly file?: string; readonly config?: string } = identityOptionsOf(io)): string | undefined {
+    try {
+        const found = findConfig({ cwd: io.cwd, filePath: where.file, explicit: where.config, exists: existsSync })
+        return found === undefined ? undefined : resolve(io.cwd, found)
+    } catch {
+        return undefined
+    }
 }

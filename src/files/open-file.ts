@@ -11,6 +11,7 @@ import type { Store } from "../stores/store.js"
 import type { Io } from "./io.js"
 import { readStdin } from "./io.js"
 import { withIdentities } from "./node-identities.js"
+import { trace } from "./trace.js"
 
 /** The bytes of `file` (or stdin when undefined); a missing file exits 100 as in sops. */
 export async function readInput(io: Io, file: string | undefined): Promise<Uint8Array> {
@@ -38,9 +39,12 @@ export async function openInput(io: Io, name: string, input: Uint8Array, store: 
     } catch (e) {
         throw e instanceof SecretsError ? e.about(quote(name)) : e
     }
+    trace(io, `file: ${quote(name)} as ${store.format}, encrypted to ${recipients.length} age recipient${recipients.length === 1 ? "" : "s"}`)
     const advice = "set SOPS_AGE_KEY_FILE to your key file, or ask someone who can read the file to add your recipient"
     try {
-        return await withIdentities(io, recipients, advice, (ids) => openEncrypted(input, store, ids, opts))
+        const opened = await withIdentities(io, recipients, advice, (ids) => openEncrypted(input, store, ids, opts))
+        trace(io, opts.ignoreMac === true ? "values decrypted; MAC not checked (--ignore-mac)" : "values decrypted and the MAC verified")
+        return opened
     } catch (e) {
         throw e instanceof SecretsError ? e.about(quote(name)) : e
     }

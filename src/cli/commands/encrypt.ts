@@ -86,4 +86,9 @@ export async function runEncrypt(ctx: CommandContext, file: string | undefined, 
         throw e instanceof SecretsError ? e.about(quote(name)) : e
     }
     await writeOutput(io, target, out)
+    const { warnIfCallerCannotOpen } = await import("../../files/caller-can-open.js")
+    await warnIfCallerCannotOpen(io, name ?? "stdin", plan.groups, plan.shamirThreshold, {
+        ...(rulePath !== undefined ? { file: rulePath } : {}),
+        ...(opts.config !== undefined ? { config: opts.config } : {}),
+    })
 }
