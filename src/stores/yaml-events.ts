@@ -165,16 +165,18 @@ function mappingEvents(items: readonly MapItem[], c: Comments, out: Event[]): vo
     out.push({ t: "mapStart", head: prepend(c.head, leading) })
     attached.forEach(({ item, head, inline }, i) => {
         const last = i === attached.length - 1
-        const valueIsScalar = item.value.kind !== "map" && item.value.kind !== "list"
-        const keyComments = { head, line: valueIsScalar ? "" : inline, foot: "" }
+        // sops sets an inline comment as the value node's line comment, whatever the
+        // value; yaml.v3's emitter prints it after a scalar or an empty `{}`/`[]` and
+        // drops it for a block collection (go-yaml oracle), so such a comment is lost.
+        const keyComments = { head, line: "", foot: "" }
         out.push(item.key === "<<" && !mergeable(item.value) ? quotedMergeKey(keyComments) : stringEvent(item.key, keyComments))
-        nodeEvents(item.value, { head: "", line: valueIsScalar ? inline : "", foot: last ? trailing : "" }, out)
+        nodeEvents(item.value, { head: "", line: inline, foot: last ? trailing : "" }, out)
     })
     out.push({ t: "mapEnd", line: c.line, foot: c.foot })
 }
 
 function sequenceEvents(items: readonly ListItem[], c: Comments, out: Event[]): void {
-    const { attached, leading, trailing } = attachComments(items, (item) => item.kind !== "map" && item.kind !== "list")
+    const { attached, leading, trailing } = attachComments(items, () => true)
     if (attached.length === 0) {
         out.push({ t: "seqStart", head: prepend(c.head, trailing) })
         out.push({ t: "seqEnd", line: c.line, foot: c.foot })

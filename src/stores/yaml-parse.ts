@@ -33,6 +33,8 @@ interface Anchor {
     readonly line: number
     readonly column: number
     readonly coll: Coll
+    /** The entry's value or the item, once read. */
+    value?: Scalar | Coll
 }
 
 const YAML_TAG = "tag:yaml.org,2002:"
@@ -103,6 +105,9 @@ class DocumentReader {
     private targets: Map<Alias, YNode> | undefined
     private readonly budget = new AliasBudget()
     private readonly expanding = new Set<YNode>()
+    /** The collection read for each node where it stands, and the copies aliases made of them. */
+    private readonly collOf = new Map<YNode, Coll>()
+    private readonly copies: { copy: Coll; of: Coll }[] = []
     /** Block scalar values, computed where the scalar stands (an alias's copy has no indentation of its own). */
     private readonly blockValues = new Map<YNode, string>()
 
@@ -143,9 +148,11 @@ class DocumentReader {
         return this.pos.at(n?.range?.[0] ?? 0).line
     }
 
-    private anchor(offset: number, coll: Coll): void {
+    private anchor(offset: number, coll: Coll): Anchor {
         const { line, column } = this.pos.at(offset)
-        this.anchors.push({ offset, line, column: column - 1, coll })
+        const a: Anchor = { offset, line, column: column - 1, coll }
+        this.anchors.push(a)
+        return a
     }
 
     /**
@@ -279,6 +286,28 @@ class DocumentReader {
         if (depth + 1 > MAX_NESTING_DEPTH) {
             throw nestedTooDeeply("YAML", `at line ${this.lineOf(n)}${register ? "" : " once its aliases are expanded"}`)
         }
+        if (isMap(n) || isSeq(n)) {
+            const coll = this.collection(n, parent, register, depth)
+            if (register) this.collOf.set(n, coll)
+            else {
+                const of = this.collOf.get(n)
+                if (of !== undefined) this.copies.push({ copy: coll, of })
+            }
+            return coll
+        }
+        throw new FormatError(`unsupported yaml node at line ${this.lineOf(n)}`)
+    }
+
+    /**
+     * sops walks an alias's target node itself, comments included, so each copy of an
+     * anchored collection gets the comments placed in the original (placeComment runs
+     * once every node is read).
+     */
+    copyComments(): void {
+        for (const { copy, of } of this.copies) for (const s of of.slots) if (s.comment !== undefined) copy.slots.push(s)
+    }
+
+    private collection(n: YNode, parent: Coll | null, register: boolean, depth: number): Coll {
         if (isMap(n)) {
             const flow = n.flow === true
             const coll: Coll = { kind: "map", column: 0, parent, flow, slots: [] }
@@ -320,8 +349,9 @@ class DocumentReader {
                     if (first !== undefined) throw new FormatError(`mapping key ${quote(key)} already defined at line ${first}`)
                     seen.set(key, line)
                 }
-                if (register) this.anchor(offset, coll)
+                const anchor = register ? this.anchor(offset, coll) : undefined
                 const value = this.node(pair.value as YNode | null, coll, register, depth + 1)
+                if (anchor !== undefined) anchor.value = value
                 coll.slots.push({ offset, key, value })
             })
             return coll
@@ -335,11 +365,14 @@ class DocumentReader {
                 const it = item as YNode | null
                 const ind = cstItems?.[i]?.start.find((t) => t.type === "seq-item-ind")
                 const offset = ind !== undefined && "offset" in ind ? ind.offset : (it?.range?.[0] ?? 0)
+                let anchor: Anchor | undefined
                 if (register) {
                     if (i === 0) coll.column = this.pos.at(offset).column - 1
-                    this.anchor(offset, coll)
+                    anchor = this.anchor(offset, coll)
                 }
-                coll.slots.push({ offset, value: this.node(it, coll, register, depth + 1) })
+                const value = this.node(it, coll, register, depth + 1)
+                if (anchor !== undefined) anchor.value = value
+                coll.slots.push({ offset, value })
             })
             return coll
         }
@@ -348,6 +381,8 @@ class DocumentReader {
 }
 
 interface SourceComment {
+    /** How many flow collections (`[`, `{`) are open where the comment stands. */
+    readonly flowDepth: number
     readonly offset: number
     readonly line: number
     readonly column: number
@@ -382,11 +417,11 @@ class SourceComments {
         const offset = this.offset
         if (tok === "[" || tok === "{") this.flow++
         else if ((tok === "]" || tok === "}") && this.flow > 0) this.flow--
-        else if (tok.startsWith("#") && this.flow === 0) {
+        else if (tok.startsWith("#")) {
             const { line, column } = this.pos.at(offset)
             const lineStart = offset - (column - 1)
             const ownLine = this.text.slice(lineStart, offset).trim() === ""
-            this.list.push({ offset, line, column: column - 1, ownLine, text: tok.slice(1).replace(/\r$/, ""), doc: Math.max(this.doc, 0) })
+            this.list.push({ flowDepth: this.flow, offset, line, column: column - 1, ownLine, text: tok.slice(1).replace(/\r$/, ""), doc: Math.max(this.doc, 0) })
         }
         this.offset += tok.length
     }
@@ -402,15 +437,51 @@ function checkDirective(source: string, line: number): void {
     throw new FormatError(`invalid YAML at line ${line}: go-yaml (sops) reads only %YAML 1.1 and %TAG, not the ${what} ${quote(source.trim())}`)
 }
 
+const isColl = (v: Scalar | Coll | undefined): v is Coll => v !== undefined && "slots" in v
+
+function flowDepthOf(coll: Coll): number {
+    let d = 0
+    for (let c: Coll | null = coll; c !== null && c.flow; c = c.parent) d++
+    return d
+}
+
+/**
+ * Where yaml.v3 and sops's walk put a comment that follows content on its line:
+ * - after a scalar: the scalar's line comment, inline before its entry or item;
+ * - after a key or `-` whose block collection starts on the next line: non-inline,
+ *   before the entry (a key's line comment) or first in that collection (a `-`'s);
+ * - after a flow collection closes: the collection's line comment, first in it
+ *   (non-inline) as a mapping value, inline before it as a sequence item.
+ */
+function placeTrailing(c: SourceComment, on: Anchor): void {
+    const comment = (inline: boolean): Comment => (inline ? { kind: "comment", text: c.text, inline: true } : { kind: "comment", text: c.text })
+    const depth = flowDepthOf(on.coll)
+    if (c.flowDepth < depth) {
+        let closed = on.coll
+        while (flowDepthOf(closed) > c.flowDepth + 1 && closed.parent !== null) closed = closed.parent
+        const parent = closed.parent
+        const slot = parent?.slots.find((sl) => sl.value === closed)
+        if (parent !== null && parent.kind === "list" && slot !== undefined) {
+            parent.slots.push({ offset: slot.offset - 0.5, comment: comment(true) })
+        } else {
+            closed.slots.push({ offset: -1, comment: comment(false) })
+        }
+        return
+    }
+    if (isColl(on.value) && !on.value.flow) {
+        if (on.coll.kind === "map") on.coll.slots.push({ offset: on.offset - 0.5, comment: comment(false) })
+        else on.value.slots.push({ offset: -1, comment: comment(false) })
+        return
+    }
+    // sops ≥ 3.13: the inline comment goes right before its entry (spec §5).
+    on.coll.slots.push({ offset: on.offset - 0.5, comment: comment(true) })
+}
+
 function placeComment(c: SourceComment, anchors: readonly Anchor[], root: Coll): void {
     if (!c.ownLine) {
         let on: Anchor | undefined
         for (const a of anchors) if (a.line === c.line && a.offset < c.offset) on = a
-        if (on !== undefined) {
-            // sops ≥ 3.13: the inline comment goes right before its entry (spec §5).
-            if (!on.coll.flow) on.coll.slots.push({ offset: on.offset - 0.5, comment: { kind: "comment", text: c.text, inline: true } })
-            return
-        }
+        if (on !== undefined) return placeTrailing(c, on)
     }
     const next = anchors.find((a) => a.offset > c.offset)
     let target: Coll | undefined
@@ -422,7 +493,6 @@ function placeComment(c: SourceComment, anchors: readonly Anchor[], root: Coll):
         target = prev?.coll ?? root
         while (target.column > c.column && target.parent !== null) target = target.parent
     }
-    if (target.flow) return
     target.slots.push({ offset: c.offset, comment: { kind: "comment", text: c.text } })
 }
 
@@ -490,6 +560,7 @@ export function parseYaml(text: string): Branch[] {
             const root = roots[i] as Coll
             placeComment(c, (readers[i] as DocumentReader).anchors, root)
         }
+        for (const r of readers) r.copyComments()
     }
     return roots.map((r) => finish(r) as Branch)
 }

@@ -94,6 +94,9 @@ const comments = [
     "list:\n- 1\n- 2 # two\n", "a: |\n  text\n# after block\nb: 1\n", "a: 'q' # c\n", "a: \"q\" # c\n", "#no space\na: 1 #no space\n",
     "a: 1 # one\nb: 2 # two\n", "a:\n  - b: 1 # c\n    c: 2\n", "a: 1\n# x\n\n# y\nb: 2\n", "# only comment\n", "\n# c\n\n", "a: 1\n    # indented foot\n",
     "a: {b: 1} # after flow\n", "a: [1, 2] # after flow\n", "a: 1\n#\nb: 2\n", "a: 1 #\n", "a: x#y\n", "a: x #y\n",
+    "a: [1, # c1\n  2 # c2\n  ]\n", "a: [\n  # own\n  1,\n  2]\n", "a: {b: [1, 2] # x\n  }\n", "a: [[1, 2], 3] # after\n",
+    "a: [1, 2] # after\nb: 2\n", "l:\n  - # on dash\n    b: 1\n", "l:\n  - a # inl\n  - [1, 2] # after flow in seq\n",
+    "a: &x [1] # c\nb: *x\n", "l:\n  - # on dash\n    - 1\n", "a: # on key\n  - 1\n", "a: {b: 1, c: 2} # one\n# two\nd: 3\n",
 ]
 
 const quoting = [

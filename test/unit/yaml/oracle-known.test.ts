@@ -129,3 +129,23 @@ describe("writing as sops writes", () => {
         expect(emit("a: 1 #\n")).toBe("a: 1 #\n")
     })
 })
+
+describe("comments where sops's walk of yaml.v3's nodes puts them", () => {
+    const c = (text: string, inline = false) => (inline ? { kind: "comment", text, inline } : { kind: "comment", text })
+    it("after a key whose block value starts on the next line: a plain comment before the entry", () => {
+        expect(parse1("a: # on key\n  b: 1\n").items[0]).toEqual(c(" on key"))
+    })
+    it("after a `-` whose block mapping starts on the next line: first in that mapping", () => {
+        expect(value("l:\n  - # on dash\n    b: 1\n")).toEqual({ kind: "list", items: [{ kind: "map", items: [c(" on dash"), { kind: "entry", key: "b", value: int(1) }] }] })
+    })
+    it("inside and after flow collections", () => {
+        expect(value("a: [1, # c1\n  2 # c2\n  ]\n")).toEqual({ kind: "list", items: [c(" c1", true), int(1), c(" c2", true), int(2)] })
+        expect(value("a: {b: 1} # after\n")).toEqual({ kind: "map", items: [c(" after"), { kind: "entry", key: "b", value: int(1) }] })
+        expect(value("l:\n  - [1] # after\n")).toEqual({ kind: "list", items: [c(" after", true), { kind: "list", items: [int(1)] }] })
+    })
+    it("an alias's copy has the comments of its anchor's collection", () => {
+        const doc = parse1("a: &x\n  # head of p\n  p: 1 # line of p\nb: *x\n")
+        const m = { kind: "map", items: [c(" head of p"), c(" line of p", true), { kind: "entry", key: "p", value: int(1) }] }
+        expect(doc.items).toEqual([{ kind: "entry", key: "a", value: m }, { kind: "entry", key: "b", value: m }])
+    })
+})
