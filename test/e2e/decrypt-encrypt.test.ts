@@ -29,7 +29,7 @@ describe("encrypt and decrypt", () => {
         mkdirSync(join(dir, "secrets"))
         writeFileSync(join(dir, "secrets/app.yaml"), plain)
         // Rules see the input file's path relative to the config's directory, as in sops.
-        const enc = await runCli(["encrypt", "-i", "secrets/app.yaml"], { cwd: dir })
+        const enc = await runCli(["encrypt", "-i", "secrets/app.yaml"], { cwd: dir, env: { SOPS_AGE_KEY_FILE: alice.file } })
         expect(enc.stderr).toBe("")
         expect(enc.code).toBe(0)
         const text = readFileSync(join(dir, "secrets/app.yaml"), "utf8")
