@@ -93,7 +93,7 @@ describe("encrypt and the caller's own key", () => {
         expect(ok.code).toBe(0)
         expect(ok.stderr).toBe("")
         const s = setup("stranger")
-        for (const env of [{ SOPS_AGE_KEY_CMD: "cat alice.txt" }, { SECRETS_AGE_KEY_OP: "op://Vault/age/key" }]) {
+        for (const env of [{ SOPS_AGE_KEY_CMD: "cat alice.txt" }, { SECRETS_AGE_KEY_OP: "op://Vault/age/key" }] as Record<string, string>[]) {
             const r = await runCli(["encrypt", "secrets/db.yaml"], { cwd: s.dir, env })
             expect(r.code).toBe(0)
             expect(r.stderr).not.toContain("will not be able to decrypt")
