@@ -31,7 +31,7 @@ const LAYERS: readonly (readonly string[])[] = [
     ["engine"],
     ["integrations"],
     ["files"],
-    ["fleet", "sync"],
+    ["fleet", "sync", "delivery"],
     ["cli"],
     ["main.ts", "bin.ts"],
 ]
