@@ -1,0 +1,301 @@
+# NixOS module: sops-nix's options under `secrets.` instead of `sops.`
+# (secrets.secrets.<name>, secrets.templates.<name>, secrets.placeholder.<name>), so a
+# configuration moves over by renaming the prefix. It only builds the deploy manifest
+# (with manifest.nix, the pure part, tested without nixpkgs) and runs
+# `secrets deploy --manifest` at activation; the tool does the rest (generations,
+# owners, modes, restarts). docs/nixos.md describes every option.
+{
+  config,
+  options,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  inherit (lib) mkOption types;
+  cfg = config.secrets;
+  # Bound here: inside the submodules below, `config` is the submodule's own.
+  users = config.users.users;
+  helpers = import ./lib.nix;
+  toManifest = import ./manifest.nix;
+
+  regularSecrets = lib.filterAttrs (_: s: !s.neededForUsers) cfg.secrets;
+  secretsForUsers = lib.filterAttrs (_: s: s.neededForUsers) cfg.secrets;
+
+  # Only the fields manifest.nix knows (it rejects others, and the submodules carry
+  # `_module` and the like).
+  secretFields = s: {
+    inherit (s) name sopsFile key format owner group mode path restartUnits reloadUnits neededForUsers;
+  };
+  templateFields = t: {
+    inherit (t) name content file owner group mode path restartUnits reloadUnits;
+  };
+
+  manifestFile =
+    suffix: secrets: templates:
+    pkgs.writeText "secrets-manifest${suffix}.json" (
+      builtins.toJSON (toManifest {
+        inherit (cfg) host keepGenerations;
+        secrets = lib.mapAttrs (_: secretFields) secrets;
+        templates = lib.mapAttrs (_: templateFields) templates;
+      })
+    );
+
+  # The deploy restarts units with `systemctl try-restart` found on PATH. During a
+  # switch, a blocking restart from the activation (or from a unit ordered before
+  # sysinit-reactivation.target) can deadlock: sops-nix passes --no-block for that
+  # reason (its #934), so this shim does too.
+  systemctlNoBlock = pkgs.writeShellScriptBin "systemctl" ''
+    exec ${config.systemd.package}/bin/systemctl --no-block "$@"
+  '';
+
+  deployCommand = manifest: ''
+    (
+      export HOME=/var/empty
+      export PATH=${systemctlNoBlock}/bin:$PATH
+      ${lib.concatStringsSep "\n  " (
+        lib.mapAttrsToList (n: v: "export ${n}=${lib.escapeShellArg v}") cfg.environment
+      )}
+      dry=()
+      if [ "''${NIXOS_ACTION-}" = dry-activate ]; then dry=(--dry-run); fi
+      ${cfg.package}/bin/secrets deploy --manifest ${manifest} --host ${lib.escapeShellArg cfg.host} ${
+        lib.concatMapStringsSep " " (p: "--identity ${lib.escapeShellArg (toString p)}") cfg.identityPaths
+      } "''${dry[@]}"
+    )
+  '';
+
+  # Keys the unit needs mounted first (impermanence: sops-nix #167).
+  unitFor = manifest: extra: lib.recursiveUpdate {
+    unitConfig.DefaultDependencies = "no";
+    unitConfig.RequiresMountsFor = map toString cfg.identityPaths;
+    serviceConfig = {
+      Type = "oneshot";
+      RemainAfterExit = true;
+    };
+    script = deployCommand manifest;
+  } extra;
+
+  ownerType = types.either types.str types.int;
+  unitList = mkOption {
+    type = types.listOf types.str;
+    default = [ ];
+    example = [ "nginx.service" ];
+    description = "Units restarted/reloaded when this file's content changes (not on first install).";
+  };
+
+  secretType = types.submodule (
+    { config, name, ... }:
+    {
+      options = {
+        name = mkOption {
+          type = types.str;
+          default = name;
+          description = "File name under /run/secrets (may contain /).";
+        };
+        sopsFile = mkOption {
+          type = types.path;
+          default = cfg.defaultSopsFile;
+          defaultText = lib.literalExpression "config.secrets.defaultSopsFile";
+          description = "The sops file this secret is read from (copied into the store; it stays encrypted).";
+        };
+        key = mkOption {
+          type = types.str;
+          default = if cfg.defaultSopsKey != null then cfg.defaultSopsKey else name;
+          defaultText = "defaultSopsKey, else the attribute name";
+          description = ''"/"-separated path to one value ("db/password"), or sops index syntax; "" for the whole file.'';
+        };
+        format = mkOption {
+          type = types.nullOr (types.enum [ "yaml" "json" "binary" "dotenv" "ini" ]);
+          default = null;
+          description = "The file's format (binary, dotenv, ini: always the whole file); null: from its name.";
+        };
+        owner = mkOption {
+          type = ownerType;
+          default = "root";
+          description = "User name or numeric uid.";
+        };
+        group = mkOption {
+          type = ownerType;
+          default =
+            if builtins.isString config.owner && config.owner != "root" && users ? ${config.owner} then
+              users.${config.owner}.group
+            else
+              "root";
+          defaultText = "the owner's primary group, else root";
+          description = "Group name or numeric gid.";
+        };
+        mode = mkOption {
+          type = types.str;
+          default = "0400";
+          description = "Octal mode, at most 0777.";
+        };
+        path = mkOption {
+          type = types.str;
+          default = (if config.neededForUsers then "/run/secrets-for-users/" else "/run/secrets/") + config.name;
+          defaultText = "/run/secrets/<name> (/run/secrets-for-users/<name> with neededForUsers)";
+          description = "Where services find the file; any other path becomes a symlink into /run/secrets.";
+        };
+        restartUnits = unitList;
+        reloadUnits = unitList;
+        neededForUsers = mkOption {
+          type = types.bool;
+          default = false;
+          description = "Deploy to /run/secrets-for-users before users are created (root-owned only), e.g. for hashedPasswordFile.";
+        };
+      };
+    }
+  );
+
+  templateType = types.submodule (
+    { config, name, ... }:
+    {
+      options = {
+        name = mkOption {
+          type = types.str;
+          default = name;
+          description = "File name under /run/secrets/rendered.";
+        };
+        content = mkOption {
+          type = types.nullOr types.lines;
+          default = null;
+          description = "Template text; use config.secrets.placeholder.<secret> for values.";
+        };
+        file = mkOption {
+          type = types.nullOr types.path;
+          default = null;
+          description = "A template file instead of content (its placeholders must name absolute files).";
+        };
+        owner = mkOption {
+          type = ownerType;
+          default = "root";
+        };
+        group = mkOption {
+          type = ownerType;
+          default = "root";
+        };
+        mode = mkOption {
+          type = types.str;
+          default = "0400";
+        };
+        path = mkOption {
+          type = types.str;
+          default = "/run/secrets/rendered/${config.name}";
+        };
+        restartUnits = unitList;
+        reloadUnits = unitList;
+      };
+    }
+  );
+in
+{
+  options.secrets = {
+    package = mkOption {
+      type = types.package;
+      description = "A package with bin/secrets (see docs/nixos.md for one built from this repository).";
+    };
+    secrets = mkOption {
+      type = types.attrsOf secretType;
+      default = { };
+    };
+    templates = mkOption {
+      type = types.attrsOf templateType;
+      default = { };
+    };
+    placeholder = mkOption {
+      type = types.attrsOf types.str;
+      readOnly = true;
+      default = lib.mapAttrs (
+        n: s: helpers.placeholderFor "secrets.placeholder.${n}" s.sopsFile s.key
+      ) cfg.secrets;
+      defaultText = "{{ <sopsFile>#<key> }} for each secret";
+      description = "Template placeholders for each secret's value (as sops.placeholder in sops-nix).";
+    };
+    defaultSopsFile = mkOption {
+      type = types.path;
+      description = "The sops file for secrets that set no sopsFile.";
+    };
+    defaultSopsKey = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+    };
+    host = mkOption {
+      type = types.str;
+      default = config.networking.hostName;
+      defaultText = "config.networking.hostName";
+      description = "The host name in the manifest (as in `secrets keys add-host`).";
+    };
+    keepGenerations = mkOption {
+      type = types.ints.between 2 1000;
+      default = 5;
+      description = "Generations kept under /run/secrets.d (at least 2: rollback needs the previous one).";
+    };
+    identityPaths = mkOption {
+      type = types.listOf types.path;
+      default = map (k: k.path) (
+        lib.filter (k: k.type == "ed25519" && !(lib.hasPrefix "/run/secrets" k.path)) config.services.openssh.hostKeys
+      );
+      defaultText = "the ed25519 keys of services.openssh.hostKeys";
+      description = "Identity files passed as --identity (SSH ed25519 host keys or age key files); never in the store.";
+    };
+    environment = mkOption {
+      type = types.attrsOf types.str;
+      default = { };
+      description = "Environment for the deploy (values are shell-quoted).";
+    };
+    useSystemdActivation = mkOption {
+      type = types.bool;
+      default =
+        (options.systemd ? sysusers && config.systemd.sysusers.enable)
+        || (options.services ? userborn && config.services.userborn.enable);
+      description = "Deploy from systemd units instead of activation scripts (needed with systemd-sysusers or userborn).";
+    };
+  };
+
+  config = lib.mkIf (cfg.secrets != { } || cfg.templates != { }) (
+    let
+      manifest = manifestFile "" regularSecrets cfg.templates;
+      manifestForUsers = manifestFile "-for-users" secretsForUsers { };
+    in
+    lib.mkMerge [
+      {
+        system.build.secrets-manifest = manifest;
+        system.build.secrets-manifest-for-users = manifestForUsers;
+      }
+      (lib.mkIf (!cfg.useSystemdActivation) {
+        system.activationScripts = {
+          # After users and groups: owners are resolved from /etc/passwd and /etc/group.
+          setupSecrets = lib.mkIf (regularSecrets != { } || cfg.templates != { }) (
+            lib.stringAfter [ "specialfs" "users" "groups" ] (deployCommand manifest)
+            // {
+              supportsDryActivation = true;
+            }
+          );
+          # Before users: hashedPasswordFile can point into /run/secrets-for-users.
+          setupSecretsForUsers = lib.mkIf (secretsForUsers != { }) (
+            lib.stringAfter [ "specialfs" ] (deployCommand manifestForUsers)
+            // {
+              supportsDryActivation = true;
+            }
+          );
+          users.deps = lib.mkIf (secretsForUsers != { }) [ "setupSecretsForUsers" ];
+        };
+      })
+      (lib.mkIf cfg.useSystemdActivation {
+        systemd.services.secrets-deploy = lib.mkIf (regularSecrets != { } || cfg.templates != { }) (
+          unitFor manifest {
+            wantedBy = [ "sysinit.target" ];
+            after = [ "local-fs.target" "systemd-sysusers.service" "userborn.service" ];
+            before = [ "sysinit-reactivation.target" ];
+            requiredBy = [ "sysinit-reactivation.target" ];
+          }
+        );
+        systemd.services.secrets-deploy-for-users = lib.mkIf (secretsForUsers != { }) (
+          unitFor manifestForUsers {
+            wantedBy = [ "systemd-sysusers.service" "userborn.service" ];
+            before = [ "systemd-sysusers.service" "userborn.service" ];
+          }
+        );
+      })
+    ]
+  );
+}
