@@ -202,7 +202,8 @@ in
       default = { };
     };
     placeholder = mkOption {
-      type = types.attrsOf types.str;
+      # Lazy: a whole-file secret's placeholder throws, and must do so only when used.
+      type = types.lazyAttrsOf types.str;
       readOnly = true;
       default = lib.mapAttrs (
         n: s: helpers.placeholderFor "secrets.placeholder.${n}" s.sopsFile s.key
