@@ -29,6 +29,7 @@ import { withFileLock } from "../files/file-lock.js"
 import {
     GENERATION_DIR_MODE,
     activeGeneration,
+    errnoCode,
     generationDir,
     generationEntries,
     linkText,
@@ -101,9 +102,10 @@ export async function buildGeneration(store: GenerationStore, items: readonly De
         await syncDir(paths.generations)
     } catch (e) {
         await rm(dir, { recursive: true, force: true }).catch(() => undefined)
-        const why = storeError(dir, e)
-        throw new SecretsError(why.code, `could not build generation ${n} in ${quote(paths.generations)}: ${current}: ${why.detail}`, [
-            ...why.hints,
+        const why = e instanceof SecretsError ? e : undefined
+        const reason = why?.detail ?? errnoCode(e) ?? (e instanceof Error ? e.name : "unknown error")
+        throw new SecretsError(why?.code ?? ExitCode.CouldNotWriteOutputFile, `could not build generation ${n} in ${quote(paths.generations)}: ${current}: ${reason}`, [
+            ...(why?.hints ?? []),
             `nothing was switched: ${quote(paths.link)} still points at the generation it pointed at before`,
         ])
     }
