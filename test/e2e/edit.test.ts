@@ -59,7 +59,7 @@ function editorPaths(dir: string): string[] {
 
 async function encrypted(p: Project, name: string, plain: string): Promise<Buffer> {
     writeFileSync(join(p.dir, name), plain)
-    const r = await runCli(["encrypt", "--age", p.key.recipient, "-i", name], { cwd: p.dir, env: { SECRETS_NOW: "2029-12-31T00:00:00Z" } })
+    const r = await runCli(["encrypt", "--age", p.key.recipient, "-i", name], { cwd: p.dir, env: { SECRETS_NOW: "2029-12-31T00:00:00Z", SOPS_AGE_KEY_FILE: p.key.file } })
     expect([r.code, r.stderr]).toEqual([0, ""])
     return readFileSync(join(p.dir, name))
 }

@@ -18,7 +18,7 @@ async function project(plain = `password: ${SECRET}\nport: 5432\nratio: 1.0\nfla
     const dir = tempDir()
     const key = ageKeygen(dir, "key")
     writeFileSync(join(dir, name), plain)
-    const enc = await runCli(["encrypt", "--age", key.recipient, "-i", name], { cwd: dir })
+    const enc = await runCli(["encrypt", "--age", key.recipient, "-i", name], { cwd: dir, env: { SOPS_AGE_KEY_FILE: key.file } })
     expect(enc.stderr).toBe("")
     expect(enc.code).toBe(0)
     return { dir, env: { SOPS_AGE_KEY_FILE: key.file } }

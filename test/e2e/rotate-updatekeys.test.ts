@@ -45,11 +45,12 @@ function withoutAgeBlocks(text: string): string {
     return text.replace(/^ {4}age:\n(?: {8}.*\n)*/m, "")
 }
 
-async function encrypted(recipients: string[], name = "x.yaml") {
+/** `by`: the encrypting user's key file (so that encrypt has no "you will not be able to decrypt" warning). */
+async function encrypted(by: string, recipients: string[], name = "x.yaml") {
     const dir = tempDir()
     const f = join(dir, name)
     writeFileSync(f, PLAIN)
-    const r = await runCli(["encrypt", "--age", recipients.join(","), "-i", name], { cwd: dir })
+    const r = await runCli(["encrypt", "--age", recipients.join(","), "-i", name], { cwd: dir, env: { SOPS_AGE_KEY_FILE: by } })
     expect(r.stderr).toBe("")
     expect(r.code).toBe(0)
     return { dir, f }
@@ -63,7 +64,7 @@ function keys() {
 describe("rotate", () => {
     it("-i gives a new data key (checked with Debian age) and new ciphertext for every value; the file still decrypts", async () => {
         const { alice, bob } = keys()
-        const { dir, f } = await encrypted([alice.recipient, bob.recipient])
+        const { dir, f } = await encrypted(alice.file, [alice.recipient, bob.recipient])
         // version is outside the MAC; rotate must keep it (sops does not bump it).
         writeFileSync(f, readFileSync(f, "utf8").replace("version: 3.13.2", "version: 3.9.0"))
         const before = readFileSync(f, "utf8")
@@ -94,7 +95,7 @@ describe("rotate", () => {
 
     it("without -i prints the rotated file and leaves the file alone", async () => {
         const { alice } = keys()
-        const { dir, f } = await encrypted([alice.recipient])
+        const { dir, f } = await encrypted(alice.file, [alice.recipient])
         const before = readFileSync(f)
         const r = await runCli(["rotate", "x.yaml"], { cwd: dir, env: { SOPS_AGE_KEY_FILE: alice.file } })
         expect(r.code).toBe(0)
@@ -106,7 +107,7 @@ describe("rotate", () => {
 
     it("--rm-age locks the removed key out (exit 128) while the other still decrypts; --add-age lets a new one in", async () => {
         const { alice, bob, carol } = keys()
-        const { dir, f } = await encrypted([alice.recipient, bob.recipient])
+        const { dir, f } = await encrypted(alice.file, [alice.recipient, bob.recipient])
         const rm = await runCli(["rotate", "-i", "--rm-age", bob.recipient, "x.yaml"], { cwd: dir, env: { SOPS_AGE_KEY_FILE: alice.file } })
         expect(rm.code).toBe(0)
         expect(rm.stderr).toBe(`secrets: "x.yaml": removed ${bob.recipient} from key group 0\n`)
@@ -126,7 +127,7 @@ describe("rotate", () => {
 
     it("refuses to remove the last recipient, and --add-age/--rm-age on a missing file exits 49", async () => {
         const { alice } = keys()
-        const { dir, f } = await encrypted([alice.recipient])
+        const { dir, f } = await encrypted(alice.file, [alice.recipient])
         const before = readFileSync(f)
         const last = await runCli(["rotate", "-i", "--rm-age", alice.recipient, "x.yaml"], { cwd: dir, env: { SOPS_AGE_KEY_FILE: alice.file } })
         expect(last.code).toBe(1)
@@ -314,7 +315,7 @@ describe("groups", () => {
     // About 25 runs of the binary: give it room on a slow CI machine.
     it("add/delete round trip to 2-of-3 Shamir and back; values, mac and lastmodified never change", { timeout: 120_000 }, async () => {
         const { alice, bob, carol } = keys()
-        const { dir, f } = await encrypted([alice.recipient])
+        const { dir, f } = await encrypted(alice.file, [alice.recipient])
         const original = readFileSync(f, "utf8")
         const both = (...ks: { text: string }[]) => ({ SOPS_AGE_KEY: ks.map((k) => k.text).join("\n") })
         const decrypts = async (...ks: { text: string }[]) => {
