@@ -16,7 +16,12 @@ export type Event =
     | { readonly t: "docStart"; readonly implicit: boolean }
     | { readonly t: "docEnd" }
     | { readonly t: "mapStart"; readonly head: string }
-    | { readonly t: "mapEnd"; readonly line: string; readonly foot: string }
+    /**
+     * `tail`: the foot comment of the mapping's last key. yaml.v3's encoder moves a
+     * key's foot comment onto the next key or the mapping end ("tail"), so that it is
+     * written after the key's whole value (encode.go), at the indentation of the keys.
+     */
+    | { readonly t: "mapEnd"; readonly line: string; readonly foot: string; readonly tail?: string }
     | { readonly t: "seqStart"; readonly head: string }
     | { readonly t: "seqEnd"; readonly line: string; readonly foot: string }
     | {
@@ -171,6 +176,7 @@ class Emitter {
     private headComment = ""
     private lineComment = ""
     private footComment = ""
+    private tailComment = ""
     private keyLineComment = ""
     private simpleKeyContext = false
     private head = 0
@@ -190,6 +196,7 @@ class Emitter {
             if ("head" in ev && ev.head) this.headComment = ev.head
             if ("line" in ev && ev.line) this.lineComment = ev.line
             if ("foot" in ev && ev.foot) this.footComment = ev.foot
+            if ("tail" in ev && ev.tail) this.tailComment = ev.tail
             this.dispatch(ev)
         }
         return this.out
@@ -496,6 +503,12 @@ class Emitter {
     }
 
     private processHeadComment(): void {
+        if (this.tailComment) {
+            this.writeIndent()
+            this.writeComment(this.tailComment)
+            this.tailComment = ""
+            this.footIndent = Math.max(this.indent, 0)
+        }
         if (!this.headComment) return
         this.writeIndent()
         this.writeComment(this.headComment)

@@ -111,72 +111,64 @@ function nodeEvents(n: Node, c: Comments, out: Event[]): void {
 /** An item of a block with the comments that belong to it. */
 interface Attached<T> {
     readonly item: T
+    /** `#a\n#b`, or "". */
     readonly head: string
-    /** `#text`, or "" when the item has no inline comment of its own. */
+    /** The inline comments before the item, `#a\n#b`, or "". */
     readonly inline: string
 }
 
 /**
- * Share a block's comments out as sops does: the comments before the first item
- * are the block's head, later ones the head of the item they precede, and those
- * after the last item trail it. An inline comment stays inline on the item that
- * follows it only when `keepsInline(item)` (a sequence's nested block cannot
- * carry one); otherwise it joins that item's head comments.
+ * Share a block's comments out exactly as sops's appendTreeBranch / appendSequence
+ * do: plain and inline comments are collected apart, whatever their order; at the
+ * first item the plain ones become the block's head comment; at each item the plain
+ * ones become its head and the inline ones its line comment; after the last item
+ * both (plain first) trail it. An empty block takes them all as its head.
  */
-function attachComments<T extends Entry | Node>(
-    items: readonly (T | Comment)[],
-    keepsInline: (item: T) => boolean,
-): { attached: Attached<T>[]; leading: string; trailing: string } {
+function attachComments<T extends Entry | Node>(items: readonly (T | Comment)[]): { attached: Attached<T>[]; leading: string; trailing: string } {
     const attached: Attached<T>[] = []
-    let pending: string[] = []
+    let heads: string[] = []
+    let inlines: string[] = []
     let leading = ""
-    // undefined when there is none: an inline comment may be empty (`a: 1 #`), and sops keeps it as "#".
-    let inline: string | undefined
     for (const item of items) {
         if (item.kind === "comment") {
-            if (inline !== undefined) pending.push(inline)
-            inline = undefined
-            if (item.inline) inline = item.text
-            else pending.push(item.text)
+            if (item.inline) inlines.push(item.text)
+            else heads.push(item.text)
             continue
         }
         if (attached.length === 0) {
-            leading = joinComments(pending)
-            pending = []
+            leading = joinComments(heads)
+            heads = []
         }
-        const keep = keepsInline(item)
-        if (inline !== undefined && !keep) pending.push(inline)
-        attached.push({ item, head: joinComments(pending), inline: inline !== undefined && keep ? "#" + inline : "" })
-        pending = []
-        inline = undefined
+        attached.push({ item, head: joinComments(heads), inline: joinComments(inlines) })
+        heads = []
+        inlines = []
     }
-    if (inline !== undefined) pending.push(inline)
-    return { attached, leading, trailing: joinComments(pending) }
+    return { attached, leading, trailing: joinComments([...heads, ...inlines]) }
 }
 
 function mappingEvents(items: readonly MapItem[], c: Comments, out: Event[]): void {
     // sops: the comments before the first entry become the mapping's head comment.
-    const { attached, leading, trailing } = attachComments(items, () => true)
+    const { attached, leading, trailing } = attachComments(items)
     if (attached.length === 0) {
         out.push({ t: "mapStart", head: prepend(c.head, trailing) })
         out.push({ t: "mapEnd", line: c.line, foot: c.foot })
         return
     }
     out.push({ t: "mapStart", head: prepend(c.head, leading) })
-    attached.forEach(({ item, head, inline }, i) => {
-        const last = i === attached.length - 1
+    attached.forEach(({ item, head, inline }) => {
         // sops sets an inline comment as the value node's line comment, whatever the
         // value; yaml.v3's emitter prints it after a scalar or an empty `{}`/`[]` and
         // drops it for a block collection (go-yaml oracle), so such a comment is lost.
         const keyComments = { head, line: "", foot: "" }
         out.push(item.key === "<<" && !mergeable(item.value) ? quotedMergeKey(keyComments) : stringEvent(item.key, keyComments))
-        nodeEvents(item.value, { head: "", line: inline, foot: last ? trailing : "" }, out)
+        nodeEvents(item.value, { head: "", line: inline, foot: "" }, out)
     })
-    out.push({ t: "mapEnd", line: c.line, foot: c.foot })
+    // sops makes the trailing comments the last key's foot comment, which yaml.v3's encoder emits as the mapping end's tail.
+    out.push({ t: "mapEnd", line: c.line, foot: c.foot, tail: trailing })
 }
 
 function sequenceEvents(items: readonly ListItem[], c: Comments, out: Event[]): void {
-    const { attached, leading, trailing } = attachComments(items, () => true)
+    const { attached, leading, trailing } = attachComments(items)
     if (attached.length === 0) {
         out.push({ t: "seqStart", head: prepend(c.head, trailing) })
         out.push({ t: "seqEnd", line: c.line, foot: c.foot })

@@ -35,6 +35,8 @@ interface Anchor {
     readonly coll: Coll
     /** The entry's value or the item, once read. */
     value?: Scalar | Coll
+    /** True when the value has no text at all (`key:` or `-` alone): a null with no position on the line. */
+    empty?: boolean
 }
 
 const YAML_TAG = "tag:yaml.org,2002:"
@@ -351,7 +353,7 @@ class DocumentReader {
                 }
                 const anchor = register ? this.anchor(offset, coll) : undefined
                 const value = this.node(pair.value as YNode | null, coll, register, depth + 1)
-                if (anchor !== undefined) anchor.value = value
+                if (anchor !== undefined) [anchor.value, anchor.empty] = [value, hasNoText(pair.value as YNode | null)]
                 coll.slots.push({ offset, key, value })
             })
             return coll
@@ -371,7 +373,7 @@ class DocumentReader {
                     anchor = this.anchor(offset, coll)
                 }
                 const value = this.node(it, coll, register, depth + 1)
-                if (anchor !== undefined) anchor.value = value
+                if (anchor !== undefined) [anchor.value, anchor.empty] = [value, hasNoText(it)]
                 coll.slots.push({ offset, value })
             })
             return coll
@@ -439,6 +441,12 @@ function checkDirective(source: string, line: number): void {
 
 const isColl = (v: Scalar | Coll | undefined): v is Coll => v !== undefined && "slots" in v
 
+/** A missing value, or an empty plain scalar with no tag or anchor. */
+function hasNoText(n: YNode | null | undefined): boolean {
+    if (n === null || n === undefined) return true
+    return isScalar(n) && n.range?.[0] === n.range?.[1] && !n.tag && !n.anchor
+}
+
 function flowDepthOf(coll: Coll): number {
     let d = 0
     for (let c: Coll | null = coll; c !== null && c.flow; c = c.parent) d++
@@ -466,6 +474,12 @@ function placeTrailing(c: SourceComment, on: Anchor): void {
         } else {
             closed.slots.push({ offset: -1, comment: comment(false) })
         }
+        return
+    }
+    if (on.empty === true) {
+        // No value node on the line: yaml.v3 gives the comment to the key (a plain comment
+        // before the entry) or, after a lone `-`, to what follows the item.
+        on.coll.slots.push({ offset: on.offset + (on.coll.kind === "map" ? -0.5 : 0.5), comment: comment(false) })
         return
     }
     if (isColl(on.value) && !on.value.flow) {

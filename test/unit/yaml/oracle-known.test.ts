@@ -149,3 +149,20 @@ describe("comments where sops's walk of yaml.v3's nodes puts them", () => {
         expect(doc.items).toEqual([{ kind: "entry", key: "a", value: m }, { kind: "entry", key: "b", value: m }])
     })
 })
+
+describe("comment placement found by the generated documents and trees", () => {
+    const c = (text: string, inline = false) => (inline ? { kind: "comment" as const, text, inline } : { kind: "comment" as const, text })
+    const emitTree = (items: unknown[]): string => dec(createYamlStore().emitPlain([{ kind: "map", items } as never]))
+    it("a comment after a nested block at the end of a file is written right after it, with no blank line (yaml.v3's tail comment)", () => {
+        const store = createYamlStore()
+        expect(dec(store.emitPlain(store.parsePlain(enc("db:\n  password: x\n# trailing\n"))))).toBe("db:\n    password: x\n# trailing\n")
+    })
+    it("plain and inline comments before an entry are gathered apart, as sops's appendTreeBranch does", () => {
+        const a = { kind: "entry", key: "a", value: str("x") }
+        expect(emitTree([c(" first", true), c(" second"), a])).toBe("# second\na: x # first\n")
+    })
+    it("after a key or `-` with no value, the comment is not inline", () => {
+        expect(parse1("a: #c\nb: 1\n").items[0]).toEqual(c("c"))
+        expect(value("l:\n  - #c\n  - 1\n")).toEqual({ kind: "list", items: [nil, c("c"), int(1)] })
+    })
+})
