@@ -10,6 +10,7 @@ let
     isString
     length
     split
+    stringLength
     substring
     ;
 
@@ -54,10 +55,22 @@ rec {
 
   # The template placeholder (src/delivery/template.ts syntax) for one value of a
   # sops file, as sops-nix's `sops.placeholder.<name>` is for its templates.
+  # `secrets deploy` reads a placeholder's file relative to the manifest's directory
+  # and refuses absolute paths and ".." (template-values.ts: a template must not
+  # pick files outside it), so the placeholder names the file relative to
+  # `manifestDir`: the module writes its manifest into the store, so that is
+  # builtins.storeDir, and a sopsFile given as a Nix path is a store file in it.
   placeholderFor =
-    where: file: key:
+    where: manifestDir: file: key:
+    let
+      path = fileToString file;
+      prefix = "${manifestDir}/";
+      prefixLength = stringLength prefix;
+    in
     if key == "" then
       throw "${where}: a placeholder names one value; this secret is a whole file (key = \"\")"
+    else if substring 0 prefixLength path != prefix then
+      throw "${where}: a placeholder's file must be under ${manifestDir}, where the manifest is; give sopsFile as a Nix path (./secrets.yaml) so that it is copied into the store, not as the string ${path}"
     else
-      "{{ ${fileToString file}#${keyToIndexPath where key} }}";
+      "{{ ${substring prefixLength (stringLength path) path}#${keyToIndexPath where key} }}";
 }

@@ -19,7 +19,6 @@ let
   helpers = import ./lib.nix;
   toManifest = import ./manifest.nix;
 
-  regularSecrets = lib.filterAttrs (_: s: !s.neededForUsers) cfg.secrets;
   secretsForUsers = lib.filterAttrs (_: s: s.neededForUsers) cfg.secrets;
 
   # Only the fields manifest.nix knows (it rejects others, and the submodules carry
@@ -31,48 +30,49 @@ let
     inherit (t) name content file owner group mode path restartUnits reloadUnits;
   };
 
-  manifestFile =
-    suffix: secrets: templates:
-    pkgs.writeText "secrets-manifest${suffix}.json" (
-      builtins.toJSON (toManifest {
-        inherit (cfg) host keepGenerations;
-        secrets = lib.mapAttrs (_: secretFields) secrets;
-        templates = lib.mapAttrs (_: templateFields) templates;
-      })
-    );
+  manifest = pkgs.writeText "secrets-manifest.json" (
+    builtins.toJSON (toManifest {
+      inherit (cfg) host keepGenerations;
+      secrets = lib.mapAttrs (_: secretFields) cfg.secrets;
+      templates = lib.mapAttrs (_: templateFields) cfg.templates;
+    })
+  );
 
-  # The deploy restarts units with `systemctl try-restart` found on PATH. During a
-  # switch, a blocking restart from the activation (or from a unit ordered before
-  # sysinit-reactivation.target) can deadlock: sops-nix passes --no-block for that
-  # reason (its #934), so this shim does too.
-  systemctlNoBlock = pkgs.writeShellScriptBin "systemctl" ''
-    exec ${config.systemd.package}/bin/systemctl --no-block "$@"
-  '';
-
-  deployCommand = manifest: ''
+  # One manifest for both steps. The step before users passes --needed-for-users:
+  # it resolves and installs only those root-owned entries (the other entries'
+  # users may not exist yet) and leaves /run/secrets alone; the step after users
+  # deploys everything, finds the for-users store already up to date, and builds
+  # nothing there. --no-block: during a switch, a blocking restart from the
+  # activation (or from a unit ordered before sysinit-reactivation.target) can
+  # deadlock, which is why sops-nix passes it too (its #934).
+  deployCommand = extraFlags: ''
     (
       export HOME=/var/empty
-      export PATH=${systemctlNoBlock}/bin:$PATH
+      export PATH=${config.systemd.package}/bin:$PATH
       ${lib.concatStringsSep "\n  " (
         lib.mapAttrsToList (n: v: "export ${n}=${lib.escapeShellArg v}") cfg.environment
       )}
       dry=()
       if [ "''${NIXOS_ACTION-}" = dry-activate ]; then dry=(--dry-run); fi
-      ${cfg.package}/bin/secrets deploy --manifest ${manifest} --host ${lib.escapeShellArg cfg.host} ${
-        lib.concatMapStringsSep " " (p: "--identity ${lib.escapeShellArg (toString p)}") cfg.identityPaths
+      ${cfg.package}/bin/secrets deploy ${
+        lib.escapeShellArgs (
+          [ "--manifest" "${manifest}" "--host" cfg.host "--no-block" ]
+          ++ extraFlags
+          ++ lib.concatMap (p: [ "--identity" (toString p) ]) cfg.identityPaths
+        )
       } "''${dry[@]}"
     )
   '';
 
   # Keys the unit needs mounted first (impermanence: sops-nix #167).
-  unitFor = manifest: extra: lib.recursiveUpdate {
+  unitFor = extraFlags: extra: lib.recursiveUpdate {
     unitConfig.DefaultDependencies = "no";
     unitConfig.RequiresMountsFor = map toString cfg.identityPaths;
     serviceConfig = {
       Type = "oneshot";
       RemainAfterExit = true;
     };
-    script = deployCommand manifest;
+    script = deployCommand extraFlags;
   } extra;
 
   ownerType = types.either types.str types.int;
@@ -206,7 +206,7 @@ in
       type = types.lazyAttrsOf types.str;
       readOnly = true;
       default = lib.mapAttrs (
-        n: s: helpers.placeholderFor "secrets.placeholder.${n}" s.sopsFile s.key
+        n: s: helpers.placeholderFor "secrets.placeholder.${n}" builtins.storeDir s.sopsFile s.key
       ) cfg.secrets;
       defaultText = "{{ <sopsFile>#<key> }} for each secret";
       description = "Template placeholders for each secret's value (as sops.placeholder in sops-nix).";
@@ -253,27 +253,17 @@ in
   };
 
   config = lib.mkIf (cfg.secrets != { } || cfg.templates != { }) (
-    let
-      manifest = manifestFile "" regularSecrets cfg.templates;
-      manifestForUsers = manifestFile "-for-users" secretsForUsers { };
-    in
     lib.mkMerge [
-      {
-        system.build.secrets-manifest = manifest;
-        system.build.secrets-manifest-for-users = manifestForUsers;
-      }
+      { system.build.secrets-manifest = manifest; }
       (lib.mkIf (!cfg.useSystemdActivation) {
         system.activationScripts = {
           # After users and groups: owners are resolved from /etc/passwd and /etc/group.
-          setupSecrets = lib.mkIf (regularSecrets != { } || cfg.templates != { }) (
-            lib.stringAfter [ "specialfs" "users" "groups" ] (deployCommand manifest)
-            // {
-              supportsDryActivation = true;
-            }
-          );
+          setupSecrets = lib.stringAfter [ "specialfs" "users" "groups" ] (deployCommand [ ]) // {
+            supportsDryActivation = true;
+          };
           # Before users: hashedPasswordFile can point into /run/secrets-for-users.
           setupSecretsForUsers = lib.mkIf (secretsForUsers != { }) (
-            lib.stringAfter [ "specialfs" ] (deployCommand manifestForUsers)
+            lib.stringAfter [ "specialfs" ] (deployCommand [ "--needed-for-users" ])
             // {
               supportsDryActivation = true;
             }
@@ -282,16 +272,14 @@ in
         };
       })
       (lib.mkIf cfg.useSystemdActivation {
-        systemd.services.secrets-deploy = lib.mkIf (regularSecrets != { } || cfg.templates != { }) (
-          unitFor manifest {
-            wantedBy = [ "sysinit.target" ];
-            after = [ "local-fs.target" "systemd-sysusers.service" "userborn.service" ];
-            before = [ "sysinit-reactivation.target" ];
-            requiredBy = [ "sysinit-reactivation.target" ];
-          }
-        );
+        systemd.services.secrets-deploy = unitFor [ ] {
+          wantedBy = [ "sysinit.target" ];
+          after = [ "local-fs.target" "systemd-sysusers.service" "userborn.service" ];
+          before = [ "sysinit-reactivation.target" ];
+          requiredBy = [ "sysinit-reactivation.target" ];
+        };
         systemd.services.secrets-deploy-for-users = lib.mkIf (secretsForUsers != { }) (
-          unitFor manifestForUsers {
+          unitFor [ "--needed-for-users" ] {
             wantedBy = [ "systemd-sysusers.service" "userborn.service" ];
             before = [ "systemd-sysusers.service" "userborn.service" ];
           }

@@ -133,18 +133,27 @@ describe.skipIf(skip !== undefined)(title("nix/manifest.nix, evaluated by nix-in
         expect(parsed.hosts.get("h")?.[0]?.source).toMatchObject({ key: { text: `["it's"]['a "b"']["c"]`, path: ["it's", 'a "b"', "c"] } })
     })
 
-    it("copies a path value's file into the store, and the placeholder names that same store file", () => {
+    it("copies a path value's file into the store, and the placeholder names that same store file relative to the store", () => {
         const dir = tempDir()
         writeFileSync(join(dir, "app.yaml"), "db:\n  password: ENC[...]\n")
         const r = evalNix(
             dir,
             `let lib = import ${NIX_DIR}/lib.nix; m = import ${NIX_DIR}/manifest.nix { host = "h"; secrets.a = { sopsFile = ./app.yaml; key = "db/password"; }; };
-             in { file = (builtins.head m.deploy.h).file; placeholder = lib.placeholderFor "x" ./app.yaml "db/password"; }`,
+             in { file = (builtins.head m.deploy.h).file; placeholder = lib.placeholderFor "x" builtins.storeDir ./app.yaml "db/password"; }`,
         )
         expect(r.stderr).toBe("")
         const out = JSON.parse(r.stdout) as { file: string; placeholder: string }
         expect(out.file).toMatch(/^\/nix\/store\/[a-z0-9]{32}-app\.yaml$/)
-        expect(out.placeholder).toBe(`{{ ${out.file}#["db"]["password"] }}`)
+        // Relative to the store, where the module writes the manifest: deploy refuses absolute placeholder paths.
+        expect(out.placeholder).toBe(`{{ ${out.file.slice("/nix/store/".length)}#["db"]["password"] }}`)
+    })
+
+    it("refuses a placeholder for a whole file or for a file outside the manifest's directory", () => {
+        const dir = tempDir()
+        const r1 = evalNix(dir, `(import ${NIX_DIR}/lib.nix).placeholderFor "secrets.placeholder.a" "/nix/store" "/nix/store/x-a.yaml" ""`)
+        expect(r1.stderr).toContain("secrets.placeholder.a: a placeholder names one value; this secret is a whole file")
+        const r2 = evalNix(dir, `(import ${NIX_DIR}/lib.nix).placeholderFor "secrets.placeholder.a" "/nix/store" "/srv/a.yaml" "k"`)
+        expect(r2.stderr).toContain("secrets.placeholder.a: a placeholder's file must be under /nix/store")
     })
 
     it("keepGenerations defaults to 5 and an empty configuration deploys nothing", () => {

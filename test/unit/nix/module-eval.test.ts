@@ -23,7 +23,6 @@ const skip =
 
 interface Evaluated {
     manifest: unknown
-    manifestForUsers: unknown
     activationScripts: Record<string, { text?: string; deps?: string[]; supportsDryActivation?: boolean }>
     systemdServices: Record<string, { script: string; wantedBy: string[]; before?: string[]; serviceConfig: Record<string, unknown> }>
     placeholder: Record<string, string | null>
@@ -56,32 +55,30 @@ describe.skipIf(skip !== undefined)(`nix/module.nix under lib.evalModules${skip 
         const entries = (e.manifest as { deploy: { web1: { name: string; file: string }[] } }).deploy.web1
         const file = entries[0]?.file ?? ""
         expect(file).toMatch(/^\/nix\/store\/[a-z0-9]{32}-app\.yaml$/)
+        // Placeholders are relative to the manifest's directory, the store (deploy refuses absolute ones).
+        const storeName = file.slice("/nix/store/".length)
         // key defaults to the name, group to the owner's primary group, as in sops-nix.
         expect(e.manifest).toEqual({
             deploy: {
                 web1: [
                     { name: "db/password", file, key: '["db"]["password"]', owner: "app", group: "appgroup", mode: "0440", restart_units: ["app.service"] },
-                    { name: "rendered/app.conf", content: `password={{ ${file}#["db"]["password"] }}`, owner: 0, group: 0, mode: "0400" },
+                    { name: "root-hash", file, key: '["root"]', owner: 0, group: 0, mode: "0400", needed_for_users: true },
+                    { name: "rendered/app.conf", content: `password={{ ${storeName}#["db"]["password"] }}`, owner: 0, group: 0, mode: "0400" },
                 ],
             },
             deploy_options: { keep_generations: 5 },
         })
-        expect(e.manifestForUsers).toEqual({
-            deploy: { web1: [{ name: "root-hash", file, key: '["root"]', owner: 0, group: 0, mode: "0400", needed_for_users: true }] },
-            deploy_options: { keep_generations: 5 },
-        })
-        for (const m of [e.manifest, e.manifestForUsers]) {
-            expect(() => parseManifestFile(JSON.stringify(m), { source: "m.json", baseDir: "/nix/store", absoluteSourcesAllowed: true })).not.toThrow()
-        }
+        expect(() => parseManifestFile(JSON.stringify(e.manifest), { source: "m.json", baseDir: "/nix/store", absoluteSourcesAllowed: true })).not.toThrow()
         const setup = e.activationScripts.setupSecrets
         expect(setup?.deps).toEqual(["specialfs", "users", "groups"])
         expect(setup?.supportsDryActivation).toBe(true)
-        expect(setup?.text).toContain("/bin/secrets deploy --manifest /nix/store/00000000000000000000000000000000-secrets-manifest.json --host web1 --identity /etc/ssh/ssh_host_ed25519_key")
+        const command = "/bin/secrets deploy --manifest /nix/store/00000000000000000000000000000000-secrets-manifest.json --host web1 --no-block"
+        expect(setup?.text).toContain(`${command} --identity /etc/ssh/ssh_host_ed25519_key`)
         expect(setup?.text).not.toContain("ssh_host_rsa_key")
         expect(e.activationScripts.setupSecretsForUsers?.deps).toEqual(["specialfs"])
-        expect(e.activationScripts.setupSecretsForUsers?.text).toContain("secrets-manifest-for-users.json")
+        expect(e.activationScripts.setupSecretsForUsers?.text).toContain(`${command} --needed-for-users --identity /etc/ssh/ssh_host_ed25519_key`)
         expect(e.activationScripts.users?.deps).toEqual(["setupSecretsForUsers"])
-        expect(e.placeholder).toEqual({ "db/password": `{{ ${file}#["db"]["password"] }}`, "root-hash": `{{ ${file}#["root"] }}` })
+        expect(e.placeholder).toEqual({ "db/password": `{{ ${storeName}#["db"]["password"] }}`, "root-hash": `{{ ${storeName}#["root"] }}` })
     })
 
     it("runs deploy from systemd units when asked (as with systemd-sysusers or userborn)", () => {
@@ -96,8 +93,10 @@ describe.skipIf(skip !== undefined)(`nix/module.nix under lib.evalModules${skip 
         const main = e.systemdServices["secrets-deploy"]
         expect(main?.serviceConfig).toEqual({ Type: "oneshot", RemainAfterExit: true })
         expect(main?.wantedBy).toEqual(["sysinit.target"])
-        expect(main?.script).toContain("--host nixos --identity /var/lib/secrets/age.key")
+        expect(main?.script).toContain("--host nixos --no-block --identity /var/lib/secrets/age.key")
+        expect(e.systemdServices["secrets-deploy-for-users"]?.script).toContain("--host nixos --no-block --needed-for-users --identity /var/lib/secrets/age.key")
         expect(e.systemdServices["secrets-deploy-for-users"]?.before).toEqual(["systemd-sysusers.service", "userborn.service"])
-        expect(e.placeholder).toEqual({ a: null, u: '{{ /srv/a.yaml#["u"] }}' })
+        // A whole file has no placeholder, nor has a file outside the store: both throw when used.
+        expect(e.placeholder).toEqual({ a: null, u: null })
     })
 })
