@@ -19,6 +19,7 @@ import { registerUpdatekeys } from "./commands/updatekeys.js"
 import { registerGroups } from "./commands/groups.js"
 import { registerExecEnv } from "./commands/exec-env.js"
 import { registerExecFile } from "./commands/exec-file.js"
+import { registerRender } from "./commands/render.js"
 import { registerLegacyRoot } from "./legacy.js"
 import { registerInit } from "./commands/init.js"
 import { registerKeys } from "./commands/keys.js"
@@ -26,6 +27,7 @@ import { registerAccess } from "./commands/access.js"
 import { registerStatus } from "./commands/status.js"
 import { registerOp } from "./commands/op.js"
 import { registerCompletion } from "./commands/completion.js"
+import { registerDeploy } from "./commands/deploy.js"
 import { unknownCommandHints } from "./command-suggestions.js"
 
 export const VERSION = "0.1.0"
@@ -97,6 +99,7 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerUpdatekeys(program, ctx)
     registerExecEnv(program, ctx)
     registerExecFile(program, ctx)
+    registerRender(program, ctx)
     registerFilestatus(program, ctx)
     registerGroups(program, ctx)
     registerInit(program, ctx)
@@ -104,6 +107,7 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerAccess(program, ctx)
     registerStatus(program, ctx)
     registerOp(program, ctx)
+    registerDeploy(program, ctx)
     registerCompletion(program, ctx)
     registerLegacyRoot(program, ctx)
     return program
