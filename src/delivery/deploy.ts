@@ -52,6 +52,13 @@ export interface DeployRequest {
     /** False for --no-restart. */
     readonly restart: boolean
     readonly noBlock: boolean
+    /**
+     * --needed-for-users: only the needed_for_users entries, into secrets-for-users
+     * (the NixOS module's step before users exist: sops-nix's setupSecretsForUsers).
+     * The other entries are not planned, so their owners need not exist yet, and
+     * /run/secrets is left as it is.
+     */
+    readonly neededForUsersOnly?: boolean
 }
 
 export interface StoreResult {
@@ -81,8 +88,8 @@ export interface DeployResult {
 /** What deploy did or would do. Throws (changing nothing) when the plan fails. */
 export async function deploy(io: Io, req: DeployRequest): Promise<DeployResult> {
     if (req.action.kind === "rollback") return rollback(io, req, req.action.to)
-    const manifest = req.manifest
-    if (manifest === undefined) throw new SecretsError(ExitCode.Generic, "deploy needs a manifest")
+    if (req.manifest === undefined) throw new SecretsError(ExitCode.Generic, "deploy needs a manifest")
+    const manifest = req.neededForUsersOnly === true ? onlyNeededForUsers(req.manifest) : req.manifest
     const keep = req.keep ?? manifest.keepGenerations
     const identities = await loadHostIdentities(req.root, req.identityFiles)
     const plan = await planItems(io, manifest, req.host, req.root, identities)
@@ -92,7 +99,8 @@ export async function deploy(io: Io, req: DeployRequest): Promise<DeployResult> 
     const restart = new Set<string>()
     const reload = new Set<string>()
     // secrets-for-users first, as sops-nix installs them before users are created.
-    for (const base of ["secrets-for-users", "secrets"] as const) {
+    const bases: readonly StoreBase[] = req.neededForUsersOnly === true ? ["secrets-for-users"] : ["secrets-for-users", "secrets"]
+    for (const base of bases) {
         const items = plan.items.get(base) ?? []
         const store: GenerationStore = { root: req.root, base, keep }
         const previous = await activeGeneration(store)
@@ -129,6 +137,10 @@ export async function deploy(io: Io, req: DeployRequest): Promise<DeployResult> 
         stores.push({ store: base, ...(previous !== undefined ? { previous } : {}), active: n, built: true, pruned, items: changes, drift: [] })
     }
     return finish(io, req, stores, restart, reload)
+}
+
+function onlyNeededForUsers(manifest: DeployManifest): DeployManifest {
+    return { ...manifest, hosts: new Map([...manifest.hosts].map(([host, entries]) => [host, entries.filter((e) => e.neededForUsers)])) }
 }
 
 async function rollback(io: Io, req: DeployRequest, to: number | undefined): Promise<DeployResult> {

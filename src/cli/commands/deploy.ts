@@ -26,6 +26,7 @@ interface DeployFlags {
     json?: boolean
     restart?: boolean
     block?: boolean
+    neededForUsers?: boolean
 }
 
 export function registerDeploy(program: Command, ctx: CommandContext): void {
@@ -46,6 +47,7 @@ export function registerDeploy(program: Command, ctx: CommandContext): void {
         .addOption(new Option("--rollback [generation]", "switch back to an earlier generation (default: the one before the active one); no decryption"))
         .addOption(new Option("--json", "print the result as JSON"))
         .addOption(new Option("--no-restart", "do not restart or reload the units of changed secrets"))
+        .addOption(new Option("--needed-for-users", "deploy only the needed_for_users entries (to /run/secrets-for-users), before users exist; /run/secrets is left alone"))
         .addOption(new Option("--no-block", "queue restarts without waiting for them (systemctl --no-block), for use inside a unit the services are ordered after"))
         .addOption(o.ageKeyOp())
         .action(async (_opts: DeployFlags, cmd: Command) => {
@@ -62,6 +64,7 @@ function keepCount(v: string): number {
 export async function runDeploy(ctx: CommandContext, opts: DeployFlags & o.GlobalOpts): Promise<void> {
     const { io } = ctx
     const action = actionOf(opts)
+    if (opts.neededForUsers === true && action.kind === "rollback") throw new SecretsError(ExitCode.ConflictingParameters, "--rollback and --needed-for-users cannot be used together")
     const root = resolve(io.cwd, opts.root ?? "/")
     const host = opts.host ?? hostname().split(".")[0] ?? ""
     if (host === "") throw new SecretsError(ExitCode.Generic, "this machine has no host name", ["name the host with --host"])
@@ -77,6 +80,7 @@ export async function runDeploy(ctx: CommandContext, opts: DeployFlags & o.Globa
         action,
         restart: opts.restart !== false,
         noBlock: opts.block === false,
+        neededForUsersOnly: opts.neededForUsers === true,
     })
     if (opts.json === true) io.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`)
     else printResult(io, result)
