@@ -28,7 +28,7 @@ async function project(plain: string, encryptArgs: string[] = [], globalArgs: st
     const dir = tempDir()
     const key = ageKeygen(dir, "key")
     writeFileSync(join(dir, "s.yaml"), plain)
-    const enc = await runCli([...globalArgs, "encrypt", "--age", key.recipient, ...encryptArgs, "-i", "s.yaml"], { cwd: dir })
+    const enc = await runCli([...globalArgs, "encrypt", "--age", key.recipient, ...encryptArgs, "-i", "s.yaml"], { cwd: dir, env: { SOPS_AGE_KEY_FILE: key.file } })
     expect([enc.code, enc.stderr]).toEqual([0, ""])
     return { dir, key, env: { SOPS_AGE_KEY_FILE: key.file } }
 }

@@ -187,7 +187,7 @@ describe("regexes from files run in linear time (no ReDoS)", () => {
             // JSON, because YAML limits an implicit key to 1,024 characters.
             const long = `${"a".repeat(50_000)}b`
             writeFileSync(join(dir, "app.json"), `{"${long}": "clear", "aaaa": "hidden"}\n`)
-            const r = await secrets(dir, ["encrypt", "app.json"])
+            const r = await secrets(dir, ["encrypt", "app.json"], { SOPS_AGE_KEY_FILE: key.file })
             expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" })
             expect(r.stdout).toContain(`"${long}": "clear",\n`)
             expect(r.stdout).toMatch(/^\t"aaaa": "ENC\[AES256_GCM,/m)
