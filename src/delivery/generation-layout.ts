@@ -13,7 +13,7 @@
  * writable by group or others: then only root could plant a link inside it.
  */
 import { constants } from "node:fs"
-import { chmod, lstat, mkdir, open, readdir, readlink, type FileHandle } from "node:fs/promises"
+import { chmod, lstat, mkdir, open, readdir, readlink, unlink, type FileHandle } from "node:fs/promises"
 import { join } from "node:path"
 
 import { ExitCode, SecretsError, quote } from "../errors.js"
@@ -193,4 +193,26 @@ export function errnoCode(e: unknown): string | undefined {
 export function storeError(path: string, e: unknown, what = "could not write"): SecretsError {
     if (e instanceof SecretsError) return e
     return new SecretsError(ExitCode.CouldNotWriteOutputFile, `${what} ${quote(path)}: ${errnoCode(e) ?? (e instanceof Error ? e.name : "unknown error")}`)
+}
+
+/** The name of a fresh temp link beside `name` (switch and path links rename it over `name`). */
+export function tempLinkName(name: string, random: string): string {
+    return `.${name}.${random}.tmp`
+}
+
+/**
+ * Remove the temp links a SIGKILL left between symlink(2) and rename(2) beside
+ * `name` in `dir`: only symlinks named as {@link tempLinkName} makes them and
+ * saying what `ours` accepts, so nobody else's file is touched. Best effort: a
+ * leftover costs a directory entry, not safety.
+ */
+export async function removeStaleTempLinks(dir: string, name: string, ours: (target: string) => boolean): Promise<void> {
+    const pattern = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.[0-9a-f]{12}\\.tmp$`)
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+    for (const e of entries) {
+        if (!e.isSymbolicLink() || !pattern.test(e.name)) continue
+        const path = join(dir, e.name)
+        const target = await readlink(path).catch(() => undefined)
+        if (target !== undefined && ours(target)) await unlink(path).catch(() => undefined)
+    }
 }

@@ -34,9 +34,11 @@ import {
     generationEntries,
     linkText,
     prepareStore,
+    removeStaleTempLinks,
     storeError,
     storePaths,
     syncDir,
+    tempLinkName,
     writeNewFile,
     type GenerationStore,
 } from "./generation-layout.js"
@@ -123,7 +125,8 @@ export async function switchGeneration(store: GenerationStore, n: number): Promi
     if (next === undefined) {
         throw new SecretsError(ExitCode.Generic, `generation ${n} in ${quote(paths.generations)} is missing or incomplete (no ${MANIFEST_NAME}); not switching to it`)
     }
-    const tmp = join(paths.run, `.${store.base}.${randomBytes(6).toString("hex")}.tmp`)
+    await removeStaleTempLinks(paths.run, store.base, (t) => t.startsWith(`${store.base}.d/`))
+    const tmp = join(paths.run, tempLinkName(store.base, randomBytes(6).toString("hex")))
     try {
         // Never unlink-then-create: between the two there would be no /run/secrets.
         await symlink(linkText(store, n), tmp)

@@ -16,7 +16,7 @@ import { lchown, lstat, mkdir, readlink, rename, symlink, unlink } from "node:fs
 import { basename, dirname, join, posix } from "node:path"
 
 import { ExitCode, SecretsError, quote } from "../errors.js"
-import { errnoCode, storePaths, type GenerationStore } from "./generation-layout.js"
+import { errnoCode, removeStaleTempLinks, storePaths, tempLinkName, type GenerationStore } from "./generation-layout.js"
 import type { GenerationManifest } from "./generation-manifest.js"
 
 /** Where the link for an item lives under the store's root. */
@@ -76,6 +76,7 @@ export async function updatePathLinks(store: GenerationStore, active: Generation
     const dropped = new Set(others.flatMap((m) => m.items.flatMap((i) => (i.link === undefined || wanted.has(i.link) ? [] : [i.link]))))
     for (const link of dropped) {
         const at = linkLocation(store, link)
+        await removeStaleTempLinks(dirname(at), basename(at), (t) => t.startsWith(`${storePaths(store).link}/`))
         try {
             if (await pointsIntoStore(store, at)) await unlink(at)
         } catch (e) {
@@ -94,11 +95,12 @@ export async function updatePathLinks(store: GenerationStore, active: Generation
  * rename(2) replaces the entry and never follows what was there.
  */
 async function placeLink(at: string, target: string, uid: number, gid: number): Promise<void> {
+    await removeStaleTempLinks(dirname(at), basename(at), (t) => t === target)
     const st = await lstat(at).catch((e: unknown) => (errnoCode(e) === "ENOENT" ? undefined : Promise.reject(e)))
     if (st?.isSymbolicLink() === true && st.uid === uid && st.gid === gid && (await readlink(at)) === target) return
     if (st !== undefined && !st.isSymbolicLink()) throw Object.assign(new Error("not a symbolic link"), { code: "EEXIST" })
     await mkdir(dirname(at), { recursive: true, mode: 0o755 })
-    const tmp = join(dirname(at), `.${basename(at)}.${randomBytes(6).toString("hex")}.tmp`)
+    const tmp = join(dirname(at), tempLinkName(basename(at), randomBytes(6).toString("hex")))
     await symlink(target, tmp)
     try {
         await lchown(tmp, uid, gid)
