@@ -304,8 +304,22 @@ function issueError(error: z.ZodError, at: readonly PropertyKey[], top: unknown,
 function hintForUnknown(key: string, options: boolean): string {
     if (options) return "deploy_options takes keep_generations"
     const fields = Object.keys(entrySchema.shape)
-    const close = fields.find((f) => f.replaceAll("_", "") === key.toLowerCase().replaceAll(/[_-]/g, "") || f.startsWith(key.toLowerCase().slice(0, 4)))
+    const norm = (k: string) => k.toLowerCase().replaceAll(/[_-]/g, "")
+    const close = fields.find((f) => norm(f) === norm(key)) ?? fields.find((f) => editDistance(f, key.toLowerCase()) <= 2)
     return close !== undefined ? `did you mean ${close}? an entry takes ${fields.join(", ")}` : `an entry takes ${fields.join(", ")}`
+}
+
+/** Levenshtein distance, for "did you mean" (keys are short: at most 16 characters are compared). */
+function editDistance(a: string, b: string): number {
+    const x = a.slice(0, 16)
+    const y = b.slice(0, 16)
+    let prev = Array.from({ length: y.length + 1 }, (_, j) => j)
+    for (let i = 1; i <= x.length; i++) {
+        const row = [i]
+        for (let j = 1; j <= y.length; j++) row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (x[i - 1] === y[j - 1] ? 0 : 1)))
+        prev = row
+    }
+    return prev[y.length] ?? 0
 }
 
 /** `deploy.web1[2] ("nginx.conf").mode`: the entry's name after its index, when it has one. */

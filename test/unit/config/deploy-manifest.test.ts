@@ -73,6 +73,8 @@ describe("deploy manifest", () => {
 
     it("hints at the field a typo meant", () => {
         expect(errorOf(entry({ restartUnits: ["a.service"] })).hints[0]).toContain("did you mean restart_units?")
+        expect(errorOf(entry({ onwer: "daemon" })).hints[0]).toContain("did you mean owner?")
+        expect(errorOf(entry({ colour: "red" })).hints[0]).not.toContain("did you mean")
     })
 
     it("refuses duplicate names and a name inside another entry's file", () => {
