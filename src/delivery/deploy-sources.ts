@@ -19,8 +19,7 @@ import { isAbsolute, relative, resolve, sep } from "node:path"
 
 import type { DeployEntry, DeployManifest } from "../config/deploy-manifest.js"
 import { getAt, type PathStep } from "../core/tree-path.js"
-import type { Branch } from "../core/tree.js"
-import { openEncrypted } from "../engine/open.js"
+import { openEncrypted, type OpenedFile } from "../engine/open.js"
 import { ExitCode, NoIdentityError, SecretsError, quote } from "../errors.js"
 import type { Io } from "../files/io.js"
 import { withIdentities } from "../files/node-identities.js"
@@ -30,7 +29,8 @@ import type { AgeIdentity } from "../keys/age.js"
 import { parseIdentities } from "../keys/identity-file.js"
 import { metadataFromTree } from "../stores/metadata.js"
 import { formatForPath, loadStore, type Store } from "../stores/index.js"
-import { parseTemplate, referenceKey, describeReference, locationOf, type TemplateReference } from "./template.js"
+import { parseTemplate } from "./template.js"
+import { resolveReferences } from "./template-values.js"
 
 /** Bounds what an entry can make the deploy read into memory. */
 const MAX_SOURCE_BYTES = 64 * 1024 * 1024
@@ -78,14 +78,11 @@ export async function loadHostIdentities(root: string, files: readonly string[])
     return { identities, lookedIn }
 }
 
-interface OpenedSource {
-    readonly store: Store
-    readonly branches: Branch[]
-}
 
 /** Reads and decrypts sources for one deploy, each file once. */
 export class SourceReader {
-    private readonly files = new Map<string, Promise<OpenedSource>>()
+    private readonly files = new Map<string, Promise<OpenedFile>>()
+    /** One client for the whole deploy: it reads each op:// reference once. */
     private op: OpClient | undefined
 
     private readonly io: Io
@@ -103,15 +100,22 @@ export class SourceReader {
         const s = entry.source
         try {
             if (s.kind === "file") {
-                const opened = await this.open(s.file)
-                if (s.key !== undefined) return opened.store.emitValue(this.valueAt(opened, s.key.path, s.file, s.key.text))
-                const out = s.format === undefined || s.format === opened.store.format ? opened.store : await loadStore(s.format)
+                const { store, opened } = await this.open(s.file)
+                // As `decrypt --extract`: a string raw, a mapping in the file's format.
+                if (s.key !== undefined) return store.emitValue(this.valueAt(opened, s.key.path, s.file, s.key.text))
+                const out = s.format === undefined || s.format === store.format ? store : await loadStore(s.format)
                 return out.emitPlain(opened.branches)
             }
             const text = s.kind === "template" ? (await this.readConfined(s.template, "template")).toString("utf8") : s.content
             const parsed = parseTemplate(text, s.kind === "template" ? s.template : `${where}.content`)
-            const values = new Map<string, string>()
-            for (const ref of parsed.references) values.set(referenceKey(ref), await this.resolveReference(ref))
+            if (this.op === undefined && parsed.references.some((r) => r.kind === "op")) this.op = (await import("../integrations/op.js")).opClientFromEnv(this.io.env)
+            // template-values.ts checks where placeholders point and what a value may be;
+            // the files are opened here, with the host key and the cache of file entries.
+            const values = await resolveReferences(this.io, parsed.references, {
+                baseDir: this.manifest.baseDir,
+                openFile: (name, input, store) => this.openInput(name, input, store),
+                ...(this.op !== undefined ? { op: this.op } : {}),
+            })
             return Buffer.from(parsed.render(values), "utf8")
         } catch (e) {
             if (e instanceof SecretsError) throw new SecretsError(e.code, `${where}: ${e.message}`, e.hints)
@@ -119,40 +123,31 @@ export class SourceReader {
         }
     }
 
-    private async resolveReference(ref: TemplateReference): Promise<string> {
-        if (ref.kind === "op") {
-            this.op ??= (await import("../integrations/op.js")).opClientFromEnv(this.io.env)
-            return this.op.read(ref.reference)
-        }
-        try {
-            const opened = await this.open(ref.file)
-            return Buffer.from(opened.store.emitValue(this.valueAt(opened, ref.steps, ref.file, ref.path))).toString("utf8")
-        } catch (e) {
-            if (e instanceof SecretsError) throw new SecretsError(e.code, `${locationOf(ref)}: ${describeReference(ref)}: ${e.detail}`, e.hints)
-            throw e
-        }
-    }
-
-    private valueAt(opened: OpenedSource, path: readonly PathStep[], file: string, text: string) {
+    private valueAt(opened: OpenedFile, path: readonly PathStep[], file: string, text: string) {
         const first = opened.branches[0]
         const node = first === undefined ? undefined : getAt(first, path)
         if (node === undefined) throw new SecretsError(ExitCode.Generic, `${quote(file)} has no value at ${text}`)
         return node
     }
 
-    private open(file: string): Promise<OpenedSource> {
-        const abs = resolve(this.manifest.baseDir, file)
-        let opened = this.files.get(abs)
+    private async open(file: string): Promise<{ store: Store; opened: OpenedFile }> {
+        const input = await this.readConfined(file, "encrypted file")
+        const store = await loadStore(formatForPath(file))
+        return { store, opened: await this.openInput(file, input, store) }
+    }
+
+    /** Decrypt `input` (the file `name`, relative to the manifest) once per deploy. */
+    private openInput(name: string, input: Uint8Array, store: Store): Promise<OpenedFile> {
+        const key = `${store.format}:${resolve(this.manifest.baseDir, name)}`
+        let opened = this.files.get(key)
         if (opened === undefined) {
-            opened = this.decrypt(file)
-            this.files.set(abs, opened)
+            opened = this.decrypt(name, input, store)
+            this.files.set(key, opened)
         }
         return opened
     }
 
-    private async decrypt(file: string): Promise<OpenedSource> {
-        const input = await this.readConfined(file, "encrypted file")
-        const store = await loadStore(formatForPath(file))
+    private async decrypt(file: string, input: Uint8Array, store: Store): Promise<OpenedFile> {
         let recipients: string[]
         try {
             recipients = metadataFromTree(store.parseEncrypted(input).metadata).keyGroups.flatMap((g) => g.flatMap((k) => (k.type === "age" ? [k.recipient] : [])))
@@ -162,8 +157,7 @@ export class SourceReader {
         trace(this.io, `deploy: decrypting ${quote(file)}`)
         const advice = "give the host's key with --identity, or add the host's recipient to the file (secrets keys add-host)"
         try {
-            const { branches } = await withIdentities(this.io, recipients, advice, (ids) => openEncrypted(input, store, [...this.host.identities, ...ids]))
-            return { store, branches }
+            return await withIdentities(this.io, recipients, advice, (ids) => openEncrypted(input, store, [...this.host.identities, ...ids]))
         } catch (e) {
             if (e instanceof NoIdentityError) throw new NoIdentityError(`${quote(file)}: ${e.detail}`, [`also looked in: ${this.host.lookedIn.join("; ")}`, ...e.hints])
             throw e instanceof SecretsError ? e.about(quote(file)) : e
