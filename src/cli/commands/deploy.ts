@@ -147,15 +147,17 @@ async function warnIfOnDisk(io: Io, root: string): Promise<void> {
 function printResult(io: Io, r: DeployResult): void {
     const out = (line: string) => io.stdout.write(`${line}\n`)
     for (const s of r.stores) {
+        // The store by its path on the host (under --root, where the tree is).
+        const store = `/run/${s.store}`
         const was = s.previous === undefined ? "none before" : `was ${s.previous}`
         if (r.action === "check") {
-            out(s.drift.length === 0 ? `${s.store}: generation ${s.active ?? "?"} matches the repository` : `${s.store}: differs from the repository`)
+            out(s.drift.length === 0 ? `${store}: generation ${s.active ?? "?"} matches the repository` : `${store}: differs from the repository`)
             for (const d of s.drift) out(`  ${d.name}: ${d.problem}`)
             continue
         }
-        if (r.action === "dry-run") out(s.built ? `${s.store}: would build a new generation (active: ${s.previous ?? "none"})` : `${s.store}: generation ${s.previous ?? "?"} is up to date; nothing to do`)
-        else if (r.action === "rollback") out(`${s.store}: rolled back to generation ${s.active ?? "?"} (${was})`)
-        else out(s.built ? `${s.store}: generation ${s.active ?? "?"} is active (${was})` : `${s.store}: generation ${s.active ?? "?"} is up to date; nothing to do`)
+        if (r.action === "dry-run") out(s.built ? `${store}: would build a new generation (active: ${s.previous ?? "none"})` : `${store}: generation ${s.previous ?? "?"} is up to date; nothing to do`)
+        else if (r.action === "rollback") out(`${store}: rolled back to generation ${s.active ?? "?"} (${was})`)
+        else out(s.built ? `${store}: generation ${s.active ?? "?"} is active (${was})` : `${store}: generation ${s.active ?? "?"} is up to date; nothing to do`)
         for (const i of s.items) if (i.change !== "unchanged" || r.action === "dry-run") out(`  ${i.change.padEnd(11)} ${i.name}`)
         if (s.pruned.length > 0) out(`  pruned generation${s.pruned.length === 1 ? "" : "s"} ${s.pruned.join(", ")}`)
     }
