@@ -37,6 +37,7 @@ const GUIDES = {
     groups: "../commands/keys-and-rotation.md",
     "exec-env": "../commands/exec.md",
     "exec-file": "../commands/exec.md",
+    render: "../commands/render.md",
     init: "../commands/init.md",
     keys: "../keys.md",
     "keys list": "../commands/init.md",

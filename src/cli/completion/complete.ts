@@ -53,6 +53,8 @@ const SOURCES: Readonly<Record<string, Source>> = {
     "help command": "command",
     "exec-env command": "none",
     "exec-file command": "none",
+    // A template is a plain text file, not a sops file.
+    "render template": "path",
     "groups add --file": "encrypted-file",
     "groups delete --file": "encrypted-file",
     "--extract": "key-path",
