@@ -170,11 +170,18 @@ async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
     }
 }
 
-/** fsync a directory, so that the entries made in it survive a power cut. */
+/**
+ * fsync a directory, so that the entries made in it survive a power cut. Some
+ * file systems (9p, some FUSE ones) refuse fsync on a directory: there is nothing
+ * more to do on them, and the order of the steps still holds for a crash of the
+ * process, which is what the kernel's page cache sees.
+ */
 export async function syncDir(dir: string): Promise<void> {
     const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
     try {
         await fh.sync()
+    } catch (e) {
+        if (!["EINVAL", "ENOTSUP", "EOPNOTSUPP"].includes(errnoCode(e) ?? "")) throw e
     } finally {
         await fh.close()
     }

@@ -15,6 +15,7 @@ import {
     readManifest,
     rollbackTarget,
     switchGeneration,
+    withStoreLock,
 } from "../../../src/delivery/generations.js"
 import { run } from "../../helpers/tmp.js"
 import { DAEMON, NOBODY, item, newStore } from "./store-fixture.js"
@@ -154,5 +155,23 @@ describe("numbering, pruning, rollback", () => {
         const link = join(store.root, "run/secrets")
         run("ln", ["-s", join(store.root, "run/secrets.d/1"), link])
         expect(await activeGeneration(store)).toBe(1)
+    })
+})
+
+describe("withStoreLock", () => {
+    it("lets two deploys at once each build and switch their own generation", async () => {
+        const store = newStore(5)
+        const deploy = (v: string) =>
+            withStoreLock(store, async () => {
+                const n = await buildGeneration(store, [...Array(20).keys()].map((i) => item(`f${i}`, `${v}-${i}`)))
+                await switchGeneration(store, n)
+                return n
+            })
+        const numbers = await Promise.all([deploy("a"), deploy("b")])
+        expect(numbers.sort()).toEqual([1, 2])
+        expect(await listGenerations(store)).toEqual([
+            { n: 1, active: false, complete: true },
+            { n: 2, active: true, complete: true },
+        ])
     })
 })
