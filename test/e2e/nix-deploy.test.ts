@@ -103,5 +103,11 @@ describe.skipIf(missing !== undefined)(`a manifest from nix/manifest.nix, deploy
         expect(again.code, again.stderr).toBe(0)
         expect(readlinkSync(join(s.root, "run/secrets"))).toBe(secretsBefore)
         expect(readFileSync(join(s.root, "run/secrets/app-password"), "utf8")).toBe("hunter2")
+
+        // A rollback moves /run/secrets only: asking for it with --needed-for-users is a mistake.
+        const both = await deploy(s, manifest, "--needed-for-users", "--rollback")
+        expect(both.code).toBe(8)
+        expect(both.stderr).toContain("--rollback and --needed-for-users cannot be used together")
+        expect(readlinkSync(join(s.root, "run/secrets"))).toBe(secretsBefore)
     })
 })
