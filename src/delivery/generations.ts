@@ -108,7 +108,7 @@ export async function buildGeneration(store: GenerationStore, items: readonly De
         const reason = why?.detail ?? errnoCode(e) ?? (e instanceof Error ? e.name : "unknown error")
         throw new SecretsError(why?.code ?? ExitCode.CouldNotWriteOutputFile, `could not build generation ${n} in ${quote(paths.generations)}: ${current}: ${reason}`, [
             ...(why?.hints ?? []),
-            `nothing was switched: ${quote(paths.link)} still points at the generation it pointed at before`,
+            `nothing was switched: ${quote(paths.link)} is as it was before this deploy`,
         ])
     }
     return n
