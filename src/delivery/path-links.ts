@@ -46,7 +46,11 @@ export async function checkLinkLocations(store: GenerationStore, items: readonly
         if (item.link === undefined) continue
         checkLinkPath(item.link, item.name)
         const at = linkLocation(store, item.link)
-        const st = await lstat(at).catch((e: unknown) => (errnoCode(e) === "ENOENT" || errnoCode(e) === "ENOTDIR" ? undefined : Promise.reject(e)))
+        const st = await lstat(at).catch((e: unknown) => {
+            if (errnoCode(e) === "ENOENT") return undefined
+            if (errnoCode(e) === "ENOTDIR") throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `${quote(item.name)}: cannot make a link at ${quote(at)}: a directory on its path is a file`)
+            throw e
+        })
         if (st !== undefined && !st.isSymbolicLink()) {
             throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `${quote(item.name)}: refusing to replace ${quote(at)} with a link: it is ${st.isDirectory() ? "a directory" : "a file"}, not a symbolic link`, [
                 "move it away (deploy replaces only links), or change the entry's path",

@@ -85,6 +85,9 @@ describe("path links", () => {
         await expect(buildGeneration(store, [item("a", "2", { link: "/etc/app.conf" })])).rejects.toThrow(
             `"a": refusing to replace "${join(store.root, "etc/app.conf")}" with a link: it is a file, not a symbolic link`,
         )
+        await expect(buildGeneration(store, [item("a", "2", { link: "/etc/app.conf/inside" })])).rejects.toThrow(
+            `"a": cannot make a link at "${join(store.root, "etc/app.conf/inside")}": a directory on its path is a file`,
+        )
         expect(readFileSync(join(store.root, "etc/app.conf"), "utf8")).toBe("hand-written")
         expect(existsSync(join(store.root, "run/secrets.d/2"))).toBe(false)
         expect(await activeGeneration(store)).toBe(1)
