@@ -55,6 +55,8 @@ const SOURCES: Readonly<Record<string, Source>> = {
     "exec-file command": "none",
     // A template is a plain text file, not a sops file.
     "render template": "path",
+    // deploy's --root is a directory tree (the name alone would offer nothing).
+    "deploy --root": "path",
     "groups add --file": "encrypted-file",
     "groups delete --file": "encrypted-file",
     "--extract": "key-path",
