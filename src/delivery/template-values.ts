@@ -22,7 +22,7 @@
  * even from inside baseDir, and its error quotes none of its content.
  */
 import { realpath } from "node:fs/promises"
-import { isAbsolute, relative, resolve, sep } from "node:path"
+import { isAbsolute, normalize, relative, resolve, sep } from "node:path"
 import { ExitCode, SecretsError, quote } from "../errors.js"
 import { getAt } from "../core/tree-path.js"
 import type { Node } from "../core/tree.js"
@@ -42,7 +42,8 @@ export interface ResolveOptions {
      * How an encrypted file is opened: by default openInput, with the identities the
      * usual sources give (SOPS_AGE_KEY_FILE, SOPS_AGE_SSH_PRIVATE_KEY_FILE, … from
      * io.env). `secrets deploy` passes its own to add the host key. `name` is the
-     * file as the placeholder wrote it, for messages.
+     * file as the first placeholder naming it wrote it, normalised (no `./`), relative
+     * to baseDir.
      */
     readonly openFile?: (name: string, input: Uint8Array, store: Store) => Promise<OpenedFile>
     /** The 1Password client; by default opClientFromEnv(io.env), made only when a reference needs it. */
@@ -139,7 +140,8 @@ async function openReferencedFile(
         const input = await readInput(io, path)
         // The format follows the name as written, as sops picks a store by suffix.
         const store = await loadStore(formatForPath(ref.file))
-        return await open(ref.file, input, store)
+        // Normalised (`./a.yaml` is `a.yaml`): deploy caches opened files by this name.
+        return await open(normalize(ref.file), input, store)
     } catch (e) {
         throw e instanceof SecretsError ? e.about(subject) : e
     }

@@ -74,9 +74,9 @@ describe("resolveReferences", () => {
         mkdirSync(join(dir, "repo/sub"), { recursive: true })
         writeFileSync(join(dir, "repo/app.yaml"), "not read by the fake\n")
         symlinkSync("app.yaml", join(dir, "repo/link.yaml"))
-        const { out, calls } = await render(dir, '{{ app.yaml#["s"] }} {{ ./app.yaml#["i"] }} {{ sub/../app.yaml#["b"] }} {{ link.yaml#["f"] }}', { baseDir: "repo" })
+        const { out, calls } = await render(dir, '{{ ./app.yaml#["s"] }} {{ app.yaml#["i"] }} {{ sub/../app.yaml#["b"] }} {{ link.yaml#["f"] }}', { baseDir: "repo" })
         expect(out).toBe("text 5432 false 1.0")
-        // The name as the first placeholder wrote it; its suffix picks the store.
+        // The name as the first placeholder wrote it, without "./" (deploy caches by it); its suffix picks the store.
         expect(calls).toEqual([{ name: "app.yaml", format: "yaml" }])
     })
 
