@@ -7,10 +7,11 @@
  * stand-in first on PATH (systemd cannot run in CI).
  */
 import { createHash } from "node:crypto"
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 
+import { fsTypeOf, parseMountinfo } from "../../src/delivery/run-mount.js"
 import { sshEd25519ToAgeRecipient } from "../../src/keys/ssh-to-age.js"
 import { runCli, type CliResult } from "../helpers/cli.js"
 import { ageKeygen, run, tempDir } from "../helpers/tmp.js"
@@ -150,6 +151,11 @@ describe.skipIf(!isRoot)("secrets deploy", () => {
         expect(r.code, r.stderr).toBe(0)
         expectNoValues(r)
         expect(r.stdout).toContain("/run/secrets: generation 1 is active (none before)")
+        // The warning when the target is on a disk (a temp dir usually is; then the test says so).
+        const fsType = fsTypeOf(parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8")), realpathSync(f.root))
+        const warning = `secrets: warning: ${JSON.stringify(join(f.root, "run"))} is on ${fsType}, not tmpfs or ramfs: the deployed plaintext is written to a disk, where it outlives a reboot\n`
+        if (fsType === "tmpfs" || fsType === "ramfs") expect(r.stderr).not.toContain("not tmpfs or ramfs")
+        else expect(r.stderr).toContain(warning)
         expect(readlinkSync(secrets)).toBe("secrets.d/1")
         expect(readFileSync(join(secrets, "db-password"), "utf8")).toBe(PASSWORD_1)
         const db = statSync(join(secrets, "db-password"))
