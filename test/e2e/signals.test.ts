@@ -21,7 +21,7 @@ async function project() {
     const dir = tempDir()
     const key = ageKeygen(dir, "key")
     writeFileSync(join(dir, "s.yaml"), `a: ${SECRET}\n`)
-    const enc = await runCli(["encrypt", "--age", key.recipient, "-i", "s.yaml"], { cwd: dir })
+    const enc = await runCli(["encrypt", "--age", key.recipient, "-i", "s.yaml"], { cwd: dir, env: { SOPS_AGE_KEY_FILE: key.file } })
     expect([enc.code, enc.stderr]).toEqual([0, ""])
     return { dir, env: { SOPS_AGE_KEY_FILE: key.file } }
 }
