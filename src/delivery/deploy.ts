@@ -21,6 +21,7 @@ import { ExitCode, SecretsError } from "../errors.js"
 import type { Io } from "../files/io.js"
 import { trace } from "../files/trace.js"
 import { runUnitActions, type UnitAction, type UnitOutcome } from "../integrations/systemctl.js"
+import type { DeployItem } from "./deploy-items.js"
 import { asManifest, diffManifests, diskDrift, planItems, type Drift, type ItemChange, type StoreBase } from "./deploy-plan.js"
 import { loadHostIdentities } from "./deploy-sources.js"
 import {
@@ -72,6 +73,8 @@ export interface StoreResult {
     readonly items: readonly ItemChange[]
     /** --check: how the active generation differs from the repository or from what was deployed. */
     readonly drift: readonly Drift[]
+    /** Failures once the new generation was active (a `path` link, pruning): reported, the switch stands. */
+    readonly afterSwitch?: readonly SecretsError[]
 }
 
 export interface DeployResult {
@@ -103,40 +106,60 @@ export async function deploy(io: Io, req: DeployRequest): Promise<DeployResult> 
     for (const base of bases) {
         const items = plan.items.get(base) ?? []
         const store: GenerationStore = { root: req.root, base, keep }
-        const previous = await activeGeneration(store)
         // A store never used and still empty is not created (most hosts have no for-users entries).
-        if (items.length === 0 && previous === undefined && base === "secrets-for-users") continue
-        const before = previous === undefined ? undefined : await readManifest(store, previous)
-        const planned = asManifest(items)
-        const changes = diffManifests(before, planned)
-        const drift = before === undefined || previous === undefined ? [] : await diskDrift(store, previous, before)
-        const upToDate = before !== undefined && drift.length === 0 && changes.every((c) => c.change === "unchanged")
-
-        if (req.action.kind === "check") {
-            const notDeployed = before === undefined ? [{ name: "*", problem: "nothing is deployed" }] : changes.filter((c) => c.change !== "unchanged").map((c) => ({ name: c.name, problem: `${c.change} in the repository, not deployed` }))
-            stores.push({ store: base, ...(previous !== undefined ? { previous, active: previous } : {}), built: false, pruned: [], items: changes, drift: [...notDeployed, ...drift] })
-            continue
-        }
-        if (req.action.kind === "dry-run") {
-            addUnits(changedUnits(before, planned), restart, reload)
-            stores.push({ store: base, ...(previous !== undefined ? { previous } : {}), built: !upToDate, pruned: [], items: changes, drift: [] })
-            continue
-        }
-        if (upToDate) {
-            trace(io, `deploy: ${base}: generation ${previous} already holds exactly this; nothing built`)
-            stores.push({ store: base, previous, active: previous, built: false, pruned: [], items: changes, drift: [] })
-            continue
-        }
-        const { n, pruned, next } = await withStoreLock(store, async () => {
-            const n = await buildGeneration(store, items, { now: () => io.now(), afterItem: (name) => trace(io, `deploy: ${base}: wrote ${JSON.stringify(name)}`) })
-            await switchGeneration(store, n)
-            const next = await readManifest(store, n)
-            return { n, pruned: await pruneGenerations(store), next }
-        })
-        if (next !== undefined) addUnits(changedUnits(before, next), restart, reload)
-        stores.push({ store: base, ...(previous !== undefined ? { previous } : {}), active: n, built: true, pruned, items: changes, drift: [] })
+        if (items.length === 0 && base === "secrets-for-users" && (await activeGeneration(store)) === undefined) continue
+        const step = () => applyToStore(io, req.action.kind, store, items, restart, reload)
+        // A deploy compares and switches under the store's lock, so that a second
+        // deploy running at once compares against what the first one switched to.
+        stores.push(req.action.kind === "deploy" ? await withStoreLock(store, step) : await step())
     }
     return finish(io, req, stores, restart, reload)
+}
+
+/** One store: compare the plan with the active generation, then check, plan or build, switch and prune. */
+async function applyToStore(io: Io, action: DeployAction["kind"], store: GenerationStore, items: readonly DeployItem[], restart: Set<string>, reload: Set<string>): Promise<StoreResult> {
+    const base = store.base
+    const previous = await activeGeneration(store)
+    const before = previous === undefined ? undefined : await readManifest(store, previous)
+    const planned = asManifest(items)
+    const changes = diffManifests(before, planned)
+    const drift = before === undefined || previous === undefined ? [] : await diskDrift(store, previous, before)
+    const upToDate = before !== undefined && drift.length === 0 && changes.every((c) => c.change === "unchanged")
+    const was = previous !== undefined ? { previous } : {}
+
+    if (action === "check") {
+        const notDeployed =
+            before === undefined
+                ? [{ name: "*", problem: "nothing is deployed" }]
+                : changes.filter((c) => c.change !== "unchanged").map((c) => ({ name: c.name, problem: `${c.change} in the repository, not deployed` }))
+        return { store: base, ...was, ...(previous !== undefined ? { active: previous } : {}), built: false, pruned: [], items: changes, drift: [...notDeployed, ...drift] }
+    }
+    if (action === "dry-run") {
+        addUnits(changedUnits(before, planned), restart, reload)
+        return { store: base, ...was, built: !upToDate, pruned: [], items: changes, drift: [] }
+    }
+    if (upToDate) {
+        trace(io, `deploy: ${base}: generation ${previous} already holds exactly this; nothing built`)
+        return { store: base, ...was, active: previous, built: false, pruned: [], items: changes, drift: [] }
+    }
+    const n = await buildGeneration(store, items, { now: () => io.now(), afterItem: (name) => trace(io, `deploy: ${base}: wrote ${JSON.stringify(name)}`) })
+    const afterSwitch: SecretsError[] = []
+    try {
+        await switchGeneration(store, n)
+    } catch (e) {
+        // A `path` link that could not be made fails after the link switched: the new
+        // secrets are live, so their services are still restarted; the error is kept.
+        if (!(e instanceof SecretsError) || (await activeGeneration(store)) !== n) throw e
+        afterSwitch.push(e)
+    }
+    const next = await readManifest(store, n)
+    const pruned = await pruneGenerations(store).catch((e: unknown) => {
+        if (!(e instanceof SecretsError)) throw e
+        afterSwitch.push(e)
+        return []
+    })
+    if (next !== undefined) addUnits(changedUnits(before, next), restart, reload)
+    return { store: base, ...was, active: n, built: true, pruned, items: changes, drift: [], afterSwitch }
 }
 
 function onlyNeededForUsers(manifest: DeployManifest): DeployManifest {

@@ -6,6 +6,7 @@
  * nobody) and real modes read back with stat, and a recording `systemctl`
  * stand-in first on PATH (systemd cannot run in CI).
  */
+import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -270,5 +271,21 @@ describe.skipIf(!isRoot)("secrets deploy", () => {
         expect(readlinkSync(join(f.root, "run/secrets"))).toBe("secrets.d/2")
         expect(r.stderr).toContain("secrets: error: systemctl try-restart app.service failed: Job for app.service failed")
         expect(f.units()).toEqual(["try-restart app.service"])
+
+        // Pruning that fails (a file of generation 1 made immutable) fails after the
+        // switch: the new generation is active, its units restarted, the exit non-zero.
+        const pinned = join(f.root, "run/secrets.d/1/app.env")
+        if (spawnSync("chattr", ["+i", pinned]).status !== 0) return // no CAP_LINUX_IMMUTABLE here
+        try {
+            const put = await f.cli(["set", "secrets/app.env", '["API_TOKEN"]', JSON.stringify(TOKEN_2)], { SOPS_AGE_KEY_FILE: f.adminKey })
+            expect(put.code, put.stderr).toBe(0)
+            r = await f.cli(deployArgs(f, "--keep", "2"))
+            expect(r.code, r.stderr).toBe(1)
+            expect(readlinkSync(join(f.root, "run/secrets"))).toBe("secrets.d/3")
+            expect(r.stderr).toContain(`secrets: error: could not remove ${JSON.stringify(join(f.root, "run/secrets.d/1"))}: `)
+            expect(f.units()).toEqual(["try-reload-or-restart nginx.service"])
+        } finally {
+            spawnSync("chattr", ["-i", pinned])
+        }
     })
 })

@@ -85,6 +85,12 @@ export async function runDeploy(ctx: CommandContext, opts: DeployFlags & o.Globa
     if (opts.json === true) io.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`)
     else printResult(io, result)
     const drift = result.stores.some((s) => s.drift.length > 0)
+    const afterSwitch = result.stores.flatMap((s) => s.afterSwitch ?? [])
+    if (afterSwitch.length > 0) {
+        const { reportError } = await import("../report.js")
+        // Exit 1 below, as for a failed restart: the deploy itself went through.
+        for (const e of afterSwitch) reportError(io, e)
+    }
     for (const f of result.unitFailures) {
         io.stderr.write(`secrets: error: systemctl ${f.verb} ${f.unit} failed: ${f.detail ?? "unknown error"}\n`)
     }
@@ -92,7 +98,7 @@ export async function runDeploy(ctx: CommandContext, opts: DeployFlags & o.Globa
         const active = result.stores.find((s) => s.store === "secrets")?.active
         io.stderr.write(`secrets: hint: the new secrets are in place${active !== undefined ? ` (generation ${active} is active)` : ""}; fix the unit and restart it\n`)
         ctx.state.exitCode = ExitCode.Generic
-    } else if (action.kind === "check" && drift) {
+    } else if ((action.kind === "check" && drift) || afterSwitch.length > 0) {
         ctx.state.exitCode = ExitCode.Generic
     }
 }
@@ -183,6 +189,7 @@ function toJson(r: DeployResult): object {
         restart: r.restart,
         reload: r.reload,
         failed_units: r.unitFailures.map((f) => ({ verb: f.verb, unit: f.unit, detail: f.detail ?? null })),
-        ok: r.unitFailures.length === 0 && r.stores.every((s) => s.drift.length === 0),
+        errors_after_switch: r.stores.flatMap((s) => (s.afterSwitch ?? []).map((e) => e.message)),
+        ok: r.unitFailures.length === 0 && r.stores.every((s) => s.drift.length === 0 && (s.afterSwitch ?? []).length === 0),
     }
 }
