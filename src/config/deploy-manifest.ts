@@ -68,8 +68,8 @@ const NAME_SEGMENT = /^[A-Za-z0-9._@+-]+$/
 const ACCOUNT_NAME = /^[A-Za-z_][A-Za-z0-9._-]{0,31}\$?$/
 /** systemd unit names (systemd.unit(5)); a leading "-" would be read by systemctl as an option. */
 const UNIT_NAME = /^[A-Za-z0-9:_.\\@][A-Za-z0-9:_.\\@-]{0,254}$/
-/** The generation's own bookkeeping file (generations.ts); an entry must not overwrite it. */
-const RESERVED_NAMES = new Set([".manifest.json"])
+/** The generation's own bookkeeping file (generations.ts, and its temp file while written); an entry must not overwrite it. */
+const RESERVED_PREFIX = ".manifest.json"
 /** A `path:` here would put a link inside the trees `deploy` itself switches and prunes. */
 const OWN_TREES = ["/run/secrets", "/run/secrets.d", "/run/secrets-for-users", "/run/secrets-for-users.d"]
 const MAX_ID = 0xfffffffe // (uid_t)-1 means "unchanged" to chown(2)
@@ -88,7 +88,7 @@ const entryName = z.unknown().transform((v, ctx) => {
     if (segments.some((s) => s === "" || s === "." || s === ".." || !NAME_SEGMENT.test(s))) {
         return fail(ctx, "must be a relative path of [A-Za-z0-9._@+-] segments joined by \"/\", without \".\" or \"..\" segments")
     }
-    if (RESERVED_NAMES.has(segments[0] ?? "")) return fail(ctx, `${JSON.stringify(segments[0])} is reserved for the generation's own manifest`)
+    if ((segments[0] ?? "").startsWith(RESERVED_PREFIX)) return fail(ctx, `names starting with ${JSON.stringify(RESERVED_PREFIX)} are reserved for the generation's own manifest`)
     return v
 })
 
