@@ -15,6 +15,7 @@ import { describe, expect, it } from "vitest"
 import { fsTypeOf, parseMountinfo } from "../../src/delivery/run-mount.js"
 import { sshEd25519ToAgeRecipient } from "../../src/keys/ssh-to-age.js"
 import { runCli, type CliResult } from "../helpers/cli.js"
+import { item, makeOpStandin, seedStore, vault } from "../helpers/op-standin.js"
 import { ageKeygen, run, tempDir } from "../helpers/tmp.js"
 
 const PASSWORD_1 = "db-pass-one-never-printed"
@@ -287,5 +288,25 @@ describe.skipIf(!isRoot)("secrets deploy", () => {
         } finally {
             spawnSync("chattr", ["-i", pinned])
         }
+    })
+
+    it("renders a template file with a file placeholder and an op:// placeholder (stand-in op)", { timeout: 120_000 }, async () => {
+        const f = await fleet()
+        const smtp = "smtp-pass-from-1password-never-printed"
+        const op = await makeOpStandin(f.dir, seedStore({ vaults: [vault("Prod", [item({ title: "smtp", fields: [{ label: "password", value: smtp }] })])] }))
+        mkdirSync(join(f.repo, "templates"))
+        writeFileSync(join(f.repo, "templates/mail.conf.tmpl"), 'user = {{ secrets/app.yaml#["db"]["user"] }}\npassword = {{op://Prod/smtp/password}}\nliteral = {{ "{{" }}\n')
+        const config = readFileSync(join(f.repo, ".sops.yaml"), "utf8")
+        writeFileSync(join(f.repo, ".sops.yaml"), `${config}      - name: mail.conf\n        template: templates/mail.conf.tmpl\n        owner: daemon\n        mode: "0400"\n`)
+        const r = await f.cli(deployArgs(f), op.env)
+        expect(r.code, r.stderr).toBe(0)
+        expect(r.stdout + r.stderr).not.toContain(smtp)
+        const path = join(f.root, "run/secrets/mail.conf")
+        expect(readFileSync(path, "utf8")).toBe(`user = app\npassword = ${smtp}\nliteral = {{\n`)
+        expect(statSync(path).uid).toBe(uidOf("daemon"))
+        // The op reference was read once, and its value was not in op's argv.
+        const reads = (await op.readLog()).filter((c) => c.argv.includes("read"))
+        expect(reads.length).toBe(1)
+        expect(reads[0]?.argv.join(" ")).not.toContain(smtp)
     })
 })
