@@ -57,9 +57,14 @@ export async function loadHostIdentities(root: string, files: readonly string[])
             lookedIn.push(`host key ${path} (${(e as { code?: string }).code === "ENOENT" ? "not found" : `unreadable: ${(e as { code?: string }).code ?? "error"}`})`)
         }
         if (text !== undefined) {
-            const ids = parseIdentities(text, path)
-            identities.push(...ids)
-            lookedIn.push(`host key ${path}`)
+            try {
+                identities.push(...parseIdentities(text, path))
+                lookedIn.push(`host key ${path}`)
+            } catch (e) {
+                // As a missing key: an error only if nothing else opens the file (then named in its hints).
+                if (!(e instanceof SecretsError)) throw e
+                lookedIn.push(`host key ${path} (unusable: ${e.detail})`)
+            }
         }
         return { identities, lookedIn }
     }

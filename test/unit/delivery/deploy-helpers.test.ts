@@ -1,6 +1,10 @@
 /** The pure parts of `secrets deploy`: where /run is mounted, the systemctl argv, item diffs. */
 import { describe, expect, it } from "vitest"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { diffManifests } from "../../../src/delivery/deploy-plan.js"
+import { loadHostIdentities } from "../../../src/delivery/deploy-sources.js"
+import { tempDir } from "../../helpers/tmp.js"
 import { fsTypeOf, parseMountinfo } from "../../../src/delivery/run-mount.js"
 import { systemctlArgv } from "../../../src/integrations/systemctl.js"
 
@@ -49,5 +53,22 @@ describe("diffManifests", () => {
             { name: "gone", change: "removed" },
         ])
         expect(diffManifests(undefined, next).map((c) => c.change)).toEqual(["added", "added", "added", "added"])
+    })
+})
+
+describe("the host's identities", () => {
+    it("notes a missing or unusable default host key (an error only if nothing else opens a file)", async () => {
+        const root = tempDir()
+        expect(await loadHostIdentities(root, [])).toEqual({ identities: [], lookedIn: [`host key ${join(root, "etc/ssh/ssh_host_ed25519_key")} (not found)`] })
+        mkdirSync(join(root, "etc/ssh"), { recursive: true })
+        writeFileSync(join(root, "etc/ssh/ssh_host_ed25519_key"), "not a key\n")
+        const found = await loadHostIdentities(root, [])
+        expect(found.identities).toEqual([])
+        expect(found.lookedIn[0]).toMatch(/^host key .*ssh_host_ed25519_key \(unusable: /)
+        expect(found.lookedIn[0]).not.toContain("not a key")
+    })
+
+    it("refuses an --identity that cannot be read (it was asked for), exit 128", async () => {
+        await expect(loadHostIdentities("/", [join(tempDir(), "nope")])).rejects.toMatchObject({ code: 128 })
     })
 })
