@@ -68,7 +68,7 @@ export async function runExecEnv(ctx: CommandContext, file: string, command: str
     const { resolveFormats } = await import("../formats.js")
     const { loadStore } = await import("../../stores/index.js")
     const { readInput, openInput } = await import("../../files/open-file.js")
-    const { envFromBranch, childEnvironment } = await import("../env-from-tree.js")
+    const { envFromBranch, childEnvironment } = await import("../../files/env-from-tree.js")
     const { childBaseEnvironment } = await import("../identity-env.js")
     const { aadFor } = await import("../../core/walk.js")
     const { runShell } = await import("../../integrations/exec.js")

@@ -6,8 +6,8 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { bool, comment, entry, float, int, list, map, nil, str, time, bytes } from "../../../src/core/tree.js"
-import { childEnvironment, envFromBranch } from "../../../src/cli/env-from-tree.js"
-import { dangerousFamily } from "../../../src/cli/env-denylist.js"
+import { childEnvironment, envFromBranch } from "../../../src/files/env-from-tree.js"
+import { dangerousFamily } from "../../../src/files/env-denylist.js"
 import { SecretsError } from "../../../src/errors.js"
 
 const SECRET = "s3cr3t-value-never-shown"

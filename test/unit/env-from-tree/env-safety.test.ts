@@ -8,8 +8,8 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { entry, int, map, nil, str, type Scalar } from "../../../src/core/tree.js"
-import { envFromBranch, type SkipReason } from "../../../src/cli/env-from-tree.js"
-import { DANGEROUS_FAMILIES, dangerousFamily } from "../../../src/cli/env-denylist.js"
+import { envFromBranch, type SkipReason } from "../../../src/files/env-from-tree.js"
+import { DANGEROUS_FAMILIES, dangerousFamily } from "../../../src/files/env-denylist.js"
 import { childBaseEnvironment, IDENTITY_VARIABLES } from "../../../src/cli/identity-env.js"
 
 const ROOT = join(import.meta.dirname, "../../..")
