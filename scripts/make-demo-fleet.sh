@@ -50,4 +50,32 @@ printf 'github_token: demo-bob-github-token\n' > "$tmp"
 create secrets/users/bob/tokens.yaml "$tmp"
 rm -f "$tmp"
 echo '5432' | secrets set --value-stdin secrets/shared/app.yaml '["database"]["port"]'
+# What web1 receives from `secrets deploy` (docs/deploy.md).
+cat >> .sops.yaml <<'MANIFEST'
+
+# What host web1 receives from `secrets deploy --host web1` (docs/deploy.md);
+# real sops ignores the `secrets:` key.
+secrets:
+  deploy:
+    web1:
+      - name: db-password
+        file: secrets/shared/app.yaml
+        key: '["database"]["password"]'
+        owner: daemon
+        group: daemon
+        mode: "0440"
+        restart_units: [app.service]
+      - name: agent.json
+        file: secrets/hosts/web1/agent.yaml
+        format: json
+        restart_units: [web1-agent.service]
+      - name: app.conf
+        content: |
+          [database]
+          host = {{ secrets/shared/app.yaml#["database"]["host"] }}
+          user = {{ secrets/shared/app.yaml#["database"]["user"] }}
+          password = {{ secrets/shared/app.yaml#["database"]["password"] }}
+        mode: "0400"
+        reload_units: [app.service]
+MANIFEST
 secrets access

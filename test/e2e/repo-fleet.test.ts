@@ -118,4 +118,32 @@ describe("the repository's demo fleet", () => {
             expect(opened).toEqual(opens)
         })
     }
+
+    it("deploys web1's manifest from .sops.yaml with web1's demo key: owners, modes and a rendered template (issue 12)", async () => {
+        const root = tempDir()
+        const home = tempDir()
+        const args = ["deploy", "--host", "web1", "--root", root, "--identity", join(KEYS, "web1.txt"), "--no-restart", "--json"]
+        const r = await runCli(args, { cwd: ROOT, home })
+        expect(r.code).toBe(0)
+        const live = join(root, "run", "secrets")
+        expect(readdirSync(live).sort()).toEqual([".manifest.json", "agent.json", "app.conf", "db-password"])
+        const db = statSync(join(live, "db-password"))
+        expect([db.uid, db.gid, db.mode & 0o7777]).toEqual([uidOf("daemon"), gidOf("daemon"), 0o440])
+        expect(statSync(join(live, "app.conf")).mode & 0o7777).toBe(0o400)
+        // The template's placeholders hold the same values the host key decrypts.
+        const app = await runCli(["decrypt", "--extract", '["database"]["password"]', "secrets/shared/app.yaml"], { cwd: ROOT, home, env: { SOPS_AGE_KEY_FILE: join(KEYS, "web1.txt") } })
+        expect(readFileSync(join(live, "db-password"), "utf8")).toBe(app.stdout)
+        expect(readFileSync(join(live, "app.conf"), "utf8")).toContain(`password = ${app.stdout}\n`)
+        expect(JSON.parse(readFileSync(join(live, "agent.json"), "utf8"))).toHaveProperty("agent.token")
+        // No value on stdout or stderr: the report names entries only.
+        expect(r.stdout + r.stderr).not.toContain(app.stdout)
+    })
 })
+
+function idFrom(file: string, name: string): number {
+    const line = readFileSync(file, "utf8").split("\n").find((l) => l.startsWith(`${name}:`))
+    if (line === undefined) throw new Error(`${name} is not in ${file}`)
+    return Number(line.split(":")[2])
+}
+const uidOf = (name: string) => idFrom("/etc/passwd", name)
+const gidOf = (name: string) => idFrom("/etc/group", name)
