@@ -31,8 +31,8 @@ const LAYERS: readonly (readonly string[])[] = [
     ["engine"],
     ["integrations"],
     ["files"],
-    ["fleet", "sync", "delivery"],
-    ["cli"],
+    ["fleet", "sync", "delivery", "run"],
+    ["cli", "api"],
     ["main.ts", "bin.ts"],
 ]
 
@@ -168,6 +168,14 @@ describe("layers", () => {
             for (const g of p?.globals ?? []) impure.push(`${shown(file)} uses ${g}`)
         }
         expect(impure).toEqual([])
+    })
+
+    it("the Node API (src/api) imports nothing from src/cli, though it shares its rank", () => {
+        const intoCli = files
+            .filter((f) => layerOf(f) === "api")
+            .flatMap((f) => (parsed.get(f)?.specifiers ?? []).filter((s) => s.startsWith(".") && layerOf(targetOf(f, s)) === "cli").map((s) => `${shown(f)} -> ${s}`))
+        expect(files.some((f) => layerOf(f) === "api"), "src/api exists").toBe(true)
+        expect(intoCli).toEqual([])
     })
 
     it("only src/integrations/ runs programs", () => {
