@@ -20,6 +20,8 @@ import { registerGroups } from "./commands/groups.js"
 import { registerExecEnv } from "./commands/exec-env.js"
 import { registerExecFile } from "./commands/exec-file.js"
 import { registerRender } from "./commands/render.js"
+import { registerImport } from "./commands/import.js"
+import { registerExport } from "./commands/export.js"
 import { registerLegacyRoot } from "./legacy.js"
 import { registerInit } from "./commands/init.js"
 import { registerKeys } from "./commands/keys.js"
@@ -100,6 +102,8 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerExecEnv(program, ctx)
     registerExecFile(program, ctx)
     registerRender(program, ctx)
+    registerImport(program, ctx)
+    registerExport(program, ctx)
     registerFilestatus(program, ctx)
     registerGroups(program, ctx)
     registerInit(program, ctx)

@@ -31,7 +31,7 @@ const LAYERS: readonly (readonly string[])[] = [
     ["engine"],
     ["integrations"],
     ["files"],
-    ["fleet", "sync", "delivery", "run"],
+    ["fleet", "sync", "delivery", "run", "transfer"],
     ["cli", "api"],
     ["main.ts", "bin.ts"],
 ]
