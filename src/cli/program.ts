@@ -20,6 +20,8 @@ import { registerGroups } from "./commands/groups.js"
 import { registerExecEnv } from "./commands/exec-env.js"
 import { registerExecFile } from "./commands/exec-file.js"
 import { registerRender } from "./commands/render.js"
+import { registerRun } from "./commands/run.js"
+import { registerCi } from "./commands/ci.js"
 import { registerImport } from "./commands/import.js"
 import { registerExport } from "./commands/export.js"
 import { registerLegacyRoot } from "./legacy.js"
@@ -102,6 +104,8 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerExecEnv(program, ctx)
     registerExecFile(program, ctx)
     registerRender(program, ctx)
+    registerRun(program, ctx)
+    registerCi(program, ctx)
     registerImport(program, ctx)
     registerExport(program, ctx)
     registerFilestatus(program, ctx)

@@ -103,6 +103,12 @@ export async function runExecEnv(ctx: CommandContext, file: string, command: str
         throw e instanceof SecretsError ? e.about(quote(file)) : e
     }
     const env = childEnvironment(childBaseEnvironment(io.env, opts.passIdentityEnv === true), vars, opts.pristine === true)
+    // GitHub Actions: register the values with the runner before the command can print them (issue 13 point 2).
+    const { underGithubActions, addMaskLines } = await import("../../run/github-mask.js")
+    if (underGithubActions(io.env)) {
+        const { writeAddMasks } = await import("./run.js")
+        writeAddMasks(io, vars.map(([name, value]) => ({ name, value })), addMaskLines, warn)
+    }
     const result = await runShell(command, { env, cwd: io.cwd, background: opts.background === true })
     ctx.state.exitCode = result.exitCode
 }
