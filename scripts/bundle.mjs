@@ -179,3 +179,41 @@ writeFileSync(`${out}.cache`, script.createCachedData())
     writeFileSync(`${completeOut}.cache`, completeScript.createCachedData())
     writeFileSync(join(root, "dist/completion-model.json"), JSON.stringify(model) + "\n")
 }
+
+// ---------------------------------------------------------------- the Node API (issue 13 §7)
+// `import { load, get } from "secrets-cli"` takes dist/api/index.js, tsc's ES module,
+// as is. `require("secrets-cli")` needs CommonJS, and Node 20 cannot require() an
+// ES module (nor can a CommonJS wrapper hand out SecretsError synchronously through
+// import()), and age-encryption and @noble are ES modules only: so the API entry
+// and its dependencies are bundled here into dist/api/index.cjs. No vm wrapper and
+// no code cache: it is loaded by require(), once per program. The bundle must hold
+// no module of the CLI (the API's promise); the metafile says what went in.
+//
+// Types: tsc's declarations of the API's public files only, and a .d.cts for
+// require() beside the bundle (TypeScript takes a .cjs file's types from the
+// .d.cts next to it).
+{
+    const apiOut = join(root, "dist/api/index.cjs")
+    const result = await build({
+        entryPoints: [join(root, "dist/api/index.js")],
+        bundle: true,
+        format: "cjs",
+        platform: "node",
+        target: "node20",
+        define: { "import.meta.url": "undefined" },
+        // Only the passphrase prompt uses it, which the API never shows (src/api/api-io.ts):
+        // left to the installed package (a lazy import()) instead of 500 kB of prompt code.
+        external: ["@inquirer/prompts"],
+        minify: true,
+        keepNames: true,
+        legalComments: "none",
+        metafile: true,
+        outfile: apiOut,
+        logLevel: "warning",
+    })
+    if (result.errors.length > 0) process.exit(1)
+    const cli = Object.keys(result.metafile.inputs).filter((p) => /(^|\/)dist\/cli\//.test(p))
+    if (cli.length > 0) throw new Error(`bundle: the API bundle holds CLI modules: ${cli.join(", ")}`)
+    const { emitApiDeclarations } = await import("./api-declarations.mjs")
+    emitApiDeclarations(root)
+}
