@@ -99,9 +99,12 @@ export class Masker {
     private held: Uint8Array = new Uint8Array(0)
     private emitted = 0
     private total = 0
-    private runOpen = false
-    private covStart = 0
-    private covEnd = 0
+    /**
+     * Concealed runs a later occurrence may still join, as [start, end) pairs,
+     * sorted and disjoint: runs a longer value in progress may bridge (the lines of
+     * a multi-line value, then the whole value) stay apart until it is decided.
+     */
+    private pending: number[] = []
     private readonly marker: Uint8Array
     private readonly m: Matcher
 
@@ -117,6 +120,7 @@ export class Masker {
         const heldStart = this.emitted
         const { delta, out, depth } = this.m
         const closed: number[] = []
+        const pending = this.pending
         // No new run may start before this: bytes before it are written or concealed.
         let floor = this.emitted
         let state = this.state
@@ -125,24 +129,21 @@ export class Masker {
             const end = base + i + 1
             const len = out[state]!
             if (len > 0) {
-                const start = Math.max(end - len, floor)
-                if (this.runOpen && start <= this.covEnd) {
-                    if (start < this.covStart) this.covStart = start
-                    this.covEnd = end
-                } else {
-                    if (this.runOpen) {
-                        closed.push(this.covStart, this.covEnd)
-                        floor = this.covEnd
-                    }
-                    this.runOpen = true
-                    this.covStart = Math.max(start, floor)
-                    this.covEnd = end
+                let start = Math.max(end - len, floor)
+                // Join every pending run this occurrence touches (they are the last ones).
+                while (pending.length > 0 && pending[pending.length - 1]! >= start) {
+                    start = Math.min(start, pending[pending.length - 2]!)
+                    pending.length -= 2
                 }
-            } else if (this.runOpen && end - depth[state]! > this.covEnd) {
-                // No later occurrence can touch the run: it is complete.
-                closed.push(this.covStart, this.covEnd)
-                floor = this.covEnd
-                this.runOpen = false
+                pending.push(start, end)
+            }
+            // A run no later occurrence can reach (they all start at or after the
+            // frontier) is complete.
+            const frontier = end - depth[state]!
+            while (pending.length > 0 && pending[1]! < frontier) {
+                closed.push(pending[0]!, pending[1]!)
+                floor = pending[1]!
+                pending.splice(0, 2)
             }
         }
         this.state = state
@@ -156,7 +157,7 @@ export class Masker {
             parts.push(this.marker)
             cursor = Math.max(cursor, closed[k + 1]!)
         }
-        const safe = this.runOpen ? Math.min(frontier, this.covStart) : frontier
+        const safe = pending.length > 0 ? Math.min(frontier, pending[0]!) : frontier
         if (safe > cursor) {
             parts.push(held.subarray(cursor - heldStart, safe - heldStart))
             cursor = safe
@@ -170,13 +171,13 @@ export class Masker {
     end(): Uint8Array {
         const parts: Uint8Array[] = []
         let cursor = this.emitted
-        if (this.runOpen) {
-            const s = Math.max(this.covStart, cursor)
-            if (s > cursor) parts.push(this.held.subarray(0, s - this.emitted))
+        for (let k = 0; k < this.pending.length; k += 2) {
+            const s = Math.max(this.pending[k]!, cursor)
+            if (s > cursor) parts.push(this.held.subarray(cursor - this.emitted, s - this.emitted))
             parts.push(this.marker)
-            cursor = Math.max(cursor, this.covEnd)
-            this.runOpen = false
+            cursor = Math.max(cursor, this.pending[k + 1]!)
         }
+        this.pending = []
         if (this.total > cursor) parts.push(this.held.subarray(cursor - this.emitted))
         this.emitted = this.total
         this.held = new Uint8Array(0)

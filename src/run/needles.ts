@@ -21,10 +21,16 @@ export function maskNeedles(values: Iterable<string>): string[] {
         if (value === "") continue
         out.add(value)
         for (const line of valueLines(value)) out.add(line)
-        const b64 = Buffer.from(value, "utf8").toString("base64").replace(/=+$/, "")
-        // Unpadded, so the value is also caught inside a longer base64 text
-        // (`user:password` in a Basic header); the padding itself is not secret.
-        if (b64.length >= MIN_LINE_LENGTH) out.add(b64)
+        // A YAML block scalar ends in a newline the program may well drop before
+        // printing or encoding the value: the trimmed value counts too.
+        const trimmed = value.trim()
+        if (trimmed !== value && trimmed.length >= MIN_LINE_LENGTH) out.add(trimmed)
+        for (const v of new Set([value, trimmed])) {
+            const b64 = Buffer.from(v, "utf8").toString("base64").replace(/=+$/, "")
+            // Unpadded, so the value is also caught inside a longer base64 text
+            // (`user:password` in a Basic header); the padding itself is not secret.
+            if (b64.length >= MIN_LINE_LENGTH) out.add(b64)
+        }
     }
     return [...out]
 }

@@ -43,6 +43,14 @@ describe("masker", () => {
         expect(out).toContain(`line:${CONCEALED}|`)
     })
 
+    it("conceals a multi-line value printed whole with one marker, and its trimmed form", () => {
+        const value = "first-line\nsecond-line\n"
+        expect(maskChunked([value], `[${value}]`, [1])).toBe(`[${CONCEALED}]`)
+        expect(maskChunked([value], "[first-line\nsecond-line]", [2])).toBe(`[${CONCEALED}]`)
+        // Alone, a line is concealed by itself.
+        expect(maskChunked([value], "[second-line]", [1])).toBe(`[${CONCEALED}]`)
+    })
+
     it("conceals the whole run where values overlap, and a longer value around a shorter one", () => {
         expect(maskChunked(["abcd1", "d1efg"], "x abcd1efg y", [1])).toBe(`x ${CONCEALED} y`)
         expect(maskChunked(["pass", "password123"], "[password123] [pass]", [2])).toBe(`[${CONCEALED}] [${CONCEALED}]`)
