@@ -57,6 +57,11 @@ const SOURCES: Readonly<Record<string, Source>> = {
     "render template": "path",
     // deploy's --root is a directory tree (the name alone would offer nothing).
     "deploy --root": "path",
+    // import reads a plaintext .env/YAML/JSON file into a sops file that may not exist yet;
+    // --at is a key path of that file, which is not the first positional: nothing offered.
+    "import source": "path",
+    "import --into": "path",
+    "import --at": "none",
     "groups add --file": "encrypted-file",
     "groups delete --file": "encrypted-file",
     "--extract": "key-path",
