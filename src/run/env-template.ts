@@ -20,6 +20,8 @@ import { parseTemplate, type ParsedTemplate } from "../delivery/template.js"
 export interface TemplateVariable {
     readonly name: string
     readonly template: ParsedTemplate
+    /** Characters of padding before the value in what `template` renders (see parseEnvTemplate). */
+    readonly skip: number
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -39,7 +41,15 @@ export function parseEnvTemplate(text: string, source: string): TemplateVariable
         if (!NAME.test(name)) {
             throw new FormatError(`${where}: ${quote(name)} is not a variable name`, ["names are letters, digits and _, not starting with a digit"])
         }
-        out.push({ name, template: parseTemplate(unquote(body.slice(eq + 1).trim(), where), where) })
+        const rawValue = body.slice(eq + 1).trim()
+        const value = unquote(rawValue, where)
+        // Parsed behind padding that puts it at its own line and column, so an error
+        // names `file:line:column` of the file itself; the padding is literal text,
+        // cut off again after rendering. Names and `=` are ASCII, so the column
+        // counts as the template's cursor does.
+        const column = raw.trimEnd().length - rawValue.length + (value === rawValue ? 0 : 1)
+        const padding = "\n".repeat(i) + " ".repeat(column)
+        out.push({ name, template: parseTemplate(padding + value, source), skip: padding.length })
     })
     return out
 }
@@ -60,7 +70,7 @@ export function environmentTemplates(env: Readonly<Record<string, string>>): Tem
         const v = value.trim()
         const text = v.startsWith("op://") ? `{{ ${v} }}` : /^\{\{[^\n]*\}\}$/.test(v) ? v : undefined
         if (text === undefined) continue
-        out.push({ name, template: parseTemplate(text, `environment variable ${name}`) })
+        out.push({ name, template: parseTemplate(text, `environment variable ${name}`), skip: 0 })
     }
     return out
 }

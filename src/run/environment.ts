@@ -64,8 +64,8 @@ export async function runEnvironment(io: Io, opts: RunEnvironmentOptions): Promi
     const secrets: NamedValue[] = []
     for (const [k, v] of Object.entries(opts.base)) env[k] = v
     const applyTemplates = (vars: readonly TemplateVariable[]): void => {
-        for (const { name, template } of vars) {
-            env[name] = template.render(values)
+        for (const { name, template, skip } of vars) {
+            env[name] = template.render(values).slice(skip)
             for (const ref of template.references) secrets.push({ name, value: values.get(referenceKey(ref))! })
         }
     }

@@ -116,7 +116,7 @@ export class Masker {
     push(chunk: Uint8Array): Uint8Array {
         if (this.m.needles === 0) return chunk
         const base = this.total
-        const held = concat(this.held, chunk)
+        const held = this.held.length === 0 ? chunk : concat(this.held, chunk)
         const heldStart = this.emitted
         const { delta, out, depth } = this.m
         const closed: number[] = []
@@ -124,7 +124,14 @@ export class Masker {
         // No new run may start before this: bytes before it are written or concealed.
         let floor = this.emitted
         let state = this.state
-        for (let i = 0; i < chunk.length; i++) {
+        const n = chunk.length
+        for (let i = 0; i < n; i++) {
+            if (state === 0 && pending.length === 0) {
+                // Nothing in progress: skip to the next byte that can start a needle
+                // (most of a log), without the bookkeeping below.
+                while (i < n && delta[chunk[i]!] === 0) i++
+                if (i === n) break
+            }
             state = delta[state * 256 + chunk[i]!]!
             const end = base + i + 1
             const len = out[state]!
