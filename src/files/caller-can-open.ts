@@ -10,16 +10,14 @@
  * warning that may be wrong would teach people to ignore it.
  */
 import { readFileSync } from "node:fs"
-import { access, readFile } from "node:fs/promises"
-import { homedir } from "node:os"
 import type { AgeIdentity } from "../keys/age.js"
-import { collectIdentities, type IdentityContext } from "./identity-sources.js"
+import { collectIdentities } from "./identity-sources.js"
 import { identityOptionsOf } from "./identity-options.js"
 import { quote } from "../errors.js"
 import { hint, warn } from "./diagnostics.js"
 import type { Io } from "./io.js"
 import { recipientNamer } from "./recipient-names.js"
-import { governingConfig } from "./node-identities.js"
+import { governingConfig, localIdentityContext } from "./node-identities.js"
 
 export type CanOpen = { readonly answer: "yes" | "unknown" } | { readonly answer: "no"; readonly identities: number }
 
@@ -40,22 +38,7 @@ export async function callerCanOpen(io: Io, groups: readonly (readonly string[])
     if (SIDE_EFFECT_SOURCES.some((v) => (io.env[v] ?? "").trim() !== "")) return { answer: "unknown" }
     if ((identityOptionsOf(io).ageKeyOp ?? []).length > 0) return { answer: "unknown" }
     if (configNamesOpIdentity(io, where)) return { answer: "unknown" }
-    const ctx: IdentityContext = {
-        env: io.env,
-        homedir: homedir(),
-        platform: process.platform,
-        readFile: (p) => readFile(p),
-        exists: async (p) => {
-            try {
-                await access(p)
-                return true
-            } catch {
-                return false
-            }
-        },
-        runKeyCommand: () => Promise.reject(new Error("not run for this check")),
-    }
-    const found = await collectIdentities(ctx)
+    const found = await collectIdentities(localIdentityContext(io))
     if (found.lookedIn.some((place) => place.endsWith("(passphrase-protected, skipped)"))) return { answer: "unknown" }
     const held = new Set<string>()
     for (const id of found.identities) {

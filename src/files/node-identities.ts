@@ -58,10 +58,12 @@ export async function withIdentities<T>(io: Io, recipients: readonly string[], a
     }
 }
 
-async function identityContext(io: Io, recipients: readonly string[]): Promise<IdentityContext> {
-    const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true
-    const idOpts = identityOptionsOf(io)
-    const configAgeKeyOp = await configReference(io, idOpts.file, idOpts.config)
+/**
+ * The files and home directory of this machine, and nothing that runs or asks:
+ * key commands are refused. The lookup's base, and on its own the side-effect-free
+ * check of caller-can-open.ts.
+ */
+export function localIdentityContext(io: Io): IdentityContext {
     return {
         env: io.env,
         homedir: homedir(),
@@ -75,6 +77,16 @@ async function identityContext(io: Io, recipients: readonly string[]): Promise<I
                 return false
             }
         },
+        runKeyCommand: () => Promise.reject(new Error("key commands are not run here")),
+    }
+}
+
+async function identityContext(io: Io, recipients: readonly string[]): Promise<IdentityContext> {
+    const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true
+    const idOpts = identityOptionsOf(io)
+    const configAgeKeyOp = await configReference(io, idOpts.file, idOpts.config)
+    return {
+        ...localIdentityContext(io),
         runKeyCommand: async (cmd, env, recipient) => (await import("../integrations/key-command.js")).runKeyCommand(cmd, env, recipient),
         recipients,
         ...(idOpts.ageKeyOp !== undefined ? { ageKeyOpFlags: idOpts.ageKeyOp } : {}),
