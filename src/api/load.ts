@@ -76,8 +76,8 @@ async function variablesOf(io: Io, file: string, flatten: boolean): Promise<Retu
     // Only the first document counts, as for exec-env (sops-format.md §11.8).
     const first: Branch | undefined = opened.branches[0]
     if (first === undefined) return []
-    const flat = flatten ? flattenBranch(first) : undefined
     try {
+        const flat = flatten ? flattenBranch(first) : undefined
         return envFromBranch(flat?.branch ?? first, {
             // As exec-env: the IV stash holds exactly the values that passed AES-GCM
             // under their own key path, so only those may set a dangerous name.

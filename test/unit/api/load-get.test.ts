@@ -56,6 +56,8 @@ describe("load() and get()", () => {
         await encrypted(dir, "nulls.yaml", `GONE: null\nKEPT: k\n`, key.recipient)
         // PATH left in clear by the creator's regex: anyone could have written it.
         await encrypted(dir, "path-clear.yaml", `PATH: /tmp/evil\nLD_PRELOAD: /x.so\nOK: yes\n`, key.recipient, ["--unencrypted-regex", "^PATH$"])
+        await encrypted(dir, "path-encrypted.yaml", `PATH: /opt/app/bin\nOK: yes\n`, key.recipient)
+        await encrypted(dir, "collide.yaml", `a__b: flat\na:\n    b: nested\n`, key.recipient)
         await encrypted(dir, "proto.json", `{"__proto__": "p", "constructor": "c"}\n`, key.recipient)
     }, 60_000)
     afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -107,6 +109,20 @@ describe("load() and get()", () => {
             `secrets: warning: "nulls.yaml": "GONE" is null and was left out`,
             expect.stringMatching(/^secrets: warning: "path-clear.yaml": "PATH" was left out: it changes .*its value is not encrypted/),
         ])
+    })
+
+    it("sets a dangerous name from an encrypted value, with or without flatten (its key path is its AAD)", async () => {
+        const warnings: string[] = []
+        for (const flatten of [false, true]) {
+            expect((await load({ files: "path-encrypted.yaml", cwd: dir, env, flatten, onWarning: (w) => warnings.push(w) })).PATH).toBe("/opt/app/bin")
+            expect((await load({ files: "path-clear.yaml", cwd: dir, env, flatten, onWarning: (w) => warnings.push(w) })).PATH).toBeUndefined()
+        }
+        expect(warnings.filter((w) => w.includes('"PATH" was left out'))).toHaveLength(2)
+    })
+
+    it("refuses two key paths that flatten to one name, naming both", async () => {
+        const e = await failure(load({ files: "collide.yaml", cwd: dir, env, flatten: true }))
+        expect([e.code, e.message]).toEqual([1, `"collide.yaml": ["a__b"] and ["a"]["b"] both flatten to the variable "a__b"`])
     })
 
     it("fails with the CLI's exit code and message when no identity opens the file", async () => {
