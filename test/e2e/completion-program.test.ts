@@ -9,32 +9,20 @@
 import { spawnSync } from "node:child_process"
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Writable } from "node:stream"
 import { Readable } from "node:stream"
 import type { Command, Option } from "commander"
 import { describe, expect, it } from "vitest"
-import { main } from "../../src/main.js"
 import { createProgram } from "../../src/cli/program.js"
 import { buildModel } from "../../src/cli/completion/model.js"
 import { scriptFor } from "../../src/cli/completion/scripts.js"
 import { BIN, runCli } from "../helpers/cli.js"
+import { completionLines } from "../helpers/complete.js"
 import { tempDir } from "../helpers/tmp.js"
 import { INTEROP, ROOT, completionRepo } from "./completion-fixture.js"
 
 /** `secrets __complete bash -- ...words` in this process, through the full program: the candidates. */
-async function ask(cwd: string, words: string[], shell = "bash"): Promise<string[]> {
-    let out = ""
-    const io = {
-        cwd,
-        env: {},
-        stdin: Readable.from([]),
-        stdout: { write: (s: string | Uint8Array) => ((out += String(s)), true) },
-        stderr: new Writable({ write: (_c, _e, cb) => cb() }),
-        now: () => new Date(0),
-    }
-    const code = await main(["__complete", shell, "--", ...words], io)
-    expect(code).toBe(0)
-    const lines = out.split("\n").filter((l) => l !== "")
+async function ask(cwd: string, words: string[], shell: "bash" | "zsh" | "fish" = "bash"): Promise<string[]> {
+    const lines = await completionLines(cwd, words, shell)
     // The last line is the directive (`:` or `:files`), not a candidate.
     expect(lines[lines.length - 1]).toMatch(/^:(files)?$/)
     return lines.slice(0, -1)
@@ -93,7 +81,7 @@ describe("completion covers the whole program", () => {
         const repo = completionRepo()
         const cases = [[""], ["keys", ""], ["decrypt", "--output-type", ""], ["edit", ""], ["set", "secrets.yaml", ""], ["keys", "remove", ""], ["--ver"]]
         for (const words of cases) {
-            for (const shell of ["bash", "zsh", "fish"]) {
+            for (const shell of ["bash", "zsh", "fish"] as const) {
                 const viaBin = await runCli(["__complete", shell, "--", ...words], { cwd: repo.dir })
                 expect(viaBin.stderr).toBe("")
                 expect(viaBin.stdout.split("\n").filter((l) => l !== "").slice(0, -1), `${shell}: ${words.join(" ")}`).toEqual(await ask(repo.dir, words, shell))

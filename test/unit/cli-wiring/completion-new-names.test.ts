@@ -6,24 +6,11 @@
  */
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Readable, Writable } from "node:stream"
 import { describe, expect, it } from "vitest"
-import { main } from "../../../src/main.js"
+import { completionLines } from "../../helpers/complete.js"
 import { tempDir } from "../../helpers/tmp.js"
 
-async function answer(cwd: string, words: string[]): Promise<string[]> {
-    let out = ""
-    const io = {
-        cwd,
-        env: {},
-        stdin: Readable.from([]),
-        stdout: { write: (s: string | Uint8Array) => ((out += String(s)), true) },
-        stderr: new Writable({ write: (_c, _e, cb) => cb() }),
-        now: () => new Date(0),
-    }
-    expect(await main(["__complete", "zsh", "--", ...words], io)).toBe(0)
-    return out.split("\n").filter((l) => l !== "")
-}
+const answer = (cwd: string, words: string[]) => completionLines(cwd, words, "zsh")
 
 describe("completion of a new key name", () => {
     it("offers neither the names taken nor files, where remove offers the names", async () => {

@@ -1,21 +1,8 @@
 /** `secrets import` and `export` at <TAB>: the plaintext source and --into are any path, --at offers no files, --format its choices. */
-import { Readable, Writable } from "node:stream"
 import { describe, expect, it } from "vitest"
-import { main } from "../../../src/main.js"
+import { completionLines } from "../../helpers/complete.js"
 
-async function complete(words: string[]): Promise<string[]> {
-    let out = ""
-    const io = {
-        cwd: "/",
-        env: {},
-        stdin: Readable.from([]),
-        stdout: { write: (s: string | Uint8Array) => ((out += String(s)), true) },
-        stderr: new Writable({ write: (_c, _e, cb) => cb() }),
-        now: () => new Date(0),
-    }
-    expect(await main(["__complete", "bash", "--", ...words], io)).toBe(0)
-    return out.split("\n").filter((l) => l !== "")
-}
+const complete = (words: string[]) => completionLines("/", words)
 
 describe("import and export completion", () => {
     it("offers paths for import's source and --into", async () => {
