@@ -9,10 +9,8 @@
  * mapping keys (list positions are not part of it, as in sops): that is how the
  * caller asks whether a value was decrypted before it may set PATH and the like.
  */
-import { entry, map, type Branch, type Entry, type Node } from "../core/tree.js"
-import { ExitCode, SecretsError, quote } from "../errors.js"
-
-export const FLAT_SEPARATOR = "__"
+import { entry, map, type Branch, type Entry } from "../core/tree.js"
+import { flatLeaves } from "../core/flat-names.js"
 
 export interface FlatBranch {
     /** One entry per leaf, in file order; nested mappings and lists are gone. */
@@ -24,38 +22,11 @@ export interface FlatBranch {
 export function flattenBranch(branch: Branch): FlatBranch {
     const items: Entry[] = []
     const keyPaths = new Map<string, readonly string[]>()
-    const from = new Map<string, string>()
-    const visit = (node: Node, name: string, keys: readonly string[], label: string): void => {
-        if (node.kind === "map") {
-            for (const item of node.items) {
-                if (item.kind !== "entry") continue
-                visit(item.value, `${name}${FLAT_SEPARATOR}${item.key}`, [...keys, item.key], `${label}[${JSON.stringify(item.key)}]`)
-            }
-            return
-        }
-        if (node.kind === "list") {
-            let i = 0
-            for (const item of node.items) {
-                if (item.kind === "comment") continue
-                visit(item, `${name}${FLAT_SEPARATOR}${i}`, keys, `${label}[${i}]`)
-                i++
-            }
-            return
-        }
-        const earlier = from.get(name)
-        if (earlier !== undefined) {
-            // `a__b: x` beside `a: {b: y}`: which one wins would depend on key order.
-            throw new SecretsError(ExitCode.Generic, `${earlier} and ${label} both flatten to the variable ${quote(name)}`, [
-                "rename one of the keys, or load the file without flatten",
-            ])
-        }
-        from.set(name, label)
-        keyPaths.set(name, keys)
-        items.push(entry(name, node))
-    }
-    for (const item of branch.items) {
-        if (item.kind !== "entry") continue
-        visit(item.value, item.key, [item.key], `[${JSON.stringify(item.key)}]`)
+    for (const leaf of flatLeaves(branch, "rename one of the keys, or load the file without flatten")) {
+        // An empty mapping or list holds no value to set.
+        if (leaf.node.kind === "map" || leaf.node.kind === "list") continue
+        keyPaths.set(leaf.name, leaf.aadPath)
+        items.push(entry(leaf.name, leaf.node))
     }
     return { branch: map(...items), keyPaths }
 }

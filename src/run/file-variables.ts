@@ -12,7 +12,8 @@
  * under its own key path, and a name with `=` or a NUL, or a value with a NUL,
  * cannot go through execve and is refused naming the key, never the value.
  */
-import type { Node, Scalar } from "../core/tree.js"
+import type { Scalar } from "../core/tree.js"
+import { flatLeaves } from "../core/flat-names.js"
 import { aadFor } from "../core/walk.js"
 import type { OpenedFile } from "../engine/open.js"
 import { ExitCode, SecretsError, quote } from "../errors.js"
@@ -35,24 +36,6 @@ export function fileVariables(opened: OpenedFile, opts: FileVariableOptions): Fi
     const out: FileVariable[] = []
     const doc = opened.branches[0]
     if (doc === undefined) return out
-    const visit = (node: Node, names: readonly string[], aadPath: readonly string[]): void => {
-        const name = names.join("__")
-        if (node.kind === "map" || node.kind === "list") {
-            if (names.length > 0 && !opts.flatten) {
-                throw new SecretsError(ExitCode.Generic, `the value of ${quote(name)} is ${node.kind === "map" ? "a mapping" : "a list"}; only scalar values can be environment variables`, [
-                    "add --flatten to pass nested values as NAME__KEY variables",
-                ])
-            }
-            let index = 0
-            for (const item of node.items) {
-                if (item.kind === "comment") continue
-                if (node.kind === "map" && item.kind === "entry") visit(item.value, [...names, item.key], [...aadPath, item.key])
-                else if (node.kind === "list" && item.kind !== "entry") visit(item, [...names, String(index++)], aadPath)
-            }
-            return
-        }
-        add(node, name, aadPath)
-    }
     const add = (value: Scalar, name: string, aadPath: readonly string[]): void => {
         if (name === "") throw new SecretsError(ExitCode.Generic, "an empty key cannot be an environment variable name")
         if (name.includes("=") || name.includes("\0")) {
@@ -71,6 +54,23 @@ export function fileVariables(opened: OpenedFile, opts: FileVariableOptions): Fi
         }
         out.push({ name, value: text })
     }
-    visit(doc, [], [])
+    if (opts.flatten) {
+        for (const leaf of flatLeaves(doc, "rename one of the keys, or leave out --flatten")) {
+            const node = leaf.node
+            if (node.kind === "map" || node.kind === "list") opts.onSkip(leaf.name, `it is an empty ${node.kind === "map" ? "mapping" : "list"}`)
+            else add(node, leaf.name, leaf.aadPath)
+        }
+        return out
+    }
+    for (const item of doc.items) {
+        if (item.kind !== "entry") continue
+        const value = item.value
+        if (value.kind === "map" || value.kind === "list") {
+            throw new SecretsError(ExitCode.Generic, `the value of ${quote(item.key)} is ${value.kind === "map" ? "a mapping" : "a list"}; only scalar values can be environment variables`, [
+                "add --flatten to pass nested values as NAME__KEY variables",
+            ])
+        }
+        add(value, item.key, [item.key])
+    }
     return out
 }

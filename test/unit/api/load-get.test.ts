@@ -122,7 +122,7 @@ describe("load() and get()", () => {
 
     it("refuses two key paths that flatten to one name, naming both", async () => {
         const e = await failure(load({ files: "collide.yaml", cwd: dir, env, flatten: true }))
-        expect([e.code, e.message]).toEqual([1, `"collide.yaml": ["a__b"] and ["a"]["b"] both flatten to the variable "a__b"`])
+        expect([e.code, e.message]).toEqual([1, `"collide.yaml": ["a__b"] and ["a"]["b"] both flatten to the name "a__b"`])
     })
 
     it("fails with the CLI's exit code and message when no identity opens the file", async () => {
