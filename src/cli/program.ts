@@ -24,6 +24,7 @@ import { registerRun } from "./commands/run.js"
 import { registerCi } from "./commands/ci.js"
 import { registerImport } from "./commands/import.js"
 import { registerExport } from "./commands/export.js"
+import { registerLs } from "./commands/ls.js"
 import { registerLegacyRoot } from "./legacy.js"
 import { registerInit } from "./commands/init.js"
 import { registerKeys } from "./commands/keys.js"
@@ -108,6 +109,7 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerCi(program, ctx)
     registerImport(program, ctx)
     registerExport(program, ctx)
+    registerLs(program, ctx)
     registerFilestatus(program, ctx)
     registerGroups(program, ctx)
     registerInit(program, ctx)
