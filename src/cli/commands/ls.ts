@@ -115,7 +115,8 @@ async function confirmReveal(ctx: CommandContext, yes: boolean): Promise<void> {
     const { io } = ctx
     const { ExitCode, SecretsError } = await import("../../errors.js")
     if (io.stdout.isTTY !== true || io.stdin.isTTY !== true) {
-        throw new SecretsError(ExitCode.Generic, "not revealing values: stdout is not a terminal", [
+        const why = io.stdout.isTTY !== true ? "stdout is not a terminal" : "no terminal on stdin to confirm at"
+        throw new SecretsError(ExitCode.Generic, `not revealing values: ${why}`, [
             "pass --yes with --reveal to print values anyway (they will be in whatever stdout goes to)",
         ])
     }
