@@ -48,7 +48,7 @@ describe("bash completion (real bash + bash-completion)", () => {
         expect(registered).toBe("complete -F _secrets_completion secrets")
         expect(replies).toEqual([
             ["edit"],
-            ["encrypt", "edit", "exec-env", "exec-file"],
+            ["encrypt", "edit", "exec-env", "exec-file", "export"],
             ["remove", "revoke", "rotate", "retired", "restore"],
             ["--output-type"],
             ["yaml", "json", "dotenv", "ini", "binary"],
