@@ -75,20 +75,7 @@ export async function runShell(command: string, opts: ShellOptions): Promise<She
     }
 
     const sub = execa("/bin/sh", ["-c", command], { ...base, stdio: "inherit" })
-    const forward = (signal: NodeJS.Signals): void => {
-        try {
-            sub.kill(signal)
-        } catch {
-            // already gone
-        }
-    }
-    for (const s of FORWARDED) process.on(s, forward)
-    // Ignored for the rest of the process, not only while the child runs: a Ctrl-C
-    // reaches the child and us at once, and ours may be dispatched only after the
-    // child's exit was (on a loaded machine, hundreds of ms later). Removing the
-    // listener then would let that late SIGINT kill us, and the child's status
-    // would be lost. Registered once, however often a command runs a shell.
-    if (!process.listeners("SIGINT").includes(ignoreSigint)) process.on("SIGINT", ignoreSigint)
+    const stopRelaying = relaySignals(sub)
     opts.onRunning?.(true)
     try {
         const result = await sub
@@ -99,13 +86,37 @@ export async function runShell(command: string, opts: ShellOptions): Promise<She
         if (result.exitCode !== undefined) return { exitCode: result.exitCode }
         throw startError(result)
     } finally {
-        for (const s of FORWARDED) process.removeListener(s, forward)
+        stopRelaying()
         opts.onRunning?.(false)
     }
 }
 
+/**
+ * Forward SIGTERM, SIGHUP and SIGQUIT to `child` until the returned function is
+ * called (runShell here, run-program.ts). SIGINT is ignored for the rest of the
+ * process, not only while the child runs: a Ctrl-C reaches the child and us at
+ * once, and ours may be dispatched only after the child's exit was (on a loaded
+ * machine, hundreds of ms later). Removing the listener then would let that late
+ * SIGINT kill us, and the child's status would be lost. Registered once, however
+ * often a command runs a child.
+ */
+export function relaySignals(child: { kill(signal: NodeJS.Signals): unknown }): () => void {
+    const forward = (signal: NodeJS.Signals): void => {
+        try {
+            child.kill(signal)
+        } catch {
+            // already gone
+        }
+    }
+    for (const s of FORWARDED) process.on(s, forward)
+    if (!process.listeners("SIGINT").includes(ignoreSigint)) process.on("SIGINT", ignoreSigint)
+    return () => {
+        for (const s of FORWARDED) process.removeListener(s, forward)
+    }
+}
+
 function ignoreSigint(): void {
-    // See runShell: the terminal's Ctrl-C is the child's to act on.
+    // The terminal's Ctrl-C is the child's to act on (relaySignals).
 }
 
 function startError(e: unknown): SecretsError {

@@ -17,8 +17,7 @@ import { constants as osConstants } from "node:os"
 import { execa } from "execa"
 
 import { ExitCode, SecretsError, quote } from "../errors.js"
-
-const FORWARDED = ["SIGTERM", "SIGHUP", "SIGQUIT"] as const
+import { relaySignals } from "./exec.js"
 
 export interface RunProgramOptions {
     readonly env: Readonly<Record<string, string>>
@@ -57,15 +56,7 @@ export async function runProgram(file: string, args: readonly string[], opts: Ru
         pipes.push(pipeline(sub.stdout, filter.make(), filter.stdout, { end: false }))
         pipes.push(pipeline(sub.stderr, filter.make(), filter.stderr, { end: false }))
     }
-    const forward = (signal: NodeJS.Signals): void => {
-        try {
-            sub.kill(signal)
-        } catch {
-            // already gone
-        }
-    }
-    for (const s of FORWARDED) process.on(s, forward)
-    if (!process.listeners("SIGINT").includes(ignoreSigint)) process.on("SIGINT", ignoreSigint)
+    const stopRelaying = relaySignals(sub)
     try {
         const result = await sub
         // A reader that went away (EPIPE on our stdout) must not turn into a crash.
@@ -76,12 +67,8 @@ export async function runProgram(file: string, args: readonly string[], opts: Ru
         if (result.exitCode !== undefined) return { exitCode: result.exitCode }
         throw startError(file, result)
     } finally {
-        for (const s of FORWARDED) process.removeListener(s, forward)
+        stopRelaying()
     }
-}
-
-function ignoreSigint(): void {
-    // Ctrl-C in a terminal reaches the child directly; see exec.ts runShell.
 }
 
 function startError(file: string, e: unknown): SecretsError {
