@@ -15,7 +15,6 @@ import { collectConfigOpIdentities, collectIdentities, explainNoIdentity, type C
 import type { Io } from "./io.js"
 import { identityOptionsOf } from "./identity-options.js"
 import { warn } from "./diagnostics.js"
-import { recipientNamer } from "./recipient-names.js"
 import { trace, traceOn } from "./trace.js"
 
 /**
@@ -168,7 +167,10 @@ function traceSources(io: Io, lookedIn: readonly string[]): void {
  * file's recipients, which is found here without unwrapping anything again.
  */
 async function traceOpener(io: Io, collected: CollectedIdentities, recipients: readonly string[]): Promise<void> {
+    // Lazily, as the rest of this trace: names come from the `yaml` package, which
+    // a plain decrypt does not otherwise load.
     const { recipientKey, recipientOfIdentity } = await import("./caller-can-open.js")
+    const { recipientNamer } = await import("./recipient-names.js")
     const wanted = new Set(recipients.map(recipientKey))
     const name = recipientNamer(governingConfig(io))
     for (const id of collected.identities) {
