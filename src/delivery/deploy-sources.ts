@@ -29,7 +29,7 @@ import type { AgeIdentity } from "../keys/age.js"
 import { parseIdentities } from "../keys/identity-file.js"
 import { metadataFromTree } from "../stores/metadata.js"
 import { formatForPath, loadStore, type Store } from "../stores/index.js"
-import { parseTemplate } from "./template.js"
+import { parseTemplate, templateText } from "./template.js"
 import { resolveReferences } from "./template-values.js"
 
 /** Bounds what an entry can make the deploy read into memory. */
@@ -111,7 +111,7 @@ export class SourceReader {
                 const out = s.format === undefined || s.format === store.format ? store : await loadStore(s.format)
                 return out.emitPlain(opened.branches)
             }
-            const text = s.kind === "template" ? (await this.readConfined(s.template, "template")).toString("utf8") : s.content
+            const text = s.kind === "template" ? templateText(await this.readConfined(s.template, "template"), s.template) : s.content
             const parsed = parseTemplate(text, s.kind === "template" ? s.template : `${where}.content`)
             if (this.op === undefined && parsed.references.some((r) => r.kind === "op")) this.op = (await import("../integrations/op.js")).opClientFromEnv(this.io.env)
             // template-values.ts checks where placeholders point and what a value may be;

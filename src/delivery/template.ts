@@ -104,6 +104,18 @@ const BACKSLASH = 0x5c
 
 const SYNTAX_HINT = `a placeholder is {{ FILE#["key"] }} or {{ op://vault/item/field }}; write {{ "{{" }} for a literal {{`
 
+/**
+ * A template file's bytes as text. Strictly UTF-8: a template whose bytes are not
+ * text would otherwise be rendered with U+FFFD in place of what it held.
+ */
+export function templateText(bytes: Uint8Array, source: string): string {
+    try {
+        return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes)
+    } catch {
+        throw new SecretsError(ExitCode.CouldNotReadInputFile, `${quote(source)} is not UTF-8 text`, ["a template is a text file"])
+    }
+}
+
 /** Parse `text`; `source` names it in errors (a file name, or a manifest entry). */
 export function parseTemplate(text: string, source: string): ParsedTemplate {
     const parts: Part[] = []

@@ -47,19 +47,13 @@ export async function runRender(ctx: CommandContext, template: string, opts: Ren
         ])
     }
     const { readInput } = await import("../../files/open-file.js")
-    const { parseTemplate } = await import("../../delivery/template.js")
+    const { parseTemplate, templateText } = await import("../../delivery/template.js")
     const { resolveReferences } = await import("../../delivery/template-values.js")
     const { writeOutput } = await import("../../files/write-output.js")
 
     const source = template === "-" ? "stdin" : template
     const bytes = await readInput(io, template)
-    let text: string
-    try {
-        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes)
-    } catch {
-        throw new SecretsError(ExitCode.CouldNotReadInputFile, `${quote(source)} is not UTF-8 text`, ["a template is a text file"])
-    }
-    const parsed = parseTemplate(text, source)
+    const parsed = parseTemplate(templateText(bytes, source), source)
     const values = await resolveReferences(io, parsed.references, { baseDir: io.cwd })
     const out = new TextEncoder().encode(parsed.render(values))
     await writeOutput(io, opts.output !== undefined ? { output: opts.output } : {}, out, { plaintext: true })

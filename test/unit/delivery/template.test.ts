@@ -2,7 +2,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 
 import { FormatError } from "../../../src/errors.js"
-import { describeReference, locationOf, parseTemplate, referenceKey, type TemplateReference } from "../../../src/delivery/template.js"
+import { describeReference, locationOf, parseTemplate, referenceKey, templateText, type TemplateReference } from "../../../src/delivery/template.js"
 import { thrown } from "../../helpers/errors.js"
 
 /** Render with each reference's value given by `value(ref)`. */
@@ -155,5 +155,12 @@ describe("parseTemplate: malformed placeholders", () => {
     it("a template with 50,000 placeholders parses and renders", () => {
         const text = '{{ f.yaml#["k"] }}.{{ op://v/i/f }}\n'.repeat(25_000)
         expect(renderWith(text, (r) => (r.kind === "op" ? "o" : "f"))).toBe("f.o\n".repeat(25_000))
+    })
+})
+
+describe("templateText (render and deploy read template files through it)", () => {
+    it("decodes UTF-8 and refuses bytes that are not text, naming the file, instead of rendering U+FFFD", () => {
+        expect(templateText(new TextEncoder().encode("pw={{ op://v/i/f }} é\n"), "t.tmpl")).toBe("pw={{ op://v/i/f }} é\n")
+        expect(() => templateText(new Uint8Array([0x61, 0xff, 0x62]), "t.tmpl")).toThrow('"t.tmpl" is not UTF-8 text')
     })
 })
