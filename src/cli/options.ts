@@ -18,6 +18,14 @@ export const decryptionOrder = () =>
     new Option("--decryption-order <types>", "comma-separated key types to try first (env: SOPS_DECRYPTION_ORDER)")
 export const age = () => new Option("-a, --age <recipients>", "comma-separated age recipients (env: SOPS_AGE_RECIPIENTS)")
 export const extract = () => new Option("--extract <path>", `print only the value at this path, e.g. '["db"]["password"]'`)
+/** Profiles (issue 13 point 3): `--profile dev`, or SECRETS_PROFILE when the flag is absent (see {@link profileFrom}). */
+export const profile = () => new Option("--profile <name>", "use the files of this profile from .sops.yaml's secrets.profiles (env: SECRETS_PROFILE)")
+/** The profile a command runs with: the flag, else a non-empty SECRETS_PROFILE from the injected environment. */
+export function profileFrom(opts: { profile?: string }, env: Readonly<Record<string, string | undefined>>): string | undefined {
+    if (opts.profile !== undefined) return opts.profile
+    const fromEnv = env["SECRETS_PROFILE"]
+    return fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined
+}
 export const shamirThreshold = () =>
     new Option("--shamir-secret-sharing-threshold <n>", "number of key groups needed to decrypt").argParser(positiveInt)
 

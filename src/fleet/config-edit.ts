@@ -14,7 +14,8 @@ import { Alias, isAlias, isMap, isScalar, isSeq, parseDocument, visit, YAMLMap, 
 import { parseConfig } from "../config/load.js"
 import { ConfigError, quote } from "../errors.js"
 import { parseRecipient } from "../keys/recipient.js"
-import { anchorFor, layoutRules, NAME_PATTERN, parseLayoutRegex, type LayoutKind, type LayoutRule } from "./layout.js"
+import { checkProfileName, parseProfiles } from "../config/profiles.js"
+import { anchorFor, layoutRules, NAME_PATTERN, parseLayoutRegex, type LayoutKind, type LayoutProfile, type LayoutRule } from "./layout.js"
 import { kindOfAnchor, readNamedKeys, type NamedKey } from "../config/named-keys.js"
 
 /** A key to name in `.sops.yaml`. `name` is ignored for the recovery key. */
@@ -83,7 +84,7 @@ export function addNamedKey(text: string, key: KeyToAdd, path = ".sops.yaml"): E
         if (at === -1) at = keys.items.length
     }
     keys.items.splice(at, 0, node)
-    const synced = syncDoc(doc)
+    const synced = syncDoc(doc, path)
     return finish(doc, path, [`named ${anchor}`, ...synced])
 }
 
@@ -94,7 +95,7 @@ export function addNamedKey(text: string, key: KeyToAdd, path = ".sops.yaml"): E
 export function syncLayout(text: string, path = ".sops.yaml"): EditResult {
     parseConfig(text, path)
     const doc = load(text)
-    const notes = syncDoc(doc)
+    const notes = syncDoc(doc, path)
     if (notes.length === 0) return { text, changed: false, notes }
     return finish(doc, path, notes)
 }
@@ -115,9 +116,44 @@ export function declareHost(text: string, name: string, path = ".sops.yaml"): Ed
             "add a user first (`secrets keys add-user NAME --age age1…`), or give the host's key: --host web1=age1…",
         ])
     }
-    const notes = syncDoc(doc, [name])
+    const notes = syncDoc(doc, path, [name])
     if (notes.length === 0) return { text, changed: false, notes }
     return finish(doc, path, notes)
+}
+
+/**
+ * Declare profiles under `secrets.profiles` (`init --profiles dev,prod`) and add
+ * their layout rules. A profile already declared keeps what it says: its
+ * `readers:` is never changed here (a note says so when it differs), since that
+ * decides who can read it.
+ */
+export function declareProfiles(text: string, profiles: readonly LayoutProfile[], path = ".sops.yaml"): EditResult {
+    for (const p of profiles) checkProfileName(p.name, "--profiles")
+    parseConfig(text, path)
+    const doc = load(text)
+    const existing = layoutProfilesIn(doc, path)
+    const declaredNames = new Set(declaredProfileNames(doc, path))
+    const notes: string[] = []
+    const root = doc.contents as YAMLMap
+    for (const p of profiles) {
+        if (declaredNames.has(p.name)) {
+            const had = existing.find((e) => e.name === p.name)
+            if (had?.readers !== p.readers) notes.push(`profile ${p.name} is already declared${had === undefined ? " without readers" : ` with readers: ${had.readers}`}; left as it is`)
+            continue
+        }
+        if (!isMap(root.get("secrets", true))) root.set("secrets", new YAMLMap())
+        const secrets = root.get("secrets", true) as unknown as YAMLMap
+        if (!isMap(secrets.get("profiles", true))) secrets.set("profiles", new YAMLMap())
+        const body = new YAMLMap()
+        body.set("readers", p.readers)
+        ;(secrets.get("profiles", true) as unknown as YAMLMap).set(p.name, body)
+        declaredNames.add(p.name)
+        notes.push(`declared profile ${p.name} (readers: ${p.readers})`)
+    }
+    const synced = syncDoc(doc, path)
+    const changed = notes.some((n) => n.startsWith("declared")) || synced.length > 0
+    if (!changed) return { text, changed: false, notes }
+    return finish(doc, path, [...notes, ...synced])
 }
 
 /**
@@ -286,18 +322,18 @@ function isKeyField(field: string): boolean {
     return ["age", "pgp", "kms", "gcp_kms", "hckms", "azure_keyvault", "hc_vault_transit_uri", "hc_vault", "merge", "plugins"].includes(field)
 }
 
-const RANK: Record<LayoutKind, number> = { host: 0, user: 1, shared: 2 }
+const RANK: Record<LayoutKind, number> = { host: 0, user: 1, profile: 2, shared: 3 }
 
 /**
  * Add what the layout asks for to `doc`; returns one note per change. `declared`
  * hosts get a rule even without a key; so do hosts whose rule is already pending.
  */
-function syncDoc(doc: Document, declared: readonly string[] = []): string[] {
+function syncDoc(doc: Document, path: string, declared: readonly string[] = []): string[] {
     const named = namedKeysIn(doc)
     const rules = rulesSeq(doc)
     const notes: string[] = []
     const pending = [...rules.items.flatMap((r) => (isMap(r) ? pendingHostOf(r) : [])), ...declared]
-    for (const want of layoutRules(named, pending)) {
+    for (const want of layoutRules(named, pending, layoutProfilesIn(doc, path))) {
         const found = rules.items.find((r): r is YAMLMap => isMap(r) && pathRegexOf(r) === want.pathRegex)
         if (found === undefined) {
             rules.items.splice(insertionPoint(rules, want.kind), 0, newRule(doc, want))
@@ -319,6 +355,19 @@ function syncDoc(doc: Document, declared: readonly string[] = []): string[] {
         }
     }
     return notes
+}
+
+/** The profiles that ask the layout for a rule (`readers:` set), in the config's order. */
+function layoutProfilesIn(doc: Document, path: string): LayoutProfile[] {
+    const secrets: unknown = (doc.contents as YAMLMap).get("secrets") === undefined ? undefined : (doc.toJS() as Record<string, unknown>)["secrets"]
+    if (secrets === null || typeof secrets !== "object" || Array.isArray(secrets)) return []
+    return [...parseProfiles(secrets as Record<string, unknown>, path).values()].flatMap((p) => (p.readers === undefined ? [] : [{ name: p.name, readers: p.readers }]))
+}
+
+function declaredProfileNames(doc: Document, path: string): string[] {
+    const secrets: unknown = (doc.contents as YAMLMap).get("secrets") === undefined ? undefined : (doc.toJS() as Record<string, unknown>)["secrets"]
+    if (secrets === null || typeof secrets !== "object" || Array.isArray(secrets)) return []
+    return [...parseProfiles(secrets as Record<string, unknown>, path).keys()]
 }
 
 function namedKeysIn(doc: Document): { kind: NamedKey["kind"]; name: string; anchor: string }[] {
