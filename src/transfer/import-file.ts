@@ -10,6 +10,7 @@ import { resolve } from "node:path"
 import { ExitCode, FormatError, SecretsError, quote } from "../errors.js"
 import type { Branch } from "../core/tree.js"
 import type { PathStep } from "../core/tree-path.js"
+import type { OpenedFile } from "../engine/open.js"
 import { encryptNew, seal } from "../engine/seal.js"
 import type { PlanOverrides } from "../config/match.js"
 import { planFor } from "../files/encryption-plan.js"
@@ -18,7 +19,7 @@ import { writeFileAtomic } from "../files/fs-atomic.js"
 import type { Io } from "../files/io.js"
 import { modifyEncryptedFile, type ModifyOptions } from "../files/modify-file.js"
 import { formatForPath, loadStore } from "../stores/index.js"
-import type { Format } from "../stores/store.js"
+import type { Format, Store } from "../stores/store.js"
 import { planImport, type ImportSummary } from "./import-plan.js"
 
 export interface ImportIntoOptions {
@@ -31,6 +32,14 @@ export interface ImportIntoOptions {
     /** For a new file: the config to take its creation rule from, and --age / rule flags. */
     readonly config?: string
     readonly overrides: PlanOverrides
+    /**
+     * Run on an existing file with its documents before and after the import, before
+     * anything is sealed, also on a dry run and when nothing changes: the CLI's
+     * creation-rule checks (warn when the file's encryption rule drifted, refuse a
+     * value that drift would leave in clear), as `set` runs them. They live above this
+     * layer. Throwing stops the import with nothing written.
+     */
+    readonly check?: (opened: OpenedFile, store: Store, before: readonly Branch[], after: readonly Branch[]) => void
 }
 
 export interface ImportOutcome {
@@ -58,8 +67,11 @@ export async function importInto(io: Io, file: string, imported: Branch, opts: I
         const first = opened.branches[0] ?? { kind: "map", items: [] }
         const result = planImport(first, imported, planOpts)
         summary = result.summary
+        const after = result.changed ? [result.doc, ...opened.branches.slice(1)] : opened.branches
+        // Before the dry-run exit: a dry run that would be refused must say so, not report success.
+        opts.check?.(opened, store, opened.branches, after)
         if (!result.changed || opts.dryRun) return undefined
-        return sealed(() => seal([result.doc, ...opened.branches.slice(1)], store, opened.metadata, opened.dataKey, opened.stash, io.now()), file)
+        return sealed(() => seal(after, store, opened.metadata, opened.dataKey, opened.stash, io.now()), file)
     })
     if (summary === undefined) throw new SecretsError(ExitCode.Generic, `${quote(file)} was not read`)
     return { summary, created: false, written }
