@@ -92,7 +92,7 @@ function listPaths(paths: readonly string[]): string {
  */
 export function checkClearValues(
     io: Io,
-    command: "set" | "edit",
+    command: "set" | "edit" | "import",
     file: string,
     before: readonly Branch[],
     after: readonly Branch[],

@@ -5,7 +5,9 @@
  */
 import { Command, Option } from "commander"
 import { ExitCode, SecretsError, quote } from "../../errors.js"
-import type { Format } from "../../stores/store.js"
+import type { Branch } from "../../core/tree.js"
+import type { OpenedFile } from "../../engine/open.js"
+import type { Format, Store } from "../../stores/store.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 import { info } from "../report.js"
@@ -21,6 +23,8 @@ export interface ImportOptions {
     ignoreMac?: boolean
     decryptionOrder?: string
     age?: string
+    /** Write a value in clear that the file's creation rule would encrypt (see src/cli/rule-checks.ts). */
+    allowClear?: boolean
 }
 
 const EXAMPLES = `
@@ -31,6 +35,10 @@ Examples:
   secrets import .env --into secrets/app.env
   secrets import prod.json --into secrets/app.yaml --at '["prod"]' --dry-run
   secrets import .env --into secrets/app.env --delete-missing
+
+As with set, a value that would land in clear only because the file's encryption
+rule differs from its creation rule in .sops.yaml is refused (nothing is written)
+unless --allow-clear.
 `
 
 export function registerImport(program: Command, ctx: CommandContext): void {
@@ -42,6 +50,7 @@ export function registerImport(program: Command, ctx: CommandContext): void {
         .option("--at <path>", `import under this key path, e.g. '["app"]' (default: the top level)`)
         .option("--dry-run", "print what would change; write nothing")
         .option("--delete-missing", "also delete the values under --at that the source does not have (mirror it)")
+        .option("--allow-clear", "write values even if they land in clear where the file's creation rule would encrypt them")
         .addOption(new Option("--input-type <type>", "the source's type, when its name does not say it").choices(["dotenv", "yaml", "json"]))
         .addOption(new Option("--file-type <format>", "the encrypted file's format, when its name does not say it").choices(["yaml", "json", "dotenv", "ini"]))
         .addOption(new Option("--json", "print the summary as JSON"))
@@ -78,6 +87,17 @@ export async function runImport(ctx: CommandContext, source: string, opts: Impor
 
     const { importInto } = await import("../../transfer/import-file.js")
     const { recipientsFromFlag } = await import("../../files/encryption-plan.js")
+    // set's checks (src/cli/rule-checks.ts): the file's own encryption rule, which the
+    // MAC does not cover, decides what is encrypted, so a drifted rule is warned about
+    // and a value it would leave in clear against the creation rule is refused unless
+    // --allow-clear. A new file is made with its creation rule: nothing to compare.
+    const { creationRuleOf, warnRuleDrift, checkClearValues } = await import("../rule-checks.js")
+    const check = (opened: OpenedFile, store: Store, before: readonly Branch[], after: readonly Branch[]) => {
+        const creation = creationRuleOf(io, into, opts.config)
+        if (creation === undefined) return
+        const drift = warnRuleDrift(io, into, opened.metadata, creation, store.format === "binary")
+        checkClearValues(io, "import", into, before, after, drift, opts.allowClear === true)
+    }
     const outcome = await importInto(io, into, imported, {
         at,
         deleteMissing: opts.deleteMissing === true,
@@ -90,6 +110,7 @@ export async function runImport(ctx: CommandContext, source: string, opts: Impor
         },
         ...(opts.config !== undefined ? { config: opts.config } : {}),
         overrides: { recipients: recipientsFromFlag(opts.age) },
+        check,
     })
     const s = outcome.summary
     if (opts.json === true) {
