@@ -7,8 +7,8 @@
  *
  *   1. A word other tools use (sops, pass, kubectl, git, vault, 1Password's op…)
  *      with a known equivalent here gets that equivalent spelled out:
- *      `get` → `secrets decrypt --extract '["key"]' FILE`, `cat`/`show` → `view`,
- *      `ls` → `status`, `rm` → `unset`. These are meanings, not spellings, so they
+ *      `cat`/`show` → `view`, `put` → `set`, `rm` → `unset` (`get` was one
+ *      until it became a command itself). These are meanings, not spellings, so they
  *      come first and stop there.
  *   2. An abbreviation: a word of 3 or more letters that starts one or more
  *      commands (`dec` → decrypt, `exec` → exec-env or exec-file).
@@ -30,7 +30,6 @@ export interface CommandLevel {
 /** Words from other tools, per level, and what does that here. Each value is a whole hint. */
 const OTHER_TOOLS: Record<string, Record<string, string>> = {
     "": {
-        get: `to read one value: secrets decrypt --extract '["key"]' FILE (or secrets view FILE for the whole file)`,
         cat: "to print a decrypted file: secrets view FILE",
         show: "to print a decrypted file: secrets view FILE",
         print: "to print a decrypted file: secrets view FILE",

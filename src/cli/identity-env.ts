@@ -19,16 +19,10 @@
  * secrets on other files.
  */
 import { Option } from "commander"
+import { IDENTITY_VARIABLES } from "../files/identity-variables.js"
 
-/** Read by identity-sources.ts; a test checks that every variable it reads is here. */
-export const IDENTITY_VARIABLES: readonly string[] = [
-    "SOPS_AGE_KEY",
-    "SOPS_AGE_KEY_FILE",
-    "SOPS_AGE_KEY_CMD",
-    "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
-    "SOPS_AGE_SSH_PRIVATE_KEY_CMD",
-    "SECRETS_AGE_KEY_OP",
-]
+// The list lives in files/ (secrets get, in run/, needs it too); re-exported for the commands and tests.
+export { IDENTITY_VARIABLES }
 
 /**
  * `env` without {@link IDENTITY_VARIABLES} (unless `pass`) and without unset

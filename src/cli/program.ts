@@ -21,6 +21,7 @@ import { registerExecEnv } from "./commands/exec-env.js"
 import { registerExecFile } from "./commands/exec-file.js"
 import { registerRender } from "./commands/render.js"
 import { registerRun } from "./commands/run.js"
+import { registerGet } from "./commands/get.js"
 import { registerCi } from "./commands/ci.js"
 import { registerImport } from "./commands/import.js"
 import { registerExport } from "./commands/export.js"
@@ -106,6 +107,7 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerExecFile(program, ctx)
     registerRender(program, ctx)
     registerRun(program, ctx)
+    registerGet(program, ctx)
     registerCi(program, ctx)
     registerImport(program, ctx)
     registerExport(program, ctx)

@@ -49,9 +49,7 @@ describe("suggestCommands, over the program's own commands", () => {
 
 describe("unknownCommandHints", () => {
     it("answers words from other tools with what does that here", () => {
-        expect(unknownCommandHints("get", { path: "", names: rootNames })).toEqual([
-            `to read one value: secrets decrypt --extract '["key"]' FILE (or secrets view FILE for the whole file)`,
-        ])
+        expect(unknownCommandHints("put", { path: "", names: rootNames })).toEqual([`to set one value: secrets set FILE '["key"]' VALUE`])
         expect(unknownCommandHints("cat", { path: "", names: rootNames })).toEqual(["to print a decrypted file: secrets view FILE"])
         expect(unknownCommandHints("rm", { path: "keys", names: keysNames })).toEqual(["to remove a named key: secrets keys remove NAME"])
     })
@@ -82,14 +80,17 @@ describe("through the program", () => {
         expect(get.err()).toBe('secrets: error: unknown command "get" for "secrets keys"\n')
     })
 
-    it("`secrets get FILE KEY` is an unknown command, not too many arguments for the legacy FILE form", async () => {
+    it("`secrets get FILE KEY` (get is a command now: issue 13 point 4) says get takes one name and how to read a file's key, not too many arguments for the legacy FILE form", async () => {
+        expect(rootNames).toContain("get")
         const io = quietIo()
         const r = recorder()
         expect(await main(["get", "secrets/app.yaml", "password"], io, r.dispatch)).toBe(1)
         expect(r.calls).toEqual([])
-        expect(io.err().split("\n")[0]).toBe('secrets: error: unknown command "get"')
-        expect(io.err()).toContain("secrets decrypt --extract")
-        expect(io.err()).not.toContain("did you mean set")
+        expect(io.err()).toBe(
+            "secrets: error: get takes one name, got 2 arguments\n" +
+                "secrets: hint: to search a file for a name: secrets get password --file secrets/app.yaml\n" +
+                `secrets: hint: to read one key path of a file: secrets decrypt --extract '["key"]' FILE\n`,
+        )
         const files = quietIo()
         expect(await main(["a.yaml", "b.yaml"], files, recorder().dispatch)).toBe(1)
         expect(files.err().split("\n")[0]).toBe("secrets: error: too many arguments: expected one file, got 2")
