@@ -19,21 +19,34 @@ import { openInput, readInput } from "../files/open-file.js"
 import type { OpenedFile } from "../engine/open.js"
 import { valueToString } from "../stores/flatten.js"
 import { formatForPath, loadStore } from "../stores/index.js"
+import { selectProfile, someFiles } from "../fleet/profile-files.js"
 import { apiIo, ioForFile } from "./api-io.js"
 import { flattenBranch } from "./flatten-branch.js"
 import type { GetOptions, LoadOptions } from "./options.js"
 
-/** Decrypt `files` and return their top-level values as strings (and assign them to `into`). */
+/** Decrypt a profile's files and `files`, and return their top-level values as strings (and assign them to `into`). */
 export async function load(options: LoadOptions): Promise<Record<string, string>> {
-    const files = typeof options.files === "string" ? [options.files] : options.files
-    if (!Array.isArray(files) || files.length === 0 || !files.every((f) => typeof f === "string" && f !== "")) {
+    const given = options.files === undefined ? [] : typeof options.files === "string" ? [options.files] : options.files
+    if (!Array.isArray(given) || !given.every((f) => typeof f === "string" && f !== "")) {
         throw new SecretsError(ExitCode.NoFileSpecified, "load() needs files: one file name or a list of them", [`load({ files: ["secrets/app.yaml"] })`])
     }
     const io = apiIo(options)
+    const profileName = options.profile ?? nonEmpty(io.env["SECRETS_PROFILE"])
+    let files: readonly string[] = given
+    let flattenProfile = false
+    if (profileName !== undefined) {
+        if (typeof profileName !== "string") throw new SecretsError(ExitCode.Generic, "load(): profile must be a profile name")
+        const selected = await selectProfile(io, profileName, nonEmpty(io.env["SOPS_CONFIG"]))
+        files = [...someFiles(selected), ...given]
+        flattenProfile = selected.profile.flatten
+    }
+    if (files.length === 0) {
+        throw new SecretsError(ExitCode.NoFileSpecified, "load() needs files or a profile", [`load({ files: ["secrets/app.yaml"] }) or load({ profile: "dev" })`])
+    }
     // No prototype: a key named "__proto__" is a variable like any other.
     const values = Object.create(null) as Record<string, string>
     for (const file of files) {
-        for (const [name, value] of await variablesOf(io, file, options.flatten === true)) values[name] = value
+        for (const [name, value] of await variablesOf(io, file, options.flatten === true || flattenProfile)) values[name] = value
     }
     if (options.into !== undefined) assign(options.into, values, options.override === true)
     return values
@@ -102,4 +115,8 @@ function assign(into: Record<string, string | undefined>, values: Record<string,
         // "__proto__" would replace its prototype instead of adding a key.
         Object.defineProperty(into, name, { value, writable: true, enumerable: true, configurable: true })
     }
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+    return v === undefined || v === "" ? undefined : v
 }

@@ -19,8 +19,14 @@ export interface IoOptions {
 }
 
 export interface LoadOptions extends IoOptions {
-    /** The encrypted files, read in order; a name in a later file replaces the same name from an earlier one. */
-    readonly files: string | readonly string[]
+    /** The encrypted files, read in order (after the profile's); a name in a later file replaces the same name from an earlier one. */
+    readonly files?: string | readonly string[]
+    /**
+     * A profile of the `.sops.yaml` found from `cwd` upwards (`secrets.profiles`):
+     * its files are read first, in its order. Default: process.env.SECRETS_PROFILE
+     * when `env` has it, else none.
+     */
+    readonly profile?: string
     /**
      * Where to assign the values as well, usually process.env. As dotenv does, a
      * name that `into` already has is left alone unless `override` is true.

@@ -10,8 +10,9 @@
  * make a CI job put a file from elsewhere on the runner into its environment.
  */
 import { realpath, stat } from "node:fs/promises"
-import { dirname, join, relative, sep } from "node:path"
+import { dirname, join, relative, resolve, sep } from "node:path"
 import { parseProfiles, profileNamed, checkProfileName, type Profile } from "../config/profiles.js"
+import type { Config } from "../config/schema.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
 import { loadConfig } from "../files/encryption-plan.js"
 import type { Io } from "../files/io.js"
@@ -26,17 +27,24 @@ export interface SelectedProfile {
     readonly files: readonly string[]
 }
 
+/** A config already read, to look at its profiles without reading (and warning about) it again. */
+export interface ConfigRead {
+    readonly config: Pick<Config, "secrets">
+    /** Absolute. */
+    readonly path: string
+}
+
 /** The profiles of the config that governs the working directory (none without a config). */
-export function loadProfiles(io: Io, configOpt: string | undefined): { profiles: ReadonlyMap<string, Profile>; configPath?: string } {
-    const loaded = loadConfig(io, undefined, configOpt)
+export function loadProfiles(io: Io, configOpt: string | undefined, read?: ConfigRead): { profiles: ReadonlyMap<string, Profile>; configPath?: string } {
+    const loaded = read ?? loadConfig(io, undefined, configOpt)
     if (loaded === undefined) return { profiles: new Map() }
     return { profiles: parseProfiles(loaded.config.secrets, shownPath(io, loaded.path)), configPath: loaded.path }
 }
 
 /** Profile `name` with its files. */
-export async function selectProfile(io: Io, name: string, configOpt: string | undefined): Promise<SelectedProfile> {
+export async function selectProfile(io: Io, name: string, configOpt: string | undefined, read?: ConfigRead): Promise<SelectedProfile> {
     checkProfileName(name, "--profile")
-    const { profiles, configPath } = loadProfiles(io, configOpt)
+    const { profiles, configPath } = loadProfiles(io, configOpt, read)
     if (configPath === undefined) {
         throw new ConfigError(`no .sops.yaml found from the working directory upwards, so there is no profile ${quote(name)}`, [
             "run this in the repository, or give --config",
@@ -72,6 +80,24 @@ export async function selectProfile(io: Io, name: string, configOpt: string | un
         else add(abs)
     }
     return { profile, configPath, root, files }
+}
+
+/**
+ * Which profile each encrypted file belongs to (absolute path → profile name),
+ * for listings that show a file's category; the first profile listing a file wins.
+ */
+export async function profilesByFile(io: Io, configOpt: string | undefined, read?: ConfigRead): Promise<Map<string, string>> {
+    const out = new Map<string, string>()
+    const loaded = read ?? loadConfig(io, undefined, configOpt)
+    if (loaded === undefined) return out
+    const { profiles } = loadProfiles(io, configOpt, loaded)
+    for (const name of profiles.keys()) {
+        for (const file of (await selectProfile(io, name, configOpt, loaded)).files) {
+            const abs = resolve(io.cwd, file)
+            if (!out.has(abs)) out.set(abs, name)
+        }
+    }
+    return out
 }
 
 /** A profile's files, or a clear error when it has none (for the commands that act on them). */

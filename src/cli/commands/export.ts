@@ -1,7 +1,8 @@
 /**
- * `secrets export FILE --format env|json|yaml|docker|k8s-secret`: the decrypted
+ * `secrets export FILE|--profile P --format env|json|yaml|docker|k8s-secret`: the decrypted
  * first document in a format other tools read (issue 13 point 6;
- * src/transfer/export-text.ts). The output is plaintext: like decrypt, it goes to
+ * src/transfer/export-text.ts). A profile's files are merged in order, a later
+ * file's value winning at the same key path (core/merge-trees.ts). The output is plaintext: like decrypt, it goes to
  * stdout, or with -o to a file created 0600 and written atomically, and nothing is
  * written when any value cannot be represented (the error names its key).
  */
@@ -21,6 +22,7 @@ export interface ExportOptions {
     inputType?: Format
     ignoreMac?: boolean
     decryptionOrder?: string
+    profile?: string
 }
 
 const EXAMPLES = `
@@ -30,6 +32,7 @@ writes a v1 Secret with stringData. Nested keys become names joined with __.
 
 Examples:
   secrets export secrets/app.yaml --format env -o .env.local
+  secrets export --profile prod --format k8s-secret --name app
   secrets export secrets/app.yaml --format docker -o app.env && docker run --env-file app.env app
   secrets export secrets/app.yaml --format k8s-secret --name app --namespace prod | kubectl apply -f -
 `
@@ -38,7 +41,8 @@ export function registerExport(program: Command, ctx: CommandContext): void {
     program
         .command("export")
         .description("write the decrypted values as an env file, JSON, YAML, a docker env-file or a Kubernetes Secret")
-        .argument("<file>", "the encrypted file")
+        .argument("[file]", "the encrypted file (or --profile)")
+        .addOption(o.profile())
         .addOption(new Option("--format <format>", "the output format").choices(["env", "json", "yaml", "docker", "k8s-secret"]).makeOptionMandatory())
         .option("--name <name>", "k8s-secret: the Secret's name (default: from the file's name)")
         .option("--namespace <namespace>", "k8s-secret: the Secret's namespace")
@@ -48,15 +52,30 @@ export function registerExport(program: Command, ctx: CommandContext): void {
         .addOption(o.decryptionOrder())
         .addOption(o.ageKeyOp())
         .addHelpText("after", EXAMPLES)
-        .action(async (file: string, _opts: ExportOptions, cmd: Command) => {
+        .action(async (file: string | undefined, _opts: ExportOptions, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<ExportOptions & o.GlobalOpts>(), ctx.io.env)
-            await ctx.dispatch("export", [file], opts, () => runExport(o.withIdentityOptions(ctx, opts, file), file, opts))
+            await ctx.dispatch("export", file === undefined ? [] : [file], opts, () => runExport(o.withIdentityOptions(ctx, opts, file), file, opts))
         })
 }
 
-export async function runExport(ctx: CommandContext, file: string, opts: ExportOptions & o.GlobalOpts): Promise<void> {
+export async function runExport(ctx: CommandContext, fileArg: string | undefined, opts: ExportOptions & o.GlobalOpts): Promise<void> {
     const { io } = ctx
-    if (opts.output !== undefined && resolve(io.cwd, opts.output) === resolve(io.cwd, file)) {
+    const profileName = o.profileFrom(opts, io.env)
+    // With a FILE, SECRETS_PROFILE from the environment does not apply; the flag and a FILE conflict.
+    if (fileArg !== undefined && opts.profile !== undefined) {
+        throw new SecretsError(ExitCode.ConflictingParameters, "give a FILE or --profile, not both", ["secrets export --profile prod --format env"])
+    }
+    let files: readonly string[]
+    if (fileArg !== undefined) files = [fileArg]
+    else if (profileName !== undefined) {
+        const { selectProfile, someFiles } = await import("../../fleet/profile-files.js")
+        files = someFiles(await selectProfile(io, profileName, opts.config))
+    } else {
+        throw new SecretsError(ExitCode.NoFileSpecified, "no file to export", ["give the encrypted FILE, or --profile NAME"])
+    }
+    // Named for messages and the default Secret name: the file, or the profile.
+    const file = fileArg ?? profileName ?? ""
+    if (opts.output !== undefined && files.some((f) => resolve(io.cwd, opts.output ?? "") === resolve(io.cwd, f))) {
         throw new SecretsError(ExitCode.ConflictingParameters, `--output ${quote(opts.output)} is the encrypted file itself`, [
             "the export holds secrets in clear: write it somewhere else",
         ])
@@ -71,15 +90,20 @@ export async function runExport(ctx: CommandContext, file: string, opts: ExportO
     }
     const { loadStore, formatForPath } = await import("../../stores/index.js")
     const { readInput, openInput } = await import("../../files/open-file.js")
-    const store = await loadStore(opts.inputType ?? formatForPath(file))
-    const opened = await openInput(io, file, await readInput(io, file), store, {
-        ignoreMac: opts.ignoreMac === true,
-        ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder.split(",").map((s) => s.trim()) } : {}),
-    })
+    const docs = []
+    for (const f of files) {
+        const store = await loadStore(opts.inputType ?? formatForPath(f))
+        const opened = await openInput(io, f, await readInput(io, f), store, {
+            ignoreMac: opts.ignoreMac === true,
+            ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder.split(",").map((s) => s.trim()) } : {}),
+        })
+        docs.push(opened.branches[0] ?? { kind: "map" as const, items: [] })
+    }
+    const { mergeTrees } = await import("../../core/merge-trees.js")
     const { exportText } = await import("../../transfer/export-text.js")
     let result
     try {
-        result = await exportText(opened.branches[0] ?? { kind: "map", items: [] }, {
+        result = await exportText(docs.length === 1 && docs[0] !== undefined ? docs[0] : mergeTrees(docs), {
             format: opts.format,
             ...(name !== undefined ? { name } : {}),
             ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),

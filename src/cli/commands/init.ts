@@ -23,6 +23,7 @@ export interface InitOptions {
     host?: string[]
     recovery?: boolean
     pq?: boolean
+    profiles?: string[]
 }
 
 /** Where the recovery key is written, relative to the config's directory. */
@@ -37,6 +38,11 @@ export function registerInit(program: Command, ctx: CommandContext): void {
         .addOption(new Option("--host <name[=recipient]>", "a host, with its age or ssh recipient if known (repeatable)").argParser(collect).default(undefined))
         .addOption(new Option("--recovery", "generate an offline recovery key that can open every file"))
         .addOption(new Option("--pq", "use a post-quantum (ML-KEM-768 + X25519) identity for your key"))
+        .addOption(
+            new Option("--profiles <name[=users|hosts],...>", "profiles with their own directory and readers: users (everyone) or hosts (CI and hosts only); dev defaults to users, others to hosts")
+                .argParser(collect)
+                .default(undefined),
+        )
         .action(async (_opts: InitOptions, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<InitOptions & o.GlobalOpts>(), ctx.io.env)
             await ctx.dispatch("init", [], opts, () => runInit(ctx, opts))
@@ -52,6 +58,7 @@ interface Answers {
     hosts: { name: string; recipient?: string }[]
     recovery: boolean
     pq: boolean
+    profiles: { name: string; readers: "users" | "hosts" }[]
 }
 
 /** Writes planned by init, done only once everything has been checked. */
@@ -138,9 +145,19 @@ export async function runInit(ctx: CommandContext, opts: InitOptions & o.GlobalO
         text = synced.text
         notes.push(...synced.notes)
     }
+    if (a.profiles.length > 0) {
+        const { declareProfiles } = await import("../../fleet/config-edit.js")
+        const declared = declareProfiles(text, a.profiles, shownConfig)
+        if (declared.changed) {
+            text = declared.text
+            notes.push(...declared.notes)
+        } else {
+            said.push(...declared.notes)
+        }
+    }
     if (text !== (original ?? "")) plan.config = { path: configPath, text }
 
-    plan.dirs = [dirFor("shared", ""), ...a.hosts.map((h) => dirFor("host", h.name)), dirFor("user", a.user)].map((d) => join(root, d))
+    plan.dirs = [dirFor("shared", ""), ...a.hosts.map((h) => dirFor("host", h.name)), dirFor("user", a.user), ...a.profiles.map((p) => dirFor("profile", p.name))].map((d) => join(root, d))
     const gitignorePath = join(root, ".gitignore")
     const gitignore = gitignoreWith(await readText(readFile, gitignorePath), a.recovery)
     if (gitignore !== undefined) plan.gitignore = { path: gitignorePath, text: gitignore }
@@ -204,7 +221,28 @@ async function answers(io: Io, opts: InitOptions): Promise<Answers> {
         }),
         recovery,
         pq,
+        profiles: await profileAnswers(opts),
     }
+}
+
+/**
+ * `--profiles dev,prod=hosts`: each profile with whose keys read it. Without
+ * `=`, developers' profiles (dev, local, test) are read by users too, the
+ * others by hosts only (config/profiles.ts defaultReaders).
+ */
+async function profileAnswers(opts: InitOptions): Promise<Answers["profiles"]> {
+    const { checkProfileName, defaultReaders } = await import("../../config/profiles.js")
+    const out: Answers["profiles"] = []
+    for (const spec of (opts.profiles ?? []).flatMap((p) => p.split(",")).map((p) => p.trim()).filter((p) => p !== "")) {
+        const [name = "", readers] = spec.split("=", 2).map((s) => s.trim())
+        checkProfileName(name, "--profiles")
+        if (readers !== undefined && readers !== "users" && readers !== "hosts") {
+            throw new ConfigError(`--profiles: ${quote(spec)}: readers must be users or hosts`, ["e.g. --profiles dev=users,prod=hosts"])
+        }
+        if (out.some((p) => p.name === name)) throw new ConfigError(`--profiles: ${quote(name)} is named twice`)
+        out.push({ name, readers: readers ?? defaultReaders(name) })
+    }
+    return out
 }
 
 /** $USER made anchor-safe, or empty. */
@@ -353,6 +391,10 @@ function nextSteps(a: Answers, recipient: string, keyed: ReadonlySet<string>): s
         const who = keyed.has(host.name) ? "that host and the users" : "the users now, the host once added"
         lines.push(`  secrets edit secrets/hosts/${host.name}/env.yaml   # ${who}`)
     }
+    for (const p of a.profiles) {
+        lines.push(`  secrets edit secrets/${p.name}/app.env${" ".repeat(Math.max(1, 17 - p.name.length))}# profile ${p.name}: ${p.readers === "users" ? "every user and host" : "hosts and CI only"}`)
+    }
+    if (keyed.size === 0 && a.profiles.some((p) => p.readers === "hosts")) lines.push("  secrets keys add-host ci --age age1…         # CI is a host: it opens the hosts-only profiles")
     lines.push("  secrets keys add-user NAME --age age1…       # a colleague")
     lines.push("  secrets keys list                            # who is who")
     lines.push(`your recipient: ${recipient.length > 80 ? `${recipient.slice(0, 40)}…` : recipient}`)

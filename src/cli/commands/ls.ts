@@ -1,8 +1,9 @@
 /**
- * `secrets ls [FILE…]`: every key path of encrypted files with its value masked
+ * `secrets ls [FILE…|--profile P]`: every key path of encrypted files with its value masked
  * (issue 13 point 5; the mask rule is src/core/masked-listing.ts). With no FILE,
  * every encrypted file under the config's directory, found as `status` and the
- * fleet commands find them. A file that cannot be opened is reported in one line
+ * fleet commands find them, or the files of a profile. When the config declares
+ * profiles, each file's profile is its category (a PROFILE column, `profile` in JSON). A file that cannot be opened is reported in one line
  * and the others are still listed; the exit code is then non-zero.
  *
  * `--reveal` prints values. It is refused unless stdout is a terminal and the user
@@ -22,11 +23,14 @@ interface LsFlags {
     json?: boolean
     grep?: string
     ageKeyOp?: string[]
+    profile?: string
 }
 
 /** One `--json` row. */
 interface LsRow {
     readonly file: string
+    /** The profile the file belongs to, null when none does. */
+    readonly profile: string | null
     readonly path: string
     readonly value: MaskedValue | string | number | boolean | null
 }
@@ -38,6 +42,7 @@ more (str(24) …x9, str(5), int, bool, null). --grep matches key paths, never v
 Examples:
   secrets ls
   secrets ls secrets/app.yaml --grep password
+  secrets ls --profile prod
   secrets ls --json | jq -r '.keys[].path'
 `
 
@@ -50,6 +55,7 @@ export function registerLs(program: Command, ctx: CommandContext): void {
         .addOption(new Option("--json", "print the listing as JSON"))
         .addOption(new Option("--reveal", "show the values (asks first; refused when stdout is not a terminal, unless --yes)"))
         .addOption(new Option("-y, --yes", "with --reveal: show the values without asking"))
+        .addOption(o.profile())
         .addOption(o.ageKeyOp())
         .addHelpText("after", EXAMPLES)
         .action(async (files: string[], _opts: LsFlags, cmd: Command) => {
@@ -66,7 +72,25 @@ export async function runLs(ctx: CommandContext, files: string[], opts: LsFlags 
     const grep: GoRegex | undefined = opts.grep === undefined ? undefined : compileGoRegex(opts.grep, "--grep")
     if (opts.reveal === true) await confirmReveal(ctx, opts.yes === true)
 
-    const targets = files.length > 0 ? files : await repoFiles(ctx, opts.config)
+    const profileName = o.profileFrom(opts, io.env)
+    if (profileName !== undefined && files.length > 0) {
+        throw new SecretsError(8, "give files or --profile, not both", ["secrets ls --profile prod, or secrets ls FILE…"])
+    }
+    const { profilesByFile, selectProfile, someFiles } = await import("../../fleet/profile-files.js")
+    const { resolve } = await import("node:path")
+    let targets: readonly string[]
+    let categories: Map<string, string>
+    if (profileName !== undefined) {
+        targets = someFiles(await selectProfile(io, profileName, opts.config))
+        categories = new Map(targets.map((f) => [resolve(io.cwd, f), profileName]))
+    } else if (files.length > 0) {
+        targets = files
+        categories = await profilesByFile(io, opts.config)
+    } else {
+        const repo = await repoFiles(ctx, opts.config)
+        targets = repo.files
+        categories = await profilesByFile(io, opts.config, repo.loaded)
+    }
     const { leavesOf, keyPathText, maskText, maskValue, revealJson, revealText } = await import("../../core/masked-listing.js")
     const { loadStore, formatForPath } = await import("../../stores/index.js")
     const { readInput, openInput } = await import("../../files/open-file.js")
@@ -92,12 +116,13 @@ export async function runLs(ctx: CommandContext, files: string[], opts: LsFlags 
             const path = keyPathText(leaf.path)
             if (grep !== undefined && !grep.test(path)) continue
             const reveal = opts.reveal === true
-            rows.push({ file, path, value: reveal ? revealJson(leaf.value) : maskValue(leaf.value) })
-            text.push([file, path, reveal ? revealText(leaf.value) : maskText(leaf.value)])
+            const profile = categories.get(resolve(io.cwd, file)) ?? null
+            rows.push({ file, profile, path, value: reveal ? revealJson(leaf.value) : maskValue(leaf.value) })
+            text.push([file, ...(categories.size > 0 ? [profile ?? "-"] : []), path, reveal ? revealText(leaf.value) : maskText(leaf.value)])
         }
     }
     if (opts.json === true) io.stdout.write(`${JSON.stringify({ revealed: opts.reveal === true, keys: rows }, null, 2)}\n`)
-    else io.stdout.write(table(text))
+    else io.stdout.write(table(categories.size > 0 ? ["FILE", "PROFILE", "KEY", "VALUE"] : ["FILE", "KEY", "VALUE"], text))
     if (failed.length > 0) {
         throw new SecretsError(failed[0]?.code ?? 1, `${failed.length} of ${targets.length} file${targets.length === 1 ? "" : "s"} could not be opened`, [
             "the other files are listed above",
@@ -132,17 +157,18 @@ async function confirmReveal(ctx: CommandContext, yes: boolean): Promise<void> {
 }
 
 /** Every encrypted file under the config's directory, as shown relative to the working directory. */
-async function repoFiles(ctx: CommandContext, config: string | undefined): Promise<string[]> {
+async function repoFiles(ctx: CommandContext, config: string | undefined) {
     const { fleetConfigPath } = await import("./status.js")
     const { findEncryptedFiles, loadFleetConfig } = await import("../../fleet/rekey-repo.js")
     const loaded = await loadFleetConfig(ctx.io, await fleetConfigPath(ctx.io, config))
-    return (await findEncryptedFiles(ctx.io, loaded.dir)).map((f) => f.shown)
+    return { loaded, files: (await findEncryptedFiles(ctx.io, loaded.dir)).map((f) => f.shown) }
 }
 
-/** FILE  KEY  VALUE, columns aligned. */
-function table(rows: readonly string[][]): string {
+/** FILE  [PROFILE]  KEY  VALUE, columns aligned (the last one is not padded). */
+function table(header: readonly string[], rows: readonly string[][]): string {
     if (rows.length === 0) return ""
-    const all = [["FILE", "KEY", "VALUE"], ...rows]
-    const widths = [0, 1].map((c) => Math.max(...all.map((r) => (r[c] ?? "").length)))
-    return all.map((r) => `${(r[0] ?? "").padEnd(widths[0] ?? 0)}  ${(r[1] ?? "").padEnd(widths[1] ?? 0)}  ${r[2] ?? ""}`).join("\n") + "\n"
+    const all = [header, ...rows]
+    const last = header.length - 1
+    const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? "").length)))
+    return all.map((r) => r.map((cell, c) => (c === last ? cell : cell.padEnd(widths[c] ?? 0))).join("  ")).join("\n") + "\n"
 }

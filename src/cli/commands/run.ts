@@ -20,6 +20,7 @@ import { passIdentityEnvOption } from "../identity-env.js"
 export interface RunOptions {
     file?: string[]
     envFile?: string[]
+    profile?: string
     flatten?: boolean
     masking?: boolean
     passIdentityEnv?: boolean
@@ -32,7 +33,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         .command("run")
         .description("run a command with decrypted values in its environment, masked in its output")
         .argument("<command...>", "the command and its arguments, after --; run directly, without a shell")
-        .addOption(new Option("--file <file>", "an encrypted file whose values become variables (repeatable)").argParser(repeatable))
+        .addOption(new Option("--file <file>", "an encrypted file whose values become variables (repeatable; after the profile's files)").argParser(repeatable))
+        .addOption(o.profile())
         .addOption(new Option("--env-file <template>", 'an env template: NAME=VALUE lines with {{ FILE#["key"] }} or {{ op://… }} placeholders (repeatable; the last wins)').argParser(repeatable))
         .addOption(new Option("--flatten", "pass nested values of --file as NAME__KEY variables"))
         .addOption(new Option("--no-masking", "do not conceal the values in the command's output (it then writes to our terminal directly)"))
@@ -48,6 +50,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
                 "",
                 "Example:",
                 "  secrets run --file secrets/app.env -- node server.js",
+                "  secrets run --profile dev -- npm start",
             ].join("\n"),
         )
         .action(async (command: string[], _opts: RunOptions, cmd: Command) => {
@@ -56,7 +59,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         })
 }
 
-export async function runRun(ctx: CommandContext, command: readonly string[], opts: RunOptions): Promise<void> {
+export async function runRun(ctx: CommandContext, command: readonly string[], opts: RunOptions & o.GlobalOpts): Promise<void> {
     const { io } = ctx
     const { warn } = await import("../report.js")
     const { childBaseEnvironment } = await import("../identity-env.js")
@@ -67,10 +70,20 @@ export async function runRun(ctx: CommandContext, command: readonly string[], op
 
     const [program, ...args] = command
     if (program === undefined) throw new SecretsError(ExitCode.Generic, "no command to run", ["write it after --: secrets run --file F -- CMD ARGS"])
+    // A profile's files come first, so that a --file given beside it wins (the last file wins).
+    const profileName = o.profileFrom(opts, io.env)
+    let profileFiles: readonly string[] = []
+    let profileFlatten = false
+    if (profileName !== undefined) {
+        const { selectProfile, someFiles } = await import("../../fleet/profile-files.js")
+        const selected = await selectProfile(io, profileName, opts.config)
+        profileFiles = someFiles(selected)
+        profileFlatten = selected.profile.flatten
+    }
     const { env, secrets } = await runEnvironment(io, {
-        files: opts.file ?? [],
+        files: [...profileFiles, ...(opts.file ?? [])],
         envFiles: opts.envFile ?? [],
-        flatten: opts.flatten === true,
+        flatten: opts.flatten === true || profileFlatten,
         base: childBaseEnvironment(io.env, opts.passIdentityEnv === true),
         dangerous: (name) => dangerousFamily(name)?.what,
         onSkip: (file, name, why) => warn(io, `${quote(file)}: ${quote(name)} was left out of the environment: ${why}`),

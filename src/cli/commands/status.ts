@@ -4,7 +4,8 @@
  * the data key's age (from git history of the file's `enc` blocks, else
  * `lastmodified`: src/fleet/key-age.ts) and whether the rotation policy
  * (`secrets: {rotation: {max_age: 90d}}`) says it is due. Nothing is decrypted.
- * `--check` is for CI: it exits 1 when anything is wrong.
+ * `--check` is for CI: it exits 1 when anything is wrong. When the config declares
+ * profiles, a second table says which keys open each (src/fleet/profile-readers.ts).
  */
 import { Command, Option } from "commander"
 import type { Io } from "../../files/io.js"
@@ -12,6 +13,7 @@ import type { InventoryEntry } from "../../fleet/inventory.js"
 import type { KeyAgeSource } from "../../fleet/key-age.js"
 import type { RotationPolicy } from "../../fleet/policy.js"
 import type { LoadedFleetConfig } from "../../fleet/rekey-repo.js"
+import type { ProfileStatus } from "../../fleet/profile-readers.js"
 import type { ProgressLine } from "../progress.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
@@ -45,6 +47,8 @@ export interface StatusReport {
     readonly files: FileStatus[]
     /** Interrupted `keys rotate` runs (their state is outside the repository), with the command that resumes each. */
     readonly interruptedRotations?: string[]
+    /** Which keys open each profile; only when the config declares profiles. */
+    readonly profiles?: ProfileStatus[]
     readonly ok: boolean
 }
 
@@ -76,9 +80,16 @@ export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.Globa
     // always, and a failed check, since half the files are on a key being replaced.
     const { interruptedRotations } = await import("../../fleet/rotation-state.js")
     const rotations = await interruptedRotations(io, collected.loaded)
-    const report: StatusReport = { ...collected.report, interruptedRotations: rotations, ok: collected.report.ok && rotations.length === 0 }
+    const { profileStatuses, renderProfileStatuses } = await import("../../fleet/profile-readers.js")
+    const profiles = await profileStatuses(io, collected.loaded, collected.entries)
+    const report: StatusReport = {
+        ...collected.report,
+        interruptedRotations: rotations,
+        ...(profiles.length > 0 ? { profiles } : {}),
+        ok: collected.report.ok && rotations.length === 0,
+    }
     if (opts.json === true) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-    else io.stdout.write(renderStatus(report))
+    else io.stdout.write(renderStatus(report) + renderProfileStatuses(profiles))
     const { info, warn } = await import("../report.js")
     if (opts.json !== true) {
         info(io, report.policy === null ? "no rotation policy: set secrets.rotation.max_age (e.g. 90d) in .sops.yaml" : `rotation policy: max_age ${report.policy.maxAge}`)

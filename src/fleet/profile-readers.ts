@@ -1,0 +1,65 @@
+/**
+ * Which keys open which profile (issue 13 point 3, for `secrets status`): for
+ * each profile, the keys every one of its files is encrypted to (they open the
+ * whole profile) and the keys only some files list. Read from the files' own
+ * metadata, not from the rules, so a file out of step shows as it really is;
+ * a profile with no file yet shows who its creation rule would give it to.
+ * Nothing is decrypted.
+ */
+import { join, resolve } from "node:path"
+import { planForRule } from "../config/match.js"
+import type { Io } from "../files/io.js"
+import { recipientNamer } from "../files/recipient-names.js"
+import type { InventoryEntry } from "./inventory.js"
+import { loadProfiles, selectProfile } from "./profile-files.js"
+import type { LoadedFleetConfig } from "./rekey-repo.js"
+import { creationRuleFor } from "./rule-recipients.js"
+
+export interface ProfileStatus {
+    readonly name: string
+    /** How many encrypted files the profile has. */
+    readonly files: number
+    /** Keys (by their `.sops.yaml` names) that every file of the profile lists. */
+    readonly openedBy: string[]
+    /** Keys only some of its files list. */
+    readonly openedBySome: string[]
+    /** With no file yet: the keys its creation rule would encrypt a new file to (null: no rule matches). */
+    readonly ruleWouldUse: string[] | null
+}
+
+export async function profileStatuses(io: Io, loaded: LoadedFleetConfig, entries: readonly InventoryEntry[]): Promise<ProfileStatus[]> {
+    const { profiles } = loadProfiles(io, undefined, loaded)
+    if (profiles.size === 0) return []
+    const name = recipientNamer(loaded.path)
+    const byAbs = new Map(entries.map((e) => [e.abs, e]))
+    const out: ProfileStatus[] = []
+    for (const profile of profiles.values()) {
+        const selected = await selectProfile(io, profile.name, undefined, loaded)
+        const lists = selected.files.map((f) => byAbs.get(resolve(io.cwd, f))?.recipients ?? [])
+        const all = new Set(lists.flat())
+        const everywhere = [...all].filter((r) => lists.every((l) => l.includes(r)))
+        const some = [...all].filter((r) => !everywhere.includes(r))
+        let wouldUse: string[] | null = null
+        if (lists.length === 0) {
+            const rule = creationRuleFor(loaded.config, loaded.dir, join(loaded.dir, profile.files[0] ?? `secrets/${profile.name}`, "new.env"))
+            wouldUse = rule === undefined ? null : [...new Set(planForRule(rule).groups.flat())].map(name)
+        }
+        out.push({ name: profile.name, files: lists.length, openedBy: everywhere.map(name), openedBySome: some.map(name), ruleWouldUse: wouldUse })
+    }
+    return out
+}
+
+/** The profiles under the status table, one line each. */
+export function renderProfileStatuses(profiles: readonly ProfileStatus[]): string {
+    if (profiles.length === 0) return ""
+    const lines = ["", "PROFILE  FILES  OPENED BY"]
+    const width = Math.max(7, ...profiles.map((p) => p.name.length))
+    for (const p of profiles) {
+        let who: string
+        if (p.files === 0) who = p.ruleWouldUse === null ? "no file yet, and no creation rule matches its directory" : `no file yet; new files go to ${p.ruleWouldUse.join(", ")}`
+        else who = [p.openedBy.join(", ") || "no key opens every file", ...(p.openedBySome.length > 0 ? [`some files only: ${p.openedBySome.join(", ")}`] : [])].join("; ")
+        lines.push(`${p.name.padEnd(width)}  ${String(p.files).padStart(5)}  ${who}`)
+    }
+    lines[1] = `${"PROFILE".padEnd(width)}  FILES  OPENED BY`
+    return lines.join("\n") + "\n"
+}
