@@ -119,23 +119,23 @@ export function filesLoader(
 function inFile(opened: OpenedFile, file: string, name: string, onNested: (n: NestedName) => void): Hit | undefined {
     const doc = opened.branches[0]
     if (doc === undefined || name === "") return undefined
+    if (name.includes(FLAT_SEPARATOR)) {
+        // A flat name (a top-level `a__b` is one too). Flattening refuses two key
+        // paths with one flat name (core/flat-names.ts), as run --flatten and export
+        // do: which one get printed would otherwise depend on key order.
+        const leaf = flatLeaves(doc, "rename one of the keys").find((l) => l.name === name)
+        if (leaf === undefined || leaf.node.kind === "map" || leaf.node.kind === "list" || leaf.node.kind === "null") return undefined
+        return { value: valueToString(leaf.node), source: leaf.path.length === 1 ? `file ${file}` : `file ${file}#${describePath(leaf.path)}` }
+    }
     let top: Node | undefined
     // The last of duplicate keys, as `run` (which assigns in file order) would leave it.
     for (const item of doc.items) if (item.kind === "entry" && item.key === name) top = item.value
-    if (top !== undefined) {
-        if (top.kind === "map" || top.kind === "list") {
-            onNested({ file, kind: top.kind === "map" ? "mapping" : "list" })
-            return undefined
-        }
-        return top.kind === "null" ? undefined : { value: valueToString(top), source: `file ${file}` }
+    if (top === undefined || top.kind === "null") return undefined
+    if (top.kind === "map" || top.kind === "list") {
+        onNested({ file, kind: top.kind === "map" ? "mapping" : "list" })
+        return undefined
     }
-    // A flat name has a separator; without one it could only be the top-level key above.
-    // Flattening refuses two key paths with one flat name (core/flat-names.ts):
-    // which one `get` printed would otherwise depend on key order.
-    if (!name.includes(FLAT_SEPARATOR)) return undefined
-    const leaf = flatLeaves(doc, "rename one of the keys").find((l) => l.name === name)
-    if (leaf === undefined || leaf.node.kind === "map" || leaf.node.kind === "list" || leaf.node.kind === "null") return undefined
-    return { value: valueToString(leaf.node), source: `file ${file}#${describePath(leaf.path)}` }
+    return { value: valueToString(top), source: `file ${file}` }
 }
 
 export function opLoader(item: OpItem | undefined, client: () => OpClient, why = "the profile names no item"): Loader {
