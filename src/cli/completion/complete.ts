@@ -25,11 +25,13 @@ export interface CompletionSources {
     keyPaths(file: string): Found
     /** Named keys of the `.sops.yaml` (`--config` when given). */
     keyNames(config: string | undefined): Found
+    /** Profiles declared under `secrets.profiles` of the `.sops.yaml`. */
+    profileNames(config: string | undefined): Found
 }
 
 type Found = readonly Candidate[] | Promise<readonly Candidate[]>
 
-type Source = "encrypted-file" | "path" | "key-path" | "key-name" | "command" | "none"
+type Source = "encrypted-file" | "path" | "key-path" | "key-name" | "profile-name" | "command" | "none"
 
 /**
  * Slots whose meaning the argument's name alone does not tell. Keys are the command
@@ -65,6 +67,7 @@ const SOURCES: Readonly<Record<string, Source>> = {
     "groups add --file": "encrypted-file",
     "groups delete --file": "encrypted-file",
     "--extract": "key-path",
+    "--profile": "profile-name",
 }
 
 /**
@@ -216,6 +219,8 @@ async function fromSource(ctx: SlotContext, source: Source, current: string, pre
         case "key-name":
             // --config is a root option (positional options): the walk saw it before the command.
             return { candidates: add(await sources.keyNames(state.values.get("--config"))), files: false }
+        case "profile-name":
+            return { candidates: add(await sources.profileNames(state.values.get("--config"))), files: false }
         case "command":
             return { candidates: add(model.commands.filter((c) => c.name !== "help").map((c) => ({ value: c.name, description: c.description }))), files: false }
     }

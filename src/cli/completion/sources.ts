@@ -96,18 +96,22 @@ export function fileSources(cwd: string, env: Readonly<Record<string, string | u
             const { keyPathsOf } = await import("./key-paths.js")
             return keyPathsOf(bytes, file)
         },
-        keyNames: async (config) => {
-            const explicit = config ?? (env.SOPS_CONFIG !== undefined && env.SOPS_CONFIG !== "" ? env.SOPS_CONFIG : undefined)
-            // config/find.ts, not config/load.ts: completion needs the text, not zod's validation.
-            const configPath = findConfig({ cwd, explicit, exists: existsSync })
-            if (configPath === undefined) return []
-            const found = resolve(cwd, configPath)
-            let text: string
+        profileNames: async (config) => {
+            const text = configText(cwd, env, config)
+            if (text === undefined) return []
+            const { parseDocument, isMap, isScalar } = await import("yaml")
             try {
-                text = readFileSync(found, "utf8")
+                // Only the names, as written: the TAB key must not pay for validating the config.
+                const profiles = parseDocument(text).getIn(["secrets", "profiles"], true)
+                if (!isMap(profiles)) return []
+                return profiles.items.flatMap((p) => (isScalar(p.key) && typeof p.key.value === "string" ? [{ value: p.key.value, description: "profile" }] : []))
             } catch {
                 return []
             }
+        },
+        keyNames: async (config) => {
+            const text = configText(cwd, env, config)
+            if (text === undefined) return []
             const { readNamedKeys } = await import("../../config/named-keys.js")
             let keys
             try {
@@ -121,6 +125,19 @@ export function fileSources(cwd: string, env: Readonly<Record<string, string | u
                 description: k.kind === "other" ? "key" : `${k.kind} key`,
             }))
         },
+    }
+}
+
+/** The text of `--config`, SOPS_CONFIG or the nearest `.sops.yaml`; undefined when there is none or it cannot be read. */
+function configText(cwd: string, env: Readonly<Record<string, string | undefined>>, config: string | undefined): string | undefined {
+    const explicit = config ?? (env.SOPS_CONFIG !== undefined && env.SOPS_CONFIG !== "" ? env.SOPS_CONFIG : undefined)
+    // config/find.ts, not config/load.ts: completion needs the text, not zod's validation.
+    const configPath = findConfig({ cwd, explicit, exists: existsSync })
+    if (configPath === undefined) return undefined
+    try {
+        return readFileSync(resolve(cwd, configPath), "utf8")
+    } catch {
+        return undefined
     }
 }
 
