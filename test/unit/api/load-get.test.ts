@@ -144,6 +144,26 @@ describe("load() and get()", () => {
         expect((await failure(load({ files: [], cwd: dir, env }))).code).toBe(100)
     })
 
+    it("loads a profile's files in its order (by option or SECRETS_PROFILE), then the files given", async () => {
+        const repo = join(dir, "repo")
+        const { cpSync, mkdirSync } = await import("node:fs")
+        mkdirSync(join(repo, "secrets", "dev"), { recursive: true })
+        cpSync(join(dir, "app.yaml"), join(repo, "secrets", "dev", "a.yaml"))
+        cpSync(join(dir, "override.env"), join(repo, "secrets", "dev", "b.env"))
+        cpSync(join(dir, "nested.yaml"), join(repo, "nested.yaml"))
+        writeFileSync(join(repo, ".sops.yaml"), "creation_rules: []\nsecrets:\n  profiles:\n    dev: {}\n    flat:\n      files: [nested.yaml]\n      flatten: true\n")
+        const byOption = await load({ profile: "dev", cwd: repo, env })
+        expect({ ...byOption }).toEqual({ DB_PASSWORD: SECRET, PORT: "6543", RATIO: "1.0", DEBUG: "false", EMPTY: "", EXTRA: "x y" })
+        const byEnv = await load({ files: "nested.yaml", flatten: true, cwd: repo, env: { ...env, SECRETS_PROFILE: "dev" } })
+        expect(byEnv.PORT).toBe("6543")
+        expect(byEnv.db__password).toBe(SECRET)
+        // The profile's own flatten: nested values without asking.
+        expect((await load({ profile: "flat", cwd: repo, env })).db__hosts__1).toBe("b.example")
+        const unknown = await failure(load({ profile: "prod", cwd: repo, env }))
+        expect(unknown.message).toBe('.sops.yaml has no profile "prod"')
+        expect(unknown.hints).toEqual(["its profiles: dev, flat"])
+    })
+
     it("get() takes a plain top-level name or a sops index path", async () => {
         expect(await get("app.yaml", "DB_PASSWORD", { cwd: dir, env })).toBe(SECRET)
         expect(await get("app.yaml", "PORT", { cwd: dir, env })).toBe("5432")
