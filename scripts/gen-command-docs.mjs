@@ -38,6 +38,7 @@ const GUIDES = {
     "exec-env": "../commands/exec.md",
     "exec-file": "../commands/exec.md",
     render: "../commands/render.md",
+    get: "../commands/get.md",
     init: "../commands/init.md",
     keys: "../keys.md",
     "keys list": "../commands/init.md",

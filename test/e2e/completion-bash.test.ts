@@ -44,6 +44,7 @@ describe("bash completion (real bash + bash-completion)", () => {
             "secrets decrypt --output-type=j",
             "secrets completion ",
             "secrets updatekeys --",
+            "secrets g",
         ])
         expect(registered).toBe("complete -F _secrets_completion secrets")
         expect(replies).toEqual([
@@ -56,6 +57,7 @@ describe("bash completion (real bash + bash-completion)", () => {
             ["json"],
             ["bash", "zsh", "fish"],
             replies[7],
+            ["get", "groups"],
         ])
         // Other flags may join updatekeys (issue 5 adds some); these must be there, long forms only.
         expect(replies[7]).toEqual(expect.arrayContaining(["--yes", "--dry-run", "--input-type", "--shamir-secret-sharing-threshold", "--help"]))
