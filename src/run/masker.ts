@@ -18,6 +18,14 @@
  * The automaton's state depth is the longest suffix of the output so far that
  * could begin a needle, so the tail held back is at most (longest needle - 1)
  * bytes, plus a concealed run that is still growing.
+ *
+ * Speed (issue 13: "masking costs under 2× a plain pipe"): almost all of a log is
+ * bytes that begin no needle. From the idle state the scan reads the chunk four
+ * bytes at a time and looks each half up in a 64 KiB table of byte pairs, so an
+ * idle stretch costs about one table look-up per two bytes; a table entry that is
+ * negative marks a state where a needle ends, so while nothing is pending the
+ * byte loop is one look-up and one comparison. What goes out is views of the
+ * chunk itself, not copies; only the held-back tail is copied.
  */
 import { Transform, type TransformCallback } from "node:stream"
 
@@ -25,12 +33,25 @@ export const CONCEALED = "<concealed by secrets>"
 
 /** A compiled needle set; build once, then make one {@link MaskingStream} per output. */
 export interface Matcher {
-    /** delta[state * 256 + byte]: the next state. */
-    readonly delta: Int32Array
+    /**
+     * step[state << 8 | byte]: the next state, or its bitwise complement (a negative
+     * number) when a needle ends in that state.
+     */
+    readonly step: Int32Array
     /** Length of the longest needle ending at this state (0: none). */
     readonly out: Int32Array
     /** Depth of each state in the trie: how many bytes of a needle it has read. */
     readonly depth: Int32Array
+    /** starts[byte]: 1 when some needle begins with this byte. */
+    readonly starts: Uint8Array
+    /** pairs[b0 | b1 << 8]: 1 when either byte begins a needle (the idle scan's coarse table). */
+    readonly pairs: Uint8Array
+    /**
+     * opens[b0 | b1 << 8]: 1 when a needle can begin at b0 followed by b1 (its first
+     * two bytes are b0 b1, or it is the one byte b0). The idle scan's fine table:
+     * log text is full of bytes that begin a needle and almost never of such pairs.
+     */
+    readonly opens: Uint8Array
     readonly needles: number
 }
 
@@ -86,8 +107,23 @@ export function buildMatcher(needles: Iterable<string | Uint8Array>): Matcher {
             }
         }
     }
-    return { delta, out, depth: Int32Array.from(depth), needles: count }
+    // Only now is every state's output known: mark the transitions into them.
+    const step = delta
+    for (let k = 0; k < step.length; k++) if (out[step[k]!]! > 0) step[k] = ~step[k]!
+    const starts = new Uint8Array(256)
+    for (let b = 0; b < 256; b++) starts[b] = step[b] !== 0 ? 1 : 0
+    const pairs = new Uint8Array(65536)
+    for (let w = 0; w < 65536; w++) pairs[w] = starts[w & 255]! | starts[w >> 8]!
+    const opens = new Uint8Array(65536)
+    for (const [b0, s1] of goto[0]!) {
+        if (outLen[s1]! > 0) for (let b1 = 0; b1 < 256; b1++) opens[b0 | (b1 << 8)] = 1
+        for (const b1 of goto[s1]!.keys()) opens[b0 | (b1 << 8)] = 1
+    }
+    return { step, out, depth: Int32Array.from(depth), starts, pairs, opens, needles: count }
 }
+
+/** Chunks shorter than this are scanned byte by byte: the word view costs more than it saves. */
+const WORD_SCAN_MIN = 64
 
 /**
  * The masking state over one output: feed bytes with {@link push}, then
@@ -105,38 +141,73 @@ export class Masker {
      * a multi-line value, then the whole value) stay apart until it is decided.
      */
     private pending: number[] = []
+    /** Runs found complete in the current chunk (reused, cleared per chunk). */
+    private readonly closed: number[] = []
+    /** Where {@link scanToNeedleEnd} leaves the state it stopped in. */
+    private readonly scanned = new Int32Array(1)
     private readonly marker: Uint8Array
     private readonly m: Matcher
 
     constructor(m: Matcher, marker: string = CONCEALED) {
         this.m = m
-        this.marker = new TextEncoder().encode(marker)
+        this.marker = Buffer.from(marker)
     }
 
     push(chunk: Uint8Array): Uint8Array {
-        if (this.m.needles === 0) return chunk
+        const parts: Uint8Array[] = []
+        this.pushParts(chunk, parts)
+        return concat(parts)
+    }
+
+    /**
+     * Like {@link push}, but appends the final bytes to `parts` as pieces: views of
+     * `chunk` where they come from it, so a stream passes a pipe read on uncopied.
+     */
+    pushParts(chunk: Uint8Array, parts: Uint8Array[]): void {
+        if (this.m.needles === 0) {
+            if (chunk.length > 0) parts.push(chunk)
+            return
+        }
+        const { step, out, depth } = this.m
         const base = this.total
-        const held = this.held.length === 0 ? chunk : concat(this.held, chunk)
-        const heldStart = this.emitted
-        const { delta, out, depth } = this.m
-        const closed: number[] = []
+        const n = chunk.length
         const pending = this.pending
+        const closed = this.closed
+        closed.length = 0
         // No new run may start before this: bytes before it are written or concealed.
         let floor = this.emitted
         let state = this.state
-        const n = chunk.length
-        for (let i = 0; i < n; i++) {
-            if (state === 0 && pending.length === 0) {
-                // Nothing in progress: skip to the next byte that can start a needle
-                // (most of a log), without the bookkeeping below.
-                while (i < n && delta[chunk[i]!] === 0) i++
-                if (i === n) break
+        // The chunk as aligned 32-bit words for the idle scan; `lead` bytes precede the first.
+        let words: Uint32Array = NO_WORDS
+        let lead = 0
+        if (n >= WORD_SCAN_MIN) {
+            lead = (4 - (chunk.byteOffset & 3)) & 3
+            // At least one byte follows the last word: the fine check reads it.
+            words = new Uint32Array(chunk.buffer, chunk.byteOffset + lead, (n - lead - 1) >> 2)
+        }
+        const scanned = this.scanned
+        let i = 0
+        while (i < n) {
+            if (pending.length === 0) {
+                // Nothing to join or close: run to where a needle ends.
+                i = scanToNeedleEnd(this.m, chunk, words, lead, i, n, state, scanned)
+                const s = scanned[0]!
+                if (s >= 0) {
+                    state = s
+                    break
+                }
+                state = ~s
+                const end = base + i
+                pending.push(Math.max(end - out[state]!, floor), end)
+                continue
             }
-            state = delta[state * 256 + chunk[i]!]!
-            const end = base + i + 1
-            const len = out[state]!
-            if (len > 0) {
-                let start = Math.max(end - len, floor)
+            // A run is pending: each byte may extend it, join it to a new one, or close it.
+            let s = step[(state << 8) | chunk[i]!]!
+            i++
+            const end = base + i
+            if (s < 0) {
+                s = ~s
+                let start = Math.max(end - out[s]!, floor)
                 // Join every pending run this occurrence touches (they are the last ones).
                 while (pending.length > 0 && pending[pending.length - 1]! >= start) {
                     start = Math.min(start, pending[pending.length - 2]!)
@@ -144,9 +215,10 @@ export class Masker {
                 }
                 pending.push(start, end)
             }
+            state = s
             // A run no later occurrence can reach (they all start at or after the
             // frontier) is complete.
-            const frontier = end - depth[state]!
+            const frontier = end - depth[s]!
             while (pending.length > 0 && pending[1]! < frontier) {
                 closed.push(pending[0]!, pending[1]!)
                 floor = pending[1]!
@@ -154,29 +226,47 @@ export class Masker {
             }
         }
         this.state = state
-        this.total = base + chunk.length
+        this.total = base + n
         const frontier = this.total - depth[state]!
-        const parts: Uint8Array[] = []
+        const held = this.held
+        const heldStart = this.emitted
+        /** Bytes [from, to) of the output: the held tail, then this chunk. */
+        const bytes = (from: number, to: number): void => {
+            if (from < base) {
+                const mid = Math.min(to, base)
+                parts.push(held.subarray(from - heldStart, mid - heldStart))
+                from = mid
+            }
+            if (to > from) parts.push(chunk.subarray(from - base, to - base))
+        }
         let cursor = this.emitted
         for (let k = 0; k < closed.length; k += 2) {
             const s = Math.max(closed[k]!, cursor)
-            if (s > cursor) parts.push(held.subarray(cursor - heldStart, s - heldStart))
+            if (s > cursor) bytes(cursor, s)
             parts.push(this.marker)
             cursor = Math.max(cursor, closed[k + 1]!)
         }
         const safe = pending.length > 0 ? Math.min(frontier, pending[0]!) : frontier
         if (safe > cursor) {
-            parts.push(held.subarray(cursor - heldStart, safe - heldStart))
+            bytes(cursor, safe)
             cursor = safe
         }
         this.emitted = cursor
-        // Copy the tail: a subarray would pin the whole chunk in memory.
-        this.held = held.slice(cursor - heldStart)
-        return parts.length === 1 ? parts[0]! : concat(...parts)
+        // Copy the tail (a view would pin the whole pipe read in memory).
+        const tail: Uint8Array[] = []
+        if (cursor < base) tail.push(held.subarray(cursor - heldStart))
+        tail.push(chunk.subarray(Math.max(cursor, base) - base))
+        this.held = copy(tail)
     }
 
     end(): Uint8Array {
         const parts: Uint8Array[] = []
+        this.endParts(parts)
+        return concat(parts)
+    }
+
+    /** Like {@link end}, appending the last bytes to `parts`. */
+    endParts(parts: Uint8Array[]): void {
         let cursor = this.emitted
         for (let k = 0; k < this.pending.length; k += 2) {
             const s = Math.max(this.pending[k]!, cursor)
@@ -188,13 +278,77 @@ export class Masker {
         if (this.total > cursor) parts.push(this.held.subarray(cursor - this.emitted))
         this.emitted = this.total
         this.held = new Uint8Array(0)
-        return concat(...parts)
     }
+}
+
+/**
+ * The hot loop, kept apart so that V8 optimises it early and no rarely taken path
+ * of the caller (a match, a pending run) throws it back to the interpreter: from
+ * `state` at `chunk[i]`, step until a needle ends or the chunk does. Returns the
+ * index after the last byte read and leaves in `scanned[0]` the state reached, or
+ * its complement (negative) when a needle ends there.
+ */
+function scanToNeedleEnd(m: Matcher, chunk: Uint8Array, words: Uint32Array, lead: number, i: number, n: number, state: number, scanned: Int32Array): number {
+    const { step, starts, pairs, opens } = m
+    // With the word scan, the byte loop also stops on returning to the idle state.
+    const wordScan = words.length > 0
+    const stopAt = wordScan ? 0 : -1
+    let s = state
+    while (i < n) {
+        if (s === 0 && wordScan) {
+            i = skipIdle(chunk, words, lead, i, n, starts, pairs, opens)
+            if (i === n) break
+        }
+        for (; i < n; i++) {
+            s = step[(s << 8) | chunk[i]!]!
+            if (s <= stopAt) break
+        }
+        if (i === n) break
+        i++
+        if (s < 0) break
+    }
+    scanned[0] = s
+    return i
+}
+
+const NO_WORDS = new Uint32Array(0)
+
+/**
+ * From the idle state at `chunk[i]`: the index of the first word (or, before the
+ * first word boundary, the first byte) where a needle may begin. The automaton
+ * would end the words skipped in the idle state too: no needle begins at any of
+ * their bytes (its first two bytes are not there, the last byte's pair taken with
+ * the byte after the word), so no suffix of the output read so far is the start of
+ * one, except perhaps the word's last byte alone, which the next byte then ends.
+ * The caller steps through the rest byte by byte.
+ */
+function skipIdle(chunk: Uint8Array, words: Uint32Array, lead: number, i: number, n: number, starts: Uint8Array, pairs: Uint8Array, opens: Uint8Array): number {
+    for (; ((i - lead) & 3) !== 0; i++) {
+        if (i === n || starts[chunk[i]!] !== 0) return i
+    }
+    let w = (i - lead) >> 2
+    const wn = words.length
+    while (w < wn) {
+        const x = words[w]!
+        // Coarse: either half holds a byte some needle begins with (the table is
+        // symmetric, so the machine's byte order does not matter).
+        if ((pairs[x & 0xffff]! | pairs[x >>> 16]!) !== 0) {
+            // Fine: a needle's first two bytes at one of the word's four positions.
+            const p = lead + (w << 2)
+            const b1 = chunk[p + 1]!
+            const b2 = chunk[p + 2]!
+            const b3 = chunk[p + 3]!
+            if ((opens[chunk[p]! | (b1 << 8)]! | opens[b1 | (b2 << 8)]! | opens[b2 | (b3 << 8)]! | opens[b3 | (chunk[p + 4]! << 8)]!) !== 0) break
+        }
+        w++
+    }
+    return lead + (w << 2)
 }
 
 /** A Transform that masks everything written through it. */
 export class MaskingStream extends Transform {
     private readonly masker: Masker
+    private readonly parts: Uint8Array[] = []
 
     constructor(matcher: Matcher) {
         super()
@@ -202,20 +356,28 @@ export class MaskingStream extends Transform {
     }
 
     override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-        const out = this.masker.push(chunk)
-        if (out.length > 0) this.push(out)
+        this.parts.length = 0
+        this.masker.pushParts(chunk, this.parts)
+        for (const p of this.parts) if (p.length > 0) this.push(p)
         done()
     }
 
     override _flush(done: TransformCallback): void {
-        const out = this.masker.end()
-        if (out.length > 0) this.push(out)
+        this.parts.length = 0
+        this.masker.endParts(this.parts)
+        for (const p of this.parts) if (p.length > 0) this.push(p)
         done()
     }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
+/** The parts as one array: the part itself when there is one (no copy). */
+function concat(parts: Uint8Array[]): Uint8Array {
     if (parts.length === 1) return parts[0]!
+    return copy(parts)
+}
+
+/** A fresh array holding the parts one after the other. */
+function copy(parts: Uint8Array[]): Uint8Array {
     let n = 0
     for (const p of parts) n += p.length
     const out = new Uint8Array(n)
