@@ -81,41 +81,39 @@ export function buildMatcher(needles: Iterable<string | Uint8Array>): Matcher {
         outLen[s] = bytes.length
     }
     const states = goto.length
-    const delta = new Int32Array(states * 256)
+    const step = new Int32Array(states * 256)
     const fail = new Int32Array(states)
     const out = Int32Array.from(outLen)
-    // Breadth-first: a state's failure state is shallower, so already complete.
+    /** The table entry for a move into `t`: complemented when a needle ends there. */
+    const entry = (t: number): number => (out[t]! > 0 ? ~t : t)
+    // Breadth-first: a state's failure state is shallower, so its row is complete
+    // and its output known. A state's output is set when it is found: the longest
+    // needle ending there is its own, or else its failure state's (a proper suffix).
     const queue: number[] = []
-    for (let b = 0; b < 256; b++) {
-        const t = goto[0]!.get(b) ?? 0
-        delta[b] = t
-        if (t !== 0) queue.push(t)
+    for (const [b, t] of goto[0]!) {
+        step[b] = entry(t)
+        queue.push(t)
     }
     for (let qi = 0; qi < queue.length; qi++) {
         const s = queue[qi]!
-        // The longest needle ending here is this state's own, or else its failure
-        // state's (a proper suffix).
-        if (out[s] === 0) out[s] = out[fail[s]!]!
-        for (let b = 0; b < 256; b++) {
-            const t = goto[s]!.get(b)
-            if (t === undefined) {
-                delta[s * 256 + b] = delta[fail[s]! * 256 + b]!
-            } else {
-                fail[t] = delta[fail[s]! * 256 + b]!
-                delta[s * 256 + b] = t
-                queue.push(t)
-            }
+        const failRow = fail[s]! * 256
+        // A byte with no trie edge goes where it goes from the failure state.
+        step.copyWithin(s * 256, failRow, failRow + 256)
+        for (const [b, t] of goto[s]!) {
+            const f = step[failRow + b]!
+            fail[t] = f < 0 ? ~f : f
+            if (out[t] === 0) out[t] = out[fail[t]!]!
+            step[s * 256 + b] = entry(t)
+            queue.push(t)
         }
     }
-    // Only now is every state's output known: mark the transitions into them.
-    const step = delta
-    for (let k = 0; k < step.length; k++) if (out[step[k]!]! > 0) step[k] = ~step[k]!
     const starts = new Uint8Array(256)
-    for (let b = 0; b < 256; b++) starts[b] = step[b] !== 0 ? 1 : 0
     const pairs = new Uint8Array(65536)
-    for (let w = 0; w < 65536; w++) pairs[w] = starts[w & 255]! | starts[w >> 8]!
     const opens = new Uint8Array(65536)
     for (const [b0, s1] of goto[0]!) {
+        starts[b0] = 1
+        pairs.fill(1, b0 << 8, (b0 << 8) + 256)
+        for (let x = 0; x < 256; x++) pairs[b0 | (x << 8)] = 1
         if (outLen[s1]! > 0) for (let b1 = 0; b1 < 256; b1++) opens[b0 | (b1 << 8)] = 1
         for (const b1 of goto[s1]!.keys()) opens[b0 | (b1 << 8)] = 1
     }
