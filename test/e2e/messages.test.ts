@@ -10,14 +10,15 @@ import { runCli } from "../helpers/cli.js"
 import { ageKeygen, run, tempDir } from "../helpers/tmp.js"
 
 describe("unknown commands", () => {
-    it("`get` is not told to try `set`, with or without arguments", async () => {
+    // `get` was the example here until it became a command (issue 13 point 4).
+    it("`cat` is told what does that here, not a command one letter away, with or without arguments", async () => {
         const dir = tempDir()
-        for (const args of [["get"], ["get", "secrets/app.yaml", "password"]]) {
+        for (const args of [["cat"], ["cat", "secrets/app.yaml"]]) {
             const r = await runCli(args, { cwd: dir })
             expect(r.code).toBe(1)
             expect(r.stderr).toBe(
-                'secrets: error: unknown command "get"\n' +
-                    `secrets: hint: to read one value: secrets decrypt --extract '["key"]' FILE (or secrets view FILE for the whole file)\n` +
+                'secrets: error: unknown command "cat"\n' +
+                    "secrets: hint: to print a decrypted file: secrets view FILE\n" +
                     "secrets: hint: to create a new file, give it an extension: secrets NAME.yaml\n",
             )
         }
