@@ -9,8 +9,9 @@
  *   name can still come from a file (a deploy key kept encrypted there is a
  *   value the caller could decrypt anyway).
  * - files: the profile's files, then each `--file`, first document only. A name
- *   is a top-level key with a scalar value, else a nested value's flat name
- *   (`db__password`, core/flat-names.ts). As in `secrets run`, a later file
+ *   is a top-level key with a scalar value, or, when it has `__`, a flat name
+ *   (`db__password`, core/flat-names.ts; a top-level `a__b` is one too), refused
+ *   when two key paths share it. As in `secrets run`, a later file
  *   wins, so the files are searched from the last one back and the search stops
  *   at the first that has the name: earlier files are not decrypted at all.
  * - op: the profile's 1Password item (`op: {vault, item}`), read once, the field
