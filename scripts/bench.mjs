@@ -239,6 +239,23 @@ row("   decrypt 10 MB (age-encryption)  vs  age -d", await ageRace(typageDecrypt
     row("4. secrets run -- cat 50 MB, masked  vs  --no-masking (a plain pipe)", { ours: stats(a), base: stats(b) }, 2, "end to end, same start-up")
 }
 
+// ---------------------------------------------------------------- 5+. issue 14 sections
+
+// Each area of issue 14 (large and binary files, scale, writes, fleet re-keys,
+// repository-wide reads) has its own module in scripts/bench/, called with the
+// shared fixtures and timers; BENCH_ONLY=binary,scale runs only those sections.
+{
+    const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim())
+    const { readdirSync } = await import("node:fs")
+    const benchDir = join(root, "scripts/bench")
+    const sections = existsSync(benchDir) ? readdirSync(benchDir).filter((n) => n.endsWith(".mjs")).sort() : []
+    for (const name of sections) {
+        if (only !== undefined && !only.includes(name.replace(/\.mjs$/, ""))) continue
+        const mod = await import(pathToFileURL(join(benchDir, name)).href)
+        await mod.default({ root, dir, env, node, BIN, RUNS, identity, recipient, keyFile, secrets, stats, raceProcesses, raceInProcess, row, dist })
+    }
+}
+
 // ---------------------------------------------------------------- what decrypt loads
 
 // The start-up target depends on `secrets decrypt` loading only what it needs: run
