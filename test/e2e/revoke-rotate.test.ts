@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { runCli } from "../helpers/cli.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
-import { FILES, dataKeyWithAge, decryptWith, makeFleet, readers, recipientsOf, snapshot, type Fleet } from "../unit/fleet-rekey/fleet-fixture.js"
+import { FILES, dataKeyWithAge, decryptWith, decryptWithBinary, makeFleet, readers, recipientsOf, snapshot, type Fleet } from "../unit/fleet-rekey/fleet-fixture.js"
 
 const ALL = Object.keys(FILES)
 
@@ -20,7 +20,12 @@ function rotationStatePath(home: string, repo: string, anchor: string): string {
 }
 const NOW = { SECRETS_NOW: "2031-06-01T00:00:00Z" }
 
-/** Every named identity except those in `skip` opens exactly the files the layout gives it. */
+/**
+ * Every named identity except those in `skip` opens exactly the files the layout
+ * gives it. In this process (decryptWith): 42 decrypts around the command under
+ * test, which ran through the binary; each test keeps its headline decrypts
+ * through the binary (decryptWithBinary).
+ */
 async function checkReaders(fleet: Fleet, skip: readonly string[] = []): Promise<void> {
     for (const name of ["web1", "web2", "web3", "alice", "bob", "recovery"]) {
         if (skip.includes(name)) continue
@@ -32,7 +37,7 @@ async function checkReaders(fleet: Fleet, skip: readonly string[] = []): Promise
     }
 }
 
-// Each test spawns the binary dozens of times (every identity on every file).
+// The fleet is built and checked in this process, but each test still spawns the binary a dozen times.
 const SLOW = 120_000
 
 describe("keys revoke", () => {
@@ -76,8 +81,8 @@ describe("keys revoke", () => {
         expect(r.stderr).toContain("change those secrets at their source")
         expect(r.stdout + r.stderr).not.toMatch(/VALUE/)
 
-        // Bob's identity opens no current file.
-        for (const file of ALL) expect((await decryptWith(fleet, file, fleet.keys.bob!.file)).code, file).toBe(128)
+        // Bob's identity opens no current file (the shipped binary says so).
+        for (const file of ALL) expect((await decryptWithBinary(fleet, file, fleet.keys.bob!.file)).code, file).toBe(128)
         // New data keys where bob was, the same elsewhere (Debian age on the recovery block).
         for (const f of bobFiles) expect(dataKeyWithAge(fleet, f, fleet.keys.recovery!), f).not.toBe(keysBefore.get(f))
         for (const f of othersFiles) {
@@ -223,7 +228,7 @@ describe("keys rotate", () => {
 
         for (const file of ALL) {
             expect((await decryptWith(fleet, file, fleet.keys.alice!.file)).code, `old key on ${file}`).toBe(128)
-            const withNew = await decryptWith(fleet, file, newOnly)
+            const withNew = await decryptWithBinary(fleet, file, newOnly)
             expect(withNew.code, `new key on ${file}`).toBe(aliceFiles.includes(file) ? 0 : 128)
             if (withNew.code === 0) expect(withNew.stdout).toBe(FILES[file])
         }

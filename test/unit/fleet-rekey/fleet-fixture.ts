@@ -2,13 +2,20 @@
  * A fleet repo for the re-keying, revoke and rotate tests: three hosts, two users
  * and a recovery key made by Debian age-keygen, `.sops.yaml` written by hand in the
  * layout of issue 4 (one rule per directory, hosts, users, shared), and one or two
- * encrypted files per directory made by the built binary.
+ * encrypted files per directory made by `secrets encrypt`.
+ *
+ * The fixture's files are encrypted, and the "who opens what" checks decrypt, with
+ * the program run in this process (runInProcess): they surround the command under
+ * test, which the e2e tests run through the built binary, and a spawned binary
+ * per check cost these files dozens of node start-ups each. decryptWithBinary
+ * is there for the e2e claims themselves.
  */
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
 import { expect } from "vitest"
 import { parse } from "yaml"
 import { runCli } from "../../helpers/cli.js"
+import { runInProcess } from "../../helpers/in-process.js"
 import { ageKeygen, run, tempDir } from "../../helpers/tmp.js"
 
 export type Key = ReturnType<typeof ageKeygen>
@@ -64,7 +71,7 @@ export async function makeFleet(): Promise<Fleet> {
     for (const [file, plain] of Object.entries(FILES)) {
         mkdirSync(join(repo, file, ".."), { recursive: true })
         writeFileSync(join(repo, file), plain)
-        const r = await runCli(["encrypt", "-i", file], { cwd: repo, home: emptyHome, env: { SECRETS_NOW: "2030-01-01T00:00:00Z", SOPS_AGE_KEY_FILE: operator } })
+        const r = await runInProcess(["encrypt", "-i", file], { cwd: repo, home: emptyHome, env: { SECRETS_NOW: "2030-01-01T00:00:00Z", SOPS_AGE_KEY_FILE: operator } })
         // The operator holds the recovery key, so encrypt has no "you will not be able to decrypt" warning.
         expect(r.stderr).toBe("")
         expect(r.code).toBe(0)
@@ -73,8 +80,14 @@ export async function makeFleet(): Promise<Fleet> {
     return { repo, keysDir, keys, operator, emptyHome }
 }
 
-/** Decrypt `file` with only the identities in `keyFile`: the exit code and stdout. */
+/** Decrypt `file` with only the identities in `keyFile` (`secrets decrypt` in this process): the exit code and stdout. */
 export async function decryptWith(fleet: Fleet, file: string, keyFile: string): Promise<{ code: number; stdout: string }> {
+    const r = await runInProcess(["decrypt", file], { cwd: fleet.repo, home: fleet.emptyHome, env: { SOPS_AGE_KEY_FILE: keyFile } })
+    return { code: r.code, stdout: r.stdout }
+}
+
+/** decryptWith through the built binary: for what an e2e test claims of the program as shipped. */
+export async function decryptWithBinary(fleet: Fleet, file: string, keyFile: string): Promise<{ code: number; stdout: string }> {
     const r = await runCli(["decrypt", file], { cwd: fleet.repo, home: fleet.emptyHome, env: { SOPS_AGE_KEY_FILE: keyFile } })
     return { code: r.code, stdout: r.stdout }
 }

@@ -1,6 +1,6 @@
 /**
- * rekeyRepo over a real fleet repo (Debian age-keygen keys, files encrypted by the
- * built binary): after a key change exactly the files whose rule changed are
+ * rekeyRepo over a real fleet repo (Debian age-keygen keys, files encrypted by
+ * `secrets encrypt`): after a key change exactly the files whose rule changed are
  * written, with the same data key and values; the others keep bytes and mtimes.
  */
 import { writeFileSync } from "node:fs"
@@ -30,7 +30,7 @@ function fakeCtx(fleet: Fleet): { ctx: RepoRun; out: () => string; err: () => st
 
 const SHARED = ["secrets/shared/app.yaml", "secrets/shared/db.yaml"]
 
-// Each test spawns the binary dozens of times (every identity on every file).
+// Each test decrypts with every identity: dozens of runs of the program (in this process).
 const SLOW = 120_000
 
 describe("rekeyRepo", () => {
