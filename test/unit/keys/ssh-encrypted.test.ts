@@ -3,10 +3,11 @@
  * made by the real ssh-keygen and files written by Debian's age.
  */
 import { randomBytes } from "node:crypto"
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 
 import { FormatError } from "../../../src/errors.js"
 import { unwrapDataKey } from "../../../src/keys/age.js"
@@ -18,11 +19,31 @@ import { hex, run, tempDir } from "./helpers.js"
 
 const PASS = "correct horse battery"
 
-/** ssh-keygen with a passphrase and extra flags (`-Z cipher`, `-m PEM`). */
-function lockedKey(type: "ed25519" | "rsa", extra: string[] = []): { path: string; priv: string; pub: string } {
-    const path = join(tempDir(), `id_${type}`)
+type LockedKey = { path: string; priv: string; pub: string }
+
+/** Keys made once for the whole file (nothing here writes to them), removed at its end. */
+const made = new Map<string, LockedKey>()
+let keysDir: string | undefined
+afterAll(() => {
+    if (keysDir !== undefined) rmSync(keysDir, { recursive: true, force: true })
+})
+
+/**
+ * ssh-keygen with a passphrase and extra flags (`-Z cipher`, `-m PEM`). Made once per
+ * type, flags and `name` and shared by the tests that ask for it: an RSA key costs
+ * ssh-keygen most of a second, and this file wanted eleven. `name` tells apart keys
+ * that must differ (a file for another key of the same kind).
+ */
+function lockedKey(type: "ed25519" | "rsa", extra: string[] = [], name = "mine"): LockedKey {
+    const id = [type, ...extra, name].join(" ")
+    const known = made.get(id)
+    if (known !== undefined) return known
+    keysDir ??= mkdtempSync(join(tmpdir(), "secrets-keys-"))
+    const path = join(keysDir, `id_${type}_${made.size}`)
     run("ssh-keygen", ["-q", "-t", type, ...(type === "rsa" ? ["-b", "2048"] : []), "-N", PASS, "-C", "me@host", ...extra, "-f", path])
-    return { path, priv: readFileSync(path, "utf8"), pub: readFileSync(`${path}.pub`, "utf8") }
+    const key = { path, priv: readFileSync(path, "utf8"), pub: readFileSync(`${path}.pub`, "utf8") }
+    made.set(id, key)
+    return key
 }
 
 /** An unlock that answers `answer` and counts the questions; reports are kept. */
@@ -59,7 +80,7 @@ for (const [type, extra] of [
             const key = lockedKey(type, [...extra])
             const payload = new Uint8Array(randomBytes(32))
             const enc = ageTo(["-R", `${key.path}.pub`], payload)
-            const other = ageTo(["-R", `${lockedKey(type).path}.pub`], payload)
+            const other = ageTo(["-R", `${lockedKey(type, [], "other").path}.pub`], payload)
             const u = unlockWith(PASS)
             const ids = parseIdentities(key.priv, key.path, { sshUnlock: u.unlock })
 
@@ -134,7 +155,7 @@ describe("old PEM keys (ssh-keygen -m PEM) with a passphrase", () => {
 
     it("a .pub that belongs to another key is an error at unlock, not a silent wrong key", async () => {
         const key = lockedKey("rsa", ["-m", "PEM"])
-        const stranger = lockedKey("rsa")
+        const stranger = lockedKey("rsa", [], "other")
         const enc = ageTo(["-R", `${stranger.path}.pub`], new Uint8Array(32))
         const ids = parseIdentities(key.priv, key.path, { sshUnlock: unlockWith(PASS).unlock, sshPublicKeyLine: stranger.pub })
         await expect(unwrapDataKey(enc, ids)).rejects.toThrow(`${key.path}.pub is not the public key of ${key.path}`)
