@@ -1,4 +1,26 @@
+import { availableParallelism } from "node:os"
+import { relative, sep } from "node:path"
 import { defineConfig } from "vitest/config"
+import { BaseSequencer, type TestSpecification } from "vitest/node"
+
+/**
+ * Files that spawn the built binary, age, shells and tmux, one after another: the
+ * long ones (docs-examples, revoke-rotate, locks, the completion shells). They
+ * start first, so that the run does not end with one of them alone on a worker
+ * while the other worker has nothing left (a fresh clone, as CI runs, has no
+ * timings from an earlier run to sort by).
+ */
+const SPAWNING_DIRS = ["e2e", "soak", "interop", "engine"]
+
+class SpawningFilesFirst extends BaseSequencer {
+    override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+        // The base order: the last run's durations, longest first, when vitest has them
+        // (node_modules/.vite), else the largest file first. Kept within each group.
+        const base = await super.sort(files)
+        const spawning = (f: TestSpecification) => SPAWNING_DIRS.includes(relative(this.ctx.config.root, f.moduleId).split(sep)[1] ?? "")
+        return [...base.filter(spawning), ...base.filter((f) => !spawning(f))]
+    }
+}
 
 export default defineConfig({
     test: {
@@ -10,5 +32,14 @@ export default defineConfig({
         // §16): speed is measured by `npm run bench`.
         testTimeout: 120_000,
         hookTimeout: 60_000,
+        // Vitest's default is one worker per core minus one: a single worker on the
+        // 2-core CI machine, where a test file mostly waits for the programs it
+        // spawns, so the run used less than one core (/usr/bin/time on a whole run:
+        // 474 s of CPU in 957 s). Two files at once keep both cores busy; every test works in
+        // its own temp dir, tmux socket and key files, and the go-yaml oracle builds
+        // into place atomically (test/oracle/go-yaml/oracle.ts), so files do not meet.
+        maxWorkers: Math.max(2, availableParallelism() - 1),
+        minWorkers: 1,
+        sequence: { sequencer: SpawningFilesFirst },
     },
 })
