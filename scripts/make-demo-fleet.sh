@@ -78,4 +78,14 @@ secrets:
         mode: "0400"
         reload_units: [app.service]
 MANIFEST
+# Profiles (docs/profiles.md): dev opened by every user and host, prod by the
+# hosts only. After the manifest, so that init adds them to its `secrets:` key.
+secrets init --yes --user alice --profiles dev,prod >/dev/null
+printf 'DB_PASSWORD=demo-dev-db-password\nAPI_URL=http://localhost:8080\n' > "$HOME/dev.env"
+secrets import "$HOME/dev.env" --into secrets/dev/app.yaml
+# alice writes prod but cannot read it back (encrypt warns): only web1 opens it.
+printf 'DB_PASSWORD=demo-prod-db-password\nAPI_URL=https://api.example.com\n' > "$HOME/prod.env"
+secrets import "$HOME/prod.env" --into secrets/prod/app.yaml 2>/dev/null
+rm -f "$HOME/dev.env" "$HOME/prod.env"
+rm -f secrets/dev/.gitkeep secrets/prod/.gitkeep
 secrets access

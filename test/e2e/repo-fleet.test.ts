@@ -41,14 +41,22 @@ function fleetFiles(): string[] {
 
 /** Which demo key opens which file: the layout of docs/commands/init.md. */
 const OPENS: Record<string, string[]> = {
-    alice: ["secrets/hosts/web1/agent.yaml", "secrets/shared/app.yaml", "secrets/users/alice/tokens.yaml"],
-    bob: ["secrets/hosts/web1/agent.yaml", "secrets/shared/app.yaml", "secrets/users/bob/tokens.yaml"],
-    web1: ["secrets/hosts/web1/agent.yaml", "secrets/shared/app.yaml"],
+    alice: ["secrets/dev/app.yaml", "secrets/hosts/web1/agent.yaml", "secrets/shared/app.yaml", "secrets/users/alice/tokens.yaml"],
+    bob: ["secrets/dev/app.yaml", "secrets/hosts/web1/agent.yaml", "secrets/shared/app.yaml", "secrets/users/bob/tokens.yaml"],
+    // The hosts-only profile: no user's key opens prod.
+    web1: ["secrets/dev/app.yaml", "secrets/hosts/web1/agent.yaml", "secrets/prod/app.yaml", "secrets/shared/app.yaml"],
 }
 
 describe("the repository's demo fleet", () => {
     it("holds the files the demo keys are described with, each a sops file", () => {
-        expect(fleetFiles()).toEqual(["secrets/hosts/web1/agent.yaml", "secrets/shared/app.yaml", "secrets/users/alice/tokens.yaml", "secrets/users/bob/tokens.yaml"])
+        expect(fleetFiles()).toEqual([
+            "secrets/dev/app.yaml",
+            "secrets/hosts/web1/agent.yaml",
+            "secrets/prod/app.yaml",
+            "secrets/shared/app.yaml",
+            "secrets/users/alice/tokens.yaml",
+            "secrets/users/bob/tokens.yaml",
+        ])
         for (const f of fleetFiles()) expect(readFileSync(join(ROOT, f), "utf8"), f).toMatch(/^sops:\n[\s\S]*\n {4}mac: ENC\[AES256_GCM,/m)
         // The keys say what they are, in the file itself and beside it.
         for (const name of Object.keys(OPENS)) {
