@@ -10,6 +10,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto"
 import { ExitCode, FormatError, IntegrityError } from "../errors.js"
 import type { Comment, Scalar } from "./tree.js"
+import { decodeBase64, splitEnc } from "./enc-text.js"
 import { formatFloat, formatRfc3339, parseGoBool, parseGoFloat, parseGoInt, parseRfc3339 } from "./go-format.js"
 
 /** The four fields of an ENC string, base64-decoded. */
@@ -30,18 +31,6 @@ export type Plain = Exclude<Scalar, { kind: "null" }> | Comment
 const IV_SIZE = 32
 const TAG_SIZE = 16
 
-// sops' regex, unanchored at the end and greedy: `ENC[…,type:str]trailing]` is
-// accepted with type `str]trailing`, as in Go. `.` excludes newlines in both engines.
-const ENC_RE = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/
-
-// Go's base64.StdEncoding: standard alphabet with padding. It skips CR and LF.
-function decodeBase64(s: string): Uint8Array | null {
-    // The test first: this runs three times per value of a file.
-    const clean = s.includes("\n") || s.includes("\r") ? s.replace(/[\r\n]/g, "") : s
-    if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) return null
-    return asUint8Array(Buffer.from(clean, "base64"))
-}
-
 // A Uint8Array view of a Buffer's bytes, without copying them (callers and tests
 // expect plain Uint8Arrays, not Buffers).
 function asUint8Array(b: Buffer): Uint8Array {
@@ -49,7 +38,8 @@ function asUint8Array(b: Buffer): Uint8Array {
 }
 
 function encodeBase64(b: Uint8Array): string {
-    return Buffer.from(b).toString("base64")
+    // A Buffer over the same bytes: Buffer.from(b) would copy a 100 MiB value first.
+    return Buffer.from(b.buffer, b.byteOffset, b.length).toString("base64")
 }
 
 function malformed(): FormatError {
@@ -59,15 +49,14 @@ function malformed(): FormatError {
 
 /** Parse an ENC string, or null when the text does not match sops' format at all. */
 export function parseEnc(s: string): EncValue | null {
-    const m = ENC_RE.exec(s)
-    if (!m) return null
-    const [, data, iv, tag, type] = m
-    if (data === undefined || iv === undefined || tag === undefined || type === undefined) return null
+    const fields = splitEnc(s)
+    if (fields === null) return null
+    const [data, iv, tag, type] = fields
     const d = decodeBase64(data)
     const i = decodeBase64(iv)
     const t = decodeBase64(tag)
     if (d === null || i === null || t === null) return null
-    return { data: d, iv: i, tag: t, type }
+    return { data: asUint8Array(d), iv: asUint8Array(i), tag: asUint8Array(t), type }
 }
 
 /** The ENC string for a value, in sops' field order. */
@@ -113,7 +102,9 @@ export function valueToBytes(v: Scalar | Comment): Uint8Array {
     }
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
+// ignoreBOM keeps a leading U+FEFF: without it the decoder drops it, and a value that
+// starts with one (a binary file with a BOM) came back shorter and failed its MAC.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
 function badPlaintext(type: string): FormatError {
     return new FormatError(`decrypted value is not a valid ${type}`, [], ExitCode.ErrorDecryptingTree)
@@ -243,7 +234,10 @@ export function encryptValue(value: Scalar | Comment, key: Uint8Array, aad: stri
     const nonce = iv ?? stash?.lookup(aad, value) ?? new Uint8Array(randomBytes(IV_SIZE))
     const cipher = createCipheriv(gcmAlgorithm(key), key, nonce, { authTagLength: TAG_SIZE })
     cipher.setAAD(utf8.encode(aad))
-    const data = Buffer.concat([cipher.update(valueToBytes(value)), cipher.final()])
+    const head = cipher.update(valueToBytes(value))
+    // GCM's final() returns no bytes; concatenating would copy a large value once more.
+    const tail = cipher.final()
+    const data = tail.length === 0 ? head : Buffer.concat([head, tail])
     const tag = cipher.getAuthTag()
     return formatEnc({ data, iv: nonce, tag, type: typeTag(value) })
 }

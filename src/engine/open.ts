@@ -13,7 +13,7 @@ import { IntegrityError, NoIdentityError } from "../errors.js"
 import type { AgeIdentity } from "../keys/age.js"
 import { unwrapDataKey } from "../keys/age.js"
 import { metadataFromTree } from "../stores/metadata.js"
-import type { Store } from "../stores/store.js"
+import type { EncryptedDocument, Store } from "../stores/store.js"
 import { cryptOptions } from "./rules.js"
 
 /** A decrypted file and what is needed to write it back with the same data key. */
@@ -38,7 +38,20 @@ export async function openEncrypted(
     identities: readonly AgeIdentity[],
     opts: OpenOptions = {},
 ): Promise<OpenedFile> {
-    const doc = store.parseEncrypted(input)
+    return openDocument(store.parseEncrypted(input), store, identities, opts)
+}
+
+/**
+ * The same for a file already parsed: a caller that read the recipients from the
+ * document first need not parse it twice (a second parse of a large binary file
+ * cost as much as the decryption).
+ */
+export async function openDocument(
+    doc: EncryptedDocument,
+    store: Store,
+    identities: readonly AgeIdentity[],
+    opts: OpenOptions = {},
+): Promise<OpenedFile> {
     const metadata = metadataFromTree(doc.metadata)
     const dataKey = await recoverFileKey(metadata, identities, opts.decryptionOrder)
     return decryptWithDataKey(doc.branches, metadata, dataKey, store.format === "binary", opts)

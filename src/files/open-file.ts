@@ -5,9 +5,9 @@
 import { readFile } from "node:fs/promises"
 import { resolve } from "node:path"
 import { ExitCode, SecretsError, quote } from "../errors.js"
-import { openEncrypted, type OpenedFile, type OpenOptions } from "../engine/open.js"
+import { openDocument, type OpenedFile, type OpenOptions } from "../engine/open.js"
 import { metadataFromTree } from "../stores/metadata.js"
-import type { Store } from "../stores/store.js"
+import type { EncryptedDocument, Store } from "../stores/store.js"
 import type { Io } from "./io.js"
 import { readStdin } from "./io.js"
 import { withIdentities } from "./node-identities.js"
@@ -33,8 +33,9 @@ export async function readInput(io: Io, file: string | undefined): Promise<Uint8
 /** Parse, recover the data key and decrypt `input`; errors are prefixed with the file's name. */
 export async function openInput(io: Io, name: string, input: Uint8Array, store: Store, opts: OpenOptions): Promise<OpenedFile> {
     let recipients: string[] = []
+    let doc: EncryptedDocument
     try {
-        const doc = store.parseEncrypted(input)
+        doc = store.parseEncrypted(input)
         recipients = metadataFromTree(doc.metadata).keyGroups.flatMap((g) => g.flatMap((k) => (k.type === "age" ? [k.recipient] : [])))
     } catch (e) {
         throw e instanceof SecretsError ? e.about(quote(name)) : e
@@ -42,7 +43,7 @@ export async function openInput(io: Io, name: string, input: Uint8Array, store: 
     trace(io, `file: ${quote(name)} as ${store.format}, encrypted to ${recipients.length} age recipient${recipients.length === 1 ? "" : "s"}`)
     const advice = "set SOPS_AGE_KEY_FILE to your key file, or ask someone who can read the file to add your recipient"
     try {
-        const opened = await withIdentities(io, recipients, advice, (ids) => openEncrypted(input, store, ids, opts))
+        const opened = await withIdentities(io, recipients, advice, (ids) => openDocument(doc, store, ids, opts))
         trace(io, opts.ignoreMac === true ? "values decrypted; MAC not checked (--ignore-mac)" : "values decrypted and the MAC verified")
         return opened
     } catch (e) {

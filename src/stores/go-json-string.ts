@@ -63,43 +63,108 @@ export function goRunes(bytes: Uint8Array): number[] {
     return out
 }
 
-/** The code points of a JS string; a lone surrogate (impossible in a Go string) counts as invalid. */
-function stringRunes(s: string): number[] {
-    const out: number[] = []
-    for (const ch of s) {
-        const cp = ch.codePointAt(0) ?? 0
-        out.push(cp >= 0xd800 && cp <= 0xdfff ? INVALID : cp)
+/** The escape Go's encoder writes for code point `r` (INVALID included), or undefined when it writes `r` as is. */
+function goEscape(r: number): string | undefined {
+    switch (r) {
+        case INVALID: return "\\ufffd"
+        case 0x22: return "\\\""
+        case 0x5c: return "\\\\"
+        case 0x0a: return "\\n"
+        case 0x0d: return "\\r"
+        case 0x09: return "\\t"
+        // \b and \f have short escapes since Go 1.22, which sops 3.13 is built with.
+        case 0x08: return "\\b"
+        case 0x0c: return "\\f"
+        // HTML-safe escaping is json.Marshal's default, and sops never turns it off.
+        case 0x3c: case 0x3e: case 0x26:
+        case 0x2028: case 0x2029:
+            return "\\u" + r.toString(16).padStart(4, "0")
+        default:
+            if (r < 0x20) return "\\u00" + (HEX[r >> 4] ?? "0") + (HEX[r & 0xf] ?? "0")
+            return undefined
     }
-    return out
+}
+
+/**
+ * Whether UTF-16 unit `c` needs a look: an escaped ASCII character, or anything that
+ * could be U+2028/U+2029 or half of a surrogate pair. Everything else is copied.
+ */
+function special(c: number): boolean {
+    return c < 0x20 || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26 || c === 0x2028 || c === 0x2029 || (c >= 0xd800 && c <= 0xdfff)
+}
+
+/**
+ * A JS string quoted. Runs of characters written as they are (nearly all of any real
+ * value, and all of an ENC string's base64) are copied with one `slice` each; the
+ * per-code-point array this replaced made a 100 MiB binary file crash V8 (issue 14).
+ * A lone surrogate, impossible in a Go string, is written as \ufffd.
+ */
+function quoteString(s: string): string {
+    const n = s.length
+    let out = "\""
+    let runStart = 0
+    let i = 0
+    while (i < n) {
+        const c = s.charCodeAt(i)
+        if (!special(c)) {
+            i++
+            continue
+        }
+        let r = c
+        if (c >= 0xd800 && c <= 0xdfff) {
+            const lo = s.charCodeAt(i + 1)
+            if (c < 0xdc00 && lo >= 0xdc00 && lo <= 0xdfff) {
+                // A valid pair: written as is.
+                i += 2
+                continue
+            }
+            r = INVALID
+        }
+        const esc = goEscape(r)
+        if (esc === undefined) {
+            i++
+            continue
+        }
+        if (i > runStart) out += s.slice(runStart, i)
+        out += esc
+        i++
+        runStart = i
+    }
+    if (runStart === 0) return "\"" + s + "\""
+    return out + s.slice(runStart) + "\""
+}
+
+/** Bytes quoted as Go quotes a string holding them: invalid UTF-8 becomes \ufffd, byte by byte. */
+function quoteBytes(b: Uint8Array): string {
+    // Plain ASCII runs (the common case: base64, text) decode in one call each.
+    const n = b.length
+    let out = "\""
+    let i = 0
+    while (i < n) {
+        let j = i
+        while (j < n) {
+            const c = b[j] ?? 0
+            if (c >= 0x80 || c < 0x20 || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) break
+            j++
+        }
+        if (j > i) out += Buffer.from(b.buffer, b.byteOffset + i, j - i).toString("latin1")
+        if (j >= n) break
+        const c = b[j] ?? 0
+        if (c < 0x80) {
+            out += goEscape(c) ?? ""
+            i = j + 1
+            continue
+        }
+        // A non-ASCII stretch: Go's decoder, one code point at a time.
+        let k = j
+        while (k < n && (b[k] ?? 0) >= 0x80) k++
+        for (const r of goRunes(b.subarray(j, k))) out += goEscape(r) ?? String.fromCodePoint(r)
+        i = k
+    }
+    return out + "\""
 }
 
 /** `s` quoted as Go's `json.Marshal` quotes a string (or a `[]byte` converted to string). */
 export function goJsonQuote(s: string | Uint8Array): string {
-    const runes = typeof s === "string" ? stringRunes(s) : goRunes(s)
-    let out = "\""
-    for (const r of runes) {
-        switch (r) {
-            case INVALID: out += "\\ufffd"; break
-            case 0x22: out += "\\\""; break
-            case 0x5c: out += "\\\\"; break
-            case 0x0a: out += "\\n"; break
-            case 0x0d: out += "\\r"; break
-            case 0x09: out += "\\t"; break
-            // \b and \f have short escapes since Go 1.22, which sops 3.13 is built with.
-            case 0x08: out += "\\b"; break
-            case 0x0c: out += "\\f"; break
-            // HTML-safe escaping is json.Marshal's default, and sops never turns it off.
-            case 0x3c: case 0x3e: case 0x26:
-            case 0x2028: case 0x2029:
-                out += "\\u" + r.toString(16).padStart(4, "0")
-                break
-            default:
-                if (r < 0x20) {
-                    out += "\\u00" + (HEX[r >> 4] ?? "0") + (HEX[r & 0xf] ?? "0")
-                } else {
-                    out += String.fromCodePoint(r)
-                }
-        }
-    }
-    return out + "\""
+    return typeof s === "string" ? quoteString(s) : quoteBytes(s)
 }

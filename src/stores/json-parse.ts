@@ -7,6 +7,7 @@
  * parses as an int64 is an int, anything else (`1.0`, `1e3`, beyond int64) a float
  * (sops-format.md §7.2, §11.2). The type feeds the MAC, so it has to match exactly.
  */
+import { isAscii } from "node:buffer"
 import { MAX_NESTING_DEPTH, nestedTooDeeply } from "../core/input-limits.js"
 import { FormatError } from "../errors.js"
 import type { ListItem, MapItem, Mapping, Node, Sequence } from "../core/tree.js"
@@ -28,6 +29,9 @@ export function jsonNumber(text: string): Node {
     if (!Number.isFinite(x)) throw new FormatError("JSON number out of float64 range")
     return float(x)
 }
+
+/** What ends a plain run inside a JSON string. */
+const STRING_SPECIAL = /["\\\x00-\x1f]/g
 
 class Parser {
     private pos = 0
@@ -130,51 +134,65 @@ class Parser {
         }
     }
 
+    /**
+     * A string literal. Plain runs are copied with one `slice` each (a sliced string
+     * in V8, not a copy): building the result a character at a time made a 16 MiB
+     * binary file's ENC value cost seconds and a gigabyte of garbage (issue 14).
+     */
     private string(): string {
-        this.pos++ // opening quote
+        const src = this.src
+        let pos = this.pos + 1 // after the opening quote
         let out = ""
         for (;;) {
-            const c = this.src[this.pos]
-            if (c === undefined) this.fail()
-            if (c === "\"") {
-                this.pos++
+            // The end of the plain run: a quote, a backslash or a control character.
+            // A regex scan runs in native code, several times faster than a
+            // charCodeAt loop on a multi-megabyte ENC value.
+            STRING_SPECIAL.lastIndex = pos
+            const end = STRING_SPECIAL.exec(src) === null ? src.length : STRING_SPECIAL.lastIndex - 1
+            if (end > pos) out = out === "" ? src.slice(pos, end) : out + src.slice(pos, end)
+            const c = src.charCodeAt(end)
+            if (c === 0x22) {
+                this.pos = end + 1
                 return out
             }
-            if (c < " ") this.fail()
-            if (c !== "\\") {
-                out += c
-                this.pos++
-                continue
-            }
-            const e = this.src[this.pos + 1]
-            switch (e) {
-                case "\"": out += "\""; break
-                case "\\": out += "\\"; break
-                case "/": out += "/"; break
-                case "b": out += "\b"; break
-                case "f": out += "\f"; break
-                case "n": out += "\n"; break
-                case "r": out += "\r"; break
-                case "t": out += "\t"; break
-                case "u": {
-                    const hi = this.hex4(this.pos + 2)
-                    if (hi >= 0xd800 && hi < 0xdc00 && this.src.startsWith("\\u", this.pos + 6)) {
-                        const lo = this.hex4(this.pos + 8)
-                        if (lo >= 0xdc00 && lo < 0xe000) {
-                            out += String.fromCodePoint(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
-                            this.pos += 12
-                            continue
-                        }
-                    }
-                    // Go turns a lone surrogate into U+FFFD.
-                    out += hi >= 0xd800 && hi < 0xe000 ? "\ufffd" : String.fromCharCode(hi)
-                    this.pos += 6
-                    continue
-                }
-                default: this.fail(this.pos + 1)
-            }
-            this.pos += 2
+            // NaN (the end of the text) or a raw control character.
+            if (c !== 0x5c) this.fail(end)
+            this.pos = end
+            out += this.escape()
+            pos = this.pos
         }
+    }
+
+    /** The escape sequence at `pos` (a backslash): its text, with `pos` moved past it. */
+    private escape(): string {
+        const e = this.src[this.pos + 1]
+        let text: string
+        switch (e) {
+            case "\"": text = "\""; break
+            case "\\": text = "\\"; break
+            case "/": text = "/"; break
+            case "b": text = "\b"; break
+            case "f": text = "\f"; break
+            case "n": text = "\n"; break
+            case "r": text = "\r"; break
+            case "t": text = "\t"; break
+            case "u": {
+                const hi = this.hex4(this.pos + 2)
+                if (hi >= 0xd800 && hi < 0xdc00 && this.src.startsWith("\\u", this.pos + 6)) {
+                    const lo = this.hex4(this.pos + 8)
+                    if (lo >= 0xdc00 && lo < 0xe000) {
+                        this.pos += 12
+                        return String.fromCodePoint(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
+                    }
+                }
+                this.pos += 6
+                // Go turns a lone surrogate into U+FFFD.
+                return hi >= 0xd800 && hi < 0xe000 ? "\ufffd" : String.fromCharCode(hi)
+            }
+            default: this.fail(this.pos + 1)
+        }
+        this.pos += 2
+        return text
     }
 
     private hex4(at: number): number {
@@ -230,6 +248,15 @@ class Parser {
  * U+FFFD, as Go's decoder does. Errors give a position, never the offending text.
  */
 export function parseJsonDocument(input: Uint8Array): Mapping {
-    const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(input)
-    return new Parser(text).document()
+    return new Parser(jsonText(input)).document()
+}
+
+/**
+ * The text of a JSON file. Pure ASCII (every encrypted binary file, most encrypted
+ * files) is the same in Latin-1, which Node copies out in one pass: several times
+ * faster than the UTF-8 decoder on a 100 MiB file.
+ */
+function jsonText(input: Uint8Array): string {
+    const buf = Buffer.from(input.buffer, input.byteOffset, input.length)
+    return isAscii(buf) ? buf.toString("latin1") : new TextDecoder("utf-8", { ignoreBOM: true }).decode(input)
 }
