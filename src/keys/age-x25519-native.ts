@@ -159,12 +159,27 @@ function parseHeader(file: Uint8Array): Header | undefined {
     return { stanzas, macInput: file.subarray(0, end + 4), mac, payloadStart: macLineEnd + 1 }
 }
 
+/**
+ * Identities decoded once per run: a re-key of a thousand files tries the same
+ * one or two identities on every stanza of every file, and importing a private
+ * key costs more than the X25519 itself. The cache holds what the caller's
+ * identity strings already hold, in this process only.
+ */
+const decoded = new Map<string, NativeX25519 | undefined>()
+
 function decodeIdentity(text: string): NativeX25519 | undefined {
+    if (decoded.has(text)) return decoded.get(text)
     const d = bech32Decode(text)
-    if (d === null || d.hrp !== "age-secret-key-" || d.bytes.length !== 32) return undefined
-    const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, d.bytes]), format: "der", type: "pkcs8" })
-    const spki = createPublicKey(privateKey).export({ format: "der", type: "spki" })
-    return { privateKey, publicKey: spki.subarray(SPKI_X25519.length) }
+    let id: NativeX25519 | undefined
+    if (d !== null && d.hrp === "age-secret-key-" && d.bytes.length === 32) {
+        const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, d.bytes]), format: "der", type: "pkcs8" })
+        const spki = createPublicKey(privateKey).export({ format: "der", type: "spki" })
+        id = { privateKey, publicKey: spki.subarray(SPKI_X25519.length) }
+    }
+    // Bounded: a long-lived process (the Node API, op sync --watch) sees few identities, but never grows without limit.
+    if (decoded.size >= 64) decoded.clear()
+    decoded.set(text, id)
+    return id
 }
 
 /** The X25519 stanza: ECDH, HKDF to a wrap key, ChaCha20-Poly1305 of the file key. */

@@ -8,13 +8,17 @@
  * and a final newline, which typage's armor.encode produces byte for byte.
  *
  * typage and recipient parsing (which pulls in SSH and post-quantum code) are
- * imported inside the functions: decrypting with a native X25519 key, the common
- * case, needs neither (age-x25519-native.ts; docs/benchmarks.md).
+ * imported inside the functions: decrypting with a native X25519 key, and
+ * wrapping for X25519 and SSH recipients, the common cases, need neither
+ * (age-x25519-native.ts, age-wrap-native.ts; docs/benchmarks.md).
  */
 import type { Identity } from "age-encryption"
 
+import { looksLikeIdentity } from "../core/identity-text.js"
 import { FormatError, IntegrityError, SecretsError } from "../errors.js"
+import { bech32Decode } from "./bech32.js"
 import type { ParsedRecipient } from "./recipient.js"
+import { armorAgeFile, newFileKey, sealAgeFile, x25519Stanza } from "./age-wrap-native.js"
 import { dearmorStrict, unwrapNativeX25519 } from "./age-x25519-native.js"
 
 /** Anything typage's Decrypter.addIdentity accepts: an `AGE-SECRET-KEY-…` string or an Identity object. */
@@ -30,14 +34,43 @@ export interface KeyPair {
  * Encrypt `payload` (the 32-byte data key or a 33-byte Shamir share) to one
  * recipient (a string as in `.sops.yaml`, or one already parsed) and return the
  * armored age file exactly as sops stores it in `enc`.
+ *
+ * X25519 and SSH recipients are wrapped natively (age-wrap-native.ts); only the
+ * post-quantum type goes through typage, which alone implements ML-KEM.
  */
 export async function wrapDataKey(recipient: string | ParsedRecipient, payload: Uint8Array): Promise<string> {
+    const text = typeof recipient === "string" ? recipient.trim() : recipient.text
+    const x25519 = plainX25519Key(text)
+    if (x25519 !== undefined) {
+        const fileKey = newFileKey()
+        return armorAgeFile(sealAgeFile([x25519Stanza(x25519, fileKey, text)], fileKey, payload))
+    }
+    // Anything else, malformed input included (parseRecipient words the error).
     const { parseRecipient } = await import("./recipient.js")
-    const { Encrypter, armor } = await import("age-encryption")
     const r = typeof recipient === "string" ? parseRecipient(recipient) : recipient
+    if (typeof r.recipient !== "string") {
+        // Our own ssh-ed25519 / ssh-rsa Recipient objects (ssh.ts): stanzas only.
+        const fileKey = newFileKey()
+        return armorAgeFile(sealAgeFile(await r.recipient.wrapFileKey(fileKey), fileKey, payload))
+    }
+    const { Encrypter, armor } = await import("age-encryption")
     const e = new Encrypter()
     e.addRecipient(r.recipient)
-    return armor.encode(await e.encrypt(payload))
+    // A stream in, a stream out: given bytes, typage would collect them with
+    // `new Response`, and Node would load its fetch stack for it (see unwrapDataKey).
+    return armor.encode(await readAll(await e.encrypt(streamOf(payload))))
+}
+
+/**
+ * The 32-byte key of a plain `age1…` X25519 recipient, exactly when parseRecipient
+ * would call it kind "x25519"; undefined for every other string, which then goes
+ * through parseRecipient (and its errors).
+ */
+function plainX25519Key(text: string): Uint8Array | undefined {
+    // bech32's alphabet has no "1": a second one makes it a plugin (or pq) recipient.
+    if (!text.startsWith("age1") || text.startsWith("age1pq1") || text.indexOf("1", 4) >= 0 || looksLikeIdentity(text)) return undefined
+    const d = bech32Decode(text)
+    return d !== null && d.hrp === "age" && d.bytes.length === 32 ? d.bytes : undefined
 }
 
 /**

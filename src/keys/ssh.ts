@@ -7,13 +7,16 @@
  * Stanza tag = the first 4 bytes of SHA-256 of the SSH wire-format public key,
  * base64 without padding; a tag that is not ours means "not mine" (null), a tag
  * that is ours on a stanza that does not decrypt is an error, as in agessh.
+ *
+ * Stanzas are plain `{ args, body }` objects (typage's Stanza is only a type here):
+ * age-wrap-native.ts seals them into the file without loading typage.
  */
 import { constants, createCipheriv, createDecipheriv, privateDecrypt, publicEncrypt, createPublicKey, randomBytes, type KeyObject } from "node:crypto"
 
 import { x25519 } from "@noble/curves/ed25519.js"
 import { hkdf } from "@noble/hashes/hkdf.js"
 import { sha256 } from "@noble/hashes/sha2.js"
-import { Stanza, type Identity, type Recipient } from "age-encryption"
+import type { Identity, Recipient, Stanza } from "age-encryption"
 
 import { FormatError, IntegrityError } from "../errors.js"
 import { formatSshPublicKey, sshTag, type SshPrivateKey, type SshPublicKey } from "./ssh-parse.js"
@@ -89,7 +92,7 @@ export class SshEd25519Recipient implements Recipient {
             throw new FormatError("invalid ssh-ed25519 recipient: low-order key")
         }
         const wrapKey = hkdf(sha256, secret, concat(share, this.theirs), ED25519_LABEL, 32)
-        return [new Stanza(["ssh-ed25519", sshTag(this.key), encodeNoPad(share)], seal(wrapKey, fileKey))]
+        return [{ args: ["ssh-ed25519", sshTag(this.key), encodeNoPad(share)], body: seal(wrapKey, fileKey) }]
     }
 }
 
@@ -156,7 +159,7 @@ export class SshRsaRecipient implements Recipient {
             { key: this.pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256", oaepLabel: RSA_LABEL },
             fileKey,
         )
-        return [new Stanza(["ssh-rsa", sshTag(this.key)], new Uint8Array(body))]
+        return [{ args: ["ssh-rsa", sshTag(this.key)], body: new Uint8Array(body) }]
     }
 }
 

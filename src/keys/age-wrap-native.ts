@@ -1,0 +1,120 @@
+/**
+ * Writing the age file of a sops data-key block with `node:crypto`, the write-side
+ * twin of age-x25519-native.ts: every `encrypt`, `updatekeys`, `rotate` and fleet
+ * re-key wraps one data key per recipient.
+ *
+ * Why not typage's Encrypter: given bytes, it collects its output with
+ * `new Response(stream)`, which makes Node compile its whole fetch stack (undici),
+ * and it runs X25519, HKDF and ChaCha20-Poly1305 in JavaScript; together about a
+ * third of a small `encrypt` (docs/benchmarks.md, issue 14). OpenSSL does the same
+ * work in microseconds.
+ *
+ * What it writes is what age and typage write (https://age-encryption.org/v1):
+ * the version line; per stanza `-> ARGS` and the body in unpadded base64 lines of
+ * 48 bytes, with an empty line after a body whose length is a multiple of 48; `---`
+ * and the header MAC (HMAC-SHA256 under HKDF(file key, "header")); then a 16-byte
+ * nonce and the payload in STREAM chunks of 64 KiB (ChaCha20-Poly1305 under
+ * HKDF(file key, nonce, "payload"), nonce = 11-byte big-endian counter and a
+ * last-chunk flag). The file key is 16 fresh random bytes per file. The stanzas come
+ * from the recipient types: X25519 here, ssh-ed25519 and ssh-rsa from ssh.ts.
+ */
+import { createCipheriv, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from "node:crypto"
+
+import { FormatError } from "../errors.js"
+
+/** One recipient stanza: its arguments (type first) and its body. typage's Stanza has this shape. */
+export interface StanzaParts {
+    readonly args: readonly string[]
+    readonly body: Uint8Array
+}
+
+const VERSION_LINE = "age-encryption.org/v1\n"
+const X25519_INFO = "age-encryption.org/v1/X25519"
+const SPKI_X25519 = Buffer.from("302a300506032b656e032100", "hex")
+const CHUNK = 64 * 1024
+
+/** A new random file key: one per age file, never reused. */
+export function newFileKey(): Uint8Array {
+    return new Uint8Array(randomBytes(16))
+}
+
+/**
+ * The age file for `payload`, whose header holds `stanzas` (each made with
+ * `fileKey`). Binary, as `age -e` writes it; see armorAgeFile.
+ */
+export function sealAgeFile(stanzas: readonly StanzaParts[], fileKey: Uint8Array, payload: Uint8Array): Uint8Array {
+    let header = VERSION_LINE
+    for (const s of stanzas) {
+        header += `-> ${s.args.join(" ")}\n`
+        for (let i = 0; i < s.body.length; i += 48) header += `${noPad(s.body.subarray(i, i + 48))}\n`
+        // A body line shorter than 48 bytes ends the body; a full last line needs an empty one after it.
+        if (s.body.length % 48 === 0) header += "\n"
+    }
+    header += "---"
+    const hmacKey = hkdfSync("sha256", fileKey, new Uint8Array(0), "header", 32)
+    const mac = createHmac("sha256", new Uint8Array(hmacKey)).update(header, "latin1").digest()
+    const nonce = randomBytes(16)
+    const payloadKey = new Uint8Array(hkdfSync("sha256", fileKey, nonce, "payload", 32))
+    const parts: Uint8Array[] = [Buffer.from(`${header} ${noPad(mac)}\n`, "latin1"), nonce]
+    // The last chunk is flagged; it is empty only when the whole payload is.
+    const chunks = Math.max(1, Math.ceil(payload.length / CHUNK))
+    for (let i = 0; i < chunks; i++) {
+        const streamNonce = Buffer.alloc(12)
+        streamNonce.writeUIntBE(i, 5, 6)
+        if (i === chunks - 1) streamNonce[11] = 1
+        parts.push(chachaSeal(payloadKey, streamNonce, payload.subarray(i * CHUNK, (i + 1) * CHUNK)))
+    }
+    return new Uint8Array(Buffer.concat(parts))
+}
+
+/**
+ * The armor exactly as sops stores it (and typage's armor.encode writes it): BEGIN
+ * line, padded standard base64 in 64-column lines, END line, final newline.
+ */
+export function armorAgeFile(file: Uint8Array): string {
+    const b64 = Buffer.from(file.buffer, file.byteOffset, file.byteLength).toString("base64")
+    let out = "-----BEGIN AGE ENCRYPTED FILE-----\n"
+    for (let i = 0; i < b64.length; i += 64) out += `${b64.slice(i, i + 64)}\n`
+    return `${out}-----END AGE ENCRYPTED FILE-----\n`
+}
+
+/** Recipients' public keys as KeyObjects, decoded once per run: a fleet re-key wraps for the same few thousands of times. */
+const recipientKeys = new Map<string, KeyObject>()
+
+/**
+ * The X25519 stanza for the 32-byte public key `theirs`: an ephemeral key pair, ECDH,
+ * HKDF-SHA256 (salt = ephemeral share || their key) to a wrap key, and the file key
+ * sealed with ChaCha20-Poly1305 under a zero nonce. `shown` names the recipient in
+ * the error for a low-order key (public, so it may be quoted).
+ */
+export function x25519Stanza(theirs: Uint8Array, fileKey: Uint8Array, shown: string): StanzaParts {
+    const cacheKey = Buffer.from(theirs).toString("hex")
+    let theirKey = recipientKeys.get(cacheKey)
+    if (theirKey === undefined) {
+        theirKey = createPublicKey({ key: Buffer.concat([SPKI_X25519, theirs]), format: "der", type: "spki" })
+        recipientKeys.set(cacheKey, theirKey)
+    }
+    const ephemeral = generateKeyPairSync("x25519")
+    const share = ephemeral.publicKey.export({ format: "der", type: "spki" }).subarray(SPKI_X25519.length)
+    let shared: Buffer
+    try {
+        shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: theirKey })
+    } catch {
+        shared = Buffer.alloc(32) // OpenSSL refuses an all-zero result: a low-order point
+    }
+    // age refuses a low-order recipient: anyone could compute the shared secret.
+    if (shared.every((b) => b === 0)) throw new FormatError(`invalid age recipient ${JSON.stringify(shown)}: low-order key`)
+    const wrapKey = new Uint8Array(hkdfSync("sha256", shared, Buffer.concat([share, theirs]), X25519_INFO, 32))
+    return { args: ["X25519", noPad(share)], body: chachaSeal(wrapKey, new Uint8Array(12), fileKey) }
+}
+
+/** ChaCha20-Poly1305: ciphertext followed by the 16-byte tag. */
+export function chachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const c = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: 16 })
+    return new Uint8Array(Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]))
+}
+
+/** age's base64: standard alphabet, no padding. */
+function noPad(b: Uint8Array): string {
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64").replace(/=+$/, "")
+}
