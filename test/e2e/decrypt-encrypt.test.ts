@@ -6,6 +6,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { BIN, runCli } from "../helpers/cli.js"
+import { runProcess } from "../helpers/process.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 
 const SECRET = "p4ssw0rd-never-printed"
@@ -153,23 +154,19 @@ describe("a reader that stops early (`secrets decrypt f | head`)", () => {
     it("ends with 141 as sops does when SIGPIPE kills it, and no stack trace", async () => {
         const dir = tempDir()
         const key = ageKeygen(dir, "me")
-        const lines = Array.from({ length: 50_000 }, (_, i) => `k${i}: value-${i}`).join("\n")
+        // ~220 KB of output into a real pipe (64 KiB) read by `head -c 12`, which exits
+        // after its first read (at most a few KiB): the program is still writing when
+        // the pipe closes. (Read from Node instead, the output went through a socket
+        // pair whose buffers hold hundreds of KiB, and it took 50,000 lines, five times
+        // the encryption work, to outrun them.)
+        const lines = Array.from({ length: 12_000 }, (_, i) => `k${i}: value-${i}`).join("\n")
         writeFileSync(join(dir, "big.yaml"), `${lines}\n`)
         expect((await runCli(["encrypt", "-i", "--age", key.recipient, "big.yaml"], { cwd: dir })).code).toBe(0)
-        const { spawn } = await import("node:child_process")
-        const child = spawn(process.execPath, [BIN, "decrypt", "big.yaml"], {
-            cwd: dir,
-            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, SOPS_AGE_KEY_FILE: key.file },
-            stdio: ["ignore", "pipe", "pipe"],
-        })
-        let stderr = ""
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-        // Like `head -1`: read the first chunk, then close our end of the pipe.
-        const first = await new Promise<string>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(d.toString())))
-        child.stdout.destroy()
-        const code = await new Promise<number | null>((resolve) => child.on("close", resolve))
-        expect(first.startsWith("k0: value-0\n")).toBe(true)
-        expect(stderr).toBe("")
+        const pipeline = `'${process.execPath}' '${BIN}' decrypt big.yaml 2>stderr.txt | head -c 12 >first.txt; echo "\${PIPESTATUS[0]}"`
+        const r = await runProcess("bash", ["-c", pipeline], { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, SOPS_AGE_KEY_FILE: key.file } })
+        const code = Number(r.stdout.trim())
+        expect(readFileSync(join(dir, "first.txt"), "utf8")).toBe("k0: value-0\n")
+        expect(readFileSync(join(dir, "stderr.txt"), "utf8")).toBe("")
         expect(code).toBe(141)
     })
 })
