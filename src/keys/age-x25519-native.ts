@@ -22,7 +22,7 @@
 import { createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, timingSafeEqual, type KeyObject } from "node:crypto"
 
 import { IntegrityError } from "../errors.js"
-import { bech32Decode } from "./bech32.js"
+import { bech32Decode, bech32Encode } from "./bech32.js"
 
 const VERSION_LINE = "age-encryption.org/v1\n"
 const X25519_INFO = "age-encryption.org/v1/X25519"
@@ -78,6 +78,18 @@ export function unwrapX25519Stanzas(identity: string, stanzas: readonly { readon
         if (fileKey !== undefined) return fileKey
     }
     return null
+}
+
+/**
+ * The `age1…` recipient of an `AGE-SECRET-KEY-1…` identity, or undefined when the
+ * text is not one (the caller then asks typage, which words the error). encrypt's
+ * "could you decrypt the result?" check derives it for every identity held, and
+ * typage's version loads its post-quantum and curve code for it.
+ */
+export function x25519RecipientOfIdentity(identity: string): string | undefined {
+    if (!identity.startsWith("AGE-SECRET-KEY-1")) return undefined
+    const id = decodeIdentity(identity)
+    return id === undefined ? undefined : bech32Encode("age", id.publicKey)
 }
 
 const ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----\n"

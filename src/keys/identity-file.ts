@@ -12,6 +12,7 @@
  */
 import { FormatError, NoIdentityError } from "../errors.js"
 import type { AgeIdentity } from "./age.js"
+import { x25519RecipientOfIdentity } from "./age-x25519-native.js"
 import { bech32Decode } from "./bech32.js"
 import { isSshPrivateKey, readSshKeyFile } from "./ssh-parse.js"
 import type { SshIdentity } from "./ssh.js"
@@ -136,6 +137,8 @@ export async function decryptIdentityFile(content: string | Uint8Array, passphra
  */
 export async function identityToRecipientString(identity: AgeIdentity): Promise<string> {
     if (typeof identity === "string") {
+        const native = x25519RecipientOfIdentity(identity)
+        if (native !== undefined) return native
         const { identityToRecipient } = await import("age-encryption")
         try {
             return await identityToRecipient(identity)
