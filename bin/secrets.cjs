@@ -17,6 +17,12 @@ const dist = join(__dirname, "..", "dist")
 const bundle = join(dist, "secrets.bundle.cjs")
 const completionModel = join(dist, "completion-model.json")
 const completeBundle = join(dist, "complete.bundle.cjs")
+const hotBundle = join(dist, "hot.bundle.cjs")
+const versionFile = join(dist, "version.txt")
+
+// The commands src/cli/hot/argv.ts may take without commander (its COMMANDS): only
+// these words are worth loading the fast path's bundle for.
+const HOT_COMMANDS = new Set(["decrypt", "view", "filestatus", "exec-env"])
 
 function isFresh(file) {
     try {
@@ -45,18 +51,38 @@ function loadBundle(file) {
 }
 
 async function run() {
-    if (process.argv[2] === "__complete" && isFresh(completionModel) && isFresh(completeBundle)) {
+    const argv = process.argv.slice(2)
+    // SECRETS_FAST_PATH=0 runs every command line through the full program: a way out
+    // should the fast path ever differ, and what test/e2e/hot-path.test.ts compares with.
+    const fast = process.env.SECRETS_FAST_PATH !== "0"
+    if (fast && argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v") && isFresh(versionFile)) {
+        // The program's own --version output, saved by scripts/bundle.mjs.
+        process.stdout.write(readFileSync(versionFile))
+        return
+    }
+    if (fast && HOT_COMMANDS.has(argv[0]) && isFresh(hotBundle)) {
+        // Issue 14 target 2: decrypt, view, filestatus and exec-env in their plain
+        // forms, from a small bundle without commander. Anything else on their command
+        // line (help, another flag, a usage error) gets no plan and goes on below.
+        const hot = loadBundle(hotBundle)
+        const plan = hot.hotPlan(argv)
+        if (plan !== undefined) {
+            process.exitCode = await hot.runHot(plan, hot.nodeIo(), argv)
+            return
+        }
+    }
+    if (argv[0] === "__complete" && isFresh(completionModel) && isFresh(completeBundle)) {
         // The shell's TAB callback (issue 6: well under 100 ms). Not the main bundle nor
         // commander: the program's model, made by scripts/bundle.mjs from the program
         // itself, and a small bundle of the code that walks it. A stale or missing model
         // falls through to the full program, whose hidden __complete answers the same.
         const { answer, fileSources } = loadBundle(completeBundle)
         const model = JSON.parse(readFileSync(completionModel, "utf8"))
-        process.stdout.write(await answer(model, process.argv.slice(3), fileSources(process.cwd(), process.env)))
+        process.stdout.write(await answer(model, argv.slice(1), fileSources(process.cwd(), process.env)))
     } else if (isFresh(bundle)) {
         const { main, nodeIo } = loadBundle(bundle)
         // As src/bin.ts: set the exit code and let stdout drain.
-        process.exitCode = await main(process.argv.slice(2), nodeIo())
+        process.exitCode = await main(argv, nodeIo())
     } else {
         await import("../dist/bin.js")
     }

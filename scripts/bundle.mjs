@@ -36,7 +36,8 @@ const out = join(root, "dist/secrets.bundle.cjs")
 
 /**
  * Bundle `entry` (an ES module text of re-exports from dist/) into `outfile`: one
- * CommonJS function expression, ASCII only, with no import() left. Returns the text.
+ * CommonJS function expression, ASCII only, with no import() left. Returns the text
+ * and the list of input files (esbuild's metafile).
  */
 async function bundle(entry, outfile, options = {}) {
     const result = await build({
@@ -59,6 +60,7 @@ async function bundle(entry, outfile, options = {}) {
         footer: { js: "\n})" },
         outfile,
         logLevel: "warning",
+        metafile: true,
         ...options,
     })
     if (result.errors.length > 0) process.exit(1)
@@ -67,7 +69,30 @@ async function bundle(entry, outfile, options = {}) {
     // esbuild's charset "ascii" escapes everything else.
     if (!/^[\x00-\x7f]*$/.test(source)) throw new Error(`bundle: ${outfile} is not pure ASCII`)
     if (/[^\w$.]import\(/.test(source)) throw new Error(`bundle: a dynamic import() is left in ${outfile}`)
-    return source
+    return { source, eager: eagerInputs(result.metafile) }
+}
+
+/**
+ * The inputs that run when the bundle loads: those the entry reaches through static
+ * imports and require() calls. A module reached only through import() is kept in
+ * the bundle as a wrapper that runs on the first import() (supported:
+ * dynamic-import false), so it costs bytes but no start-up work.
+ */
+function eagerInputs(metafile) {
+    // The lazy-commander stand-ins below require commander inside a function.
+    const requiresLazily = (file) => file.startsWith("lazy-commander:")
+    const output = Object.values(metafile.outputs)[0]
+    const kept = new Set(Object.entries(output.inputs).filter(([, v]) => v.bytesInOutput > 0).map(([k]) => k))
+    const seen = new Set()
+    const queue = Object.keys(metafile.inputs).filter((p) => p === "bundle-entry.js")
+    while (queue.length > 0) {
+        const file = queue.pop()
+        if (seen.has(file)) continue
+        seen.add(file)
+        if (requiresLazily(file)) continue
+        for (const i of metafile.inputs[file]?.imports ?? []) if (i.kind !== "dynamic-import" && !i.external) queue.push(i.path)
+    }
+    return [...seen].filter((p) => kept.has(p) || !metafile.inputs[p])
 }
 
 /** Compile and run a bundle as bin/secrets.cjs does; the Script is kept for its code cache. */
@@ -78,7 +103,7 @@ function load(source, file) {
     return { script, exports: mod.exports }
 }
 
-const source = await bundle(
+const { source } = await bundle(
     `export { main } from "./dist/main.js"\nexport { nodeIo } from "./dist/files/io.js"\n`,
     out,
     // Function names stay in `--verbose` stack frames.
@@ -151,7 +176,7 @@ writeFileSync(`${out}.cache`, script.createCachedData())
     const model = buildModel(createProgram(io, { exitCode: 0 }))
 
     const completeOut = join(root, "dist/complete.bundle.cjs")
-    const completeSource = await bundle(
+    const { source: completeSource } = await bundle(
         `export { answer } from "./dist/cli/completion/callback.js"\nexport { fileSources } from "./dist/cli/completion/sources.js"\n`,
         completeOut,
     )
@@ -178,6 +203,128 @@ writeFileSync(`${out}.cache`, script.createCachedData())
     }
     writeFileSync(`${completeOut}.cache`, completeScript.createCachedData())
     writeFileSync(join(root, "dist/completion-model.json"), JSON.stringify(model) + "\n")
+}
+
+// ---------------------------------------------------------------- the fast path (issue 14 target 2)
+// `decrypt`, `view`, `filestatus` and `exec-env` in their plain forms run from a
+// third bundle, dist/hot.bundle.cjs, of src/cli/hot/ and the run functions of those
+// commands, without commander: building the program (every command and its
+// options) and parsing with it cost more than the decryption of a small file.
+// src/cli/hot/argv.ts hands every other command line to the full program.
+//
+// The command modules import commander at the top for their register functions,
+// which the fast path never calls, and esbuild keeps the import (commander is
+// CommonJS, and the modules are also reached through import() chains, which esbuild
+// does not tree-shake). So in this bundle `commander` is a module of stand-ins that
+// require the real commander on first use: each export is a Proxy that constructs,
+// calls and reads through to the real class (subclassing and instanceof included),
+// and esbuild's CommonJS wrapper runs commander's code only then. The check below
+// fails the build if commander, or a package the fast path must not run at start,
+// still loads with the bundle.
+//
+// `--version` alone is answered by bin/secrets.cjs from dist/version.txt, which the
+// main bundle's own `--version` writes here, so the bytes are the program's.
+{
+    const hotOut = join(root, "dist/hot.bundle.cjs")
+    const LAZY_PACKAGES = ["zod", "@inquirer/prompts"]
+    const commanderPath = createRequire(import.meta.url).resolve("commander")
+    const lazyCommander = {
+        name: "lazy-commander",
+        setup(b) {
+            b.onResolve({ filter: /^commander$/ }, (args) => (args.namespace === "lazy-commander" ? { path: commanderPath } : { path: "commander", namespace: "lazy-commander" }))
+            b.onLoad({ filter: /.*/, namespace: "lazy-commander" }, () => ({
+                resolveDir: root,
+                loader: "js",
+                contents: `let real
+const load = () => (real ??= require("commander"))
+function lazy(name) {
+    const proxy = new Proxy(function () {}, {
+        construct: (_t, args, newTarget) => Reflect.construct(load()[name], args, newTarget === proxy ? load()[name] : newTarget),
+        apply: (_t, self, args) => Reflect.apply(load()[name], self, args),
+        get: (_t, key) => Reflect.get(load()[name], key),
+    })
+    return proxy
+}
+export const Argument = lazy("Argument"), Command = lazy("Command"), CommanderError = lazy("CommanderError"),
+    Help = lazy("Help"), InvalidArgumentError = lazy("InvalidArgumentError"), Option = lazy("Option")
+`,
+            }))
+        },
+    }
+    const { source: hotSource, eager } = await bundle(
+        `export { hotPlan, runHot } from "./dist/cli/hot/run.js"\nexport { nodeIo } from "./dist/files/io.js"\n`,
+        hotOut,
+        {
+            // Names kept as in the main bundle: an internal error names the error's class.
+            keepNames: true,
+            plugins: [lazyCommander],
+            // Reached only through import() on rare paths (a passphrase prompt, a
+            // profile's .sops.yaml under GitHub Actions), and half the bundle's size
+            // with iconv-lite: left to the installed packages, whose CommonJS builds
+            // the bundle require()s from node_modules on first use. Every module in the
+            // bundle costs start-up even unrun (esbuild defines its exports' getters at
+            // load), so bytes that never run are not free.
+            external: LAZY_PACKAGES,
+        },
+    )
+    for (const name of LAZY_PACKAGES) createRequire(hotOut).resolve(name) // fails the build if one cannot be required from dist/
+    const banned = eager.filter((p) => /node_modules\/(commander|zod|@inquirer)\/|(^|\/)dist\/(fleet|sync)\/|(^|\/)dist\/cli\/program\.js$/.test(p))
+    if (banned.length > 0) throw new Error(`bundle: the fast path's bundle holds ${banned.join(", ")}`)
+
+    const { script: hotScript, exports: hot } = load(hotSource, hotOut)
+    const hdir = mkdtempSync(join(tmpdir(), "secrets-hot-"))
+    try {
+        const { generateX25519Identity, identityToRecipient } = await import("age-encryption")
+        const identity = await generateX25519Identity()
+        const recipient = await identityToRecipient(identity)
+        const key = join(hdir, "key.txt")
+        writeFileSync(key, `${identity}\n`, { mode: 0o600 })
+        const run = async (argv, encryptWith) => {
+            const chunks = []
+            const io = {
+                cwd: hdir,
+                env: { HOME: hdir, SOPS_AGE_KEY_FILE: key, PATH: process.env.PATH ?? "/usr/bin:/bin" },
+                stdin: process.stdin,
+                stdout: { write: (c) => void chunks.push(Buffer.from(c)), isTTY: false },
+                stderr: { write: () => true, isTTY: false },
+                now: () => new Date("2026-01-01T00:00:00Z"),
+            }
+            let code
+            if (encryptWith !== undefined) code = await encryptWith(argv, io)
+            else {
+                const plan = hot.hotPlan(argv)
+                if (plan === undefined) throw new Error(`bundle: the fast path does not take \`secrets ${argv.join(" ")}\``)
+                code = await hot.runHot(plan, io, argv)
+            }
+            if (code !== 0) throw new Error(`bundle: warm-up \`secrets ${argv.join(" ")}\` exited ${code}`)
+            return Buffer.concat(chunks)
+        }
+        const files = {
+            "a.yaml": "db:\n    user: admin\n    password: p\n    port: 5432\nlist:\n    - 1.5\n    - true\n",
+            "a.json": '{\n\t"db": {\n\t\t"user": "admin",\n\t\t"port": 5432\n\t}\n}\n',
+            "a.env": "USER=admin\nPASSWORD=p\n",
+        }
+        for (const [name, text] of Object.entries(files)) {
+            writeFileSync(join(hdir, name), text)
+            const enc = name.replace(".", ".enc.")
+            // Encrypted with the main bundle, whose code cache is already written.
+            writeFileSync(join(hdir, enc), await run(["encrypt", "--age", recipient, name], main))
+            if ((await run(["decrypt", enc])).toString() !== text) throw new Error(`bundle: fast-path warm-up ${name} does not round-trip`)
+            await run(["filestatus", enc])
+        }
+        await run(["view", "--extract", '["USER"]', "a.enc.env"])
+        // exec-env's own code (the environment, execa) is worth caching too: `true` ends at once.
+        await run(["exec-env", "a.enc.env", "true"])
+    } finally {
+        rmSync(hdir, { recursive: true, force: true })
+    }
+    writeFileSync(`${hotOut}.cache`, hotScript.createCachedData())
+
+    const versionChunks = []
+    const quiet = { write: () => true, isTTY: false }
+    const vio = { cwd: root, env: {}, stdin: process.stdin, stdout: { write: (c) => void versionChunks.push(Buffer.from(c)), isTTY: false }, stderr: quiet, now: () => new Date(0) }
+    if ((await main(["--version"], vio)) !== 0) throw new Error("bundle: `secrets --version` failed")
+    writeFileSync(join(root, "dist/version.txt"), Buffer.concat(versionChunks))
 }
 
 // ---------------------------------------------------------------- the Node API (issue 13 §7)

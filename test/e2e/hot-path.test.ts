@@ -1,0 +1,129 @@
+/**
+ * The fast path (issue 14 target 2) through the built binary: for a table of
+ * command lines, errors included, `secrets` gives the same stdout bytes, stderr and
+ * exit code with the fast path as with the full program (SECRETS_FAST_PATH=0), and
+ * the fast path is the one that ran: a preload records which bundles
+ * bin/secrets.cjs compiled, and a plain `decrypt` must have compiled only the
+ * small one (no commander), while anything unusual reaches the main bundle.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { runCli } from "../helpers/cli.js"
+import { ageKeygen } from "../helpers/tmp.js"
+
+let dir = ""
+let env: Record<string, string> = {}
+
+// Patches vm.Script before bin/secrets.cjs takes it, and notes each bundle compiled.
+const PROBE = `const vm = require("node:vm"), fs = require("node:fs"), path = require("node:path")
+const Script = vm.Script
+vm.Script = class extends Script {
+    constructor(source, options) {
+        super(source, options)
+        fs.appendFileSync(process.env.PROBE_OUT, path.basename(options.filename) + "\\n")
+    }
+}
+`
+
+beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "secrets-hot-"))
+    const key = ageKeygen(dir, "key")
+    const other = ageKeygen(dir, "other")
+    writeFileSync(join(dir, "probe.cjs"), PROBE)
+    env = { SOPS_AGE_KEY_FILE: key.file }
+    const files: Record<string, string> = {
+        "a.yaml": "db:\n    user: admin\n    password: p w\n    port: 5432\nlist:\n    - 1.5\n    - true\n",
+        "a.json": '{\n\t"db": {\n\t\t"user": "admin",\n\t\t"port": 5432\n\t}\n}\n',
+        "a.env": "USER=admin\nPASSWORD=p w\n",
+    }
+    for (const [name, text] of Object.entries(files)) {
+        writeFileSync(join(dir, name), text)
+        const r = await runCli(["encrypt", "--age", key.recipient, name], { cwd: dir, env })
+        expect(r.code, r.stderr).toBe(0)
+        writeFileSync(join(dir, name.replace(".", ".enc.")), r.stdoutBytes)
+    }
+    const other1 = await runCli(["encrypt", "--age", other.recipient, "a.yaml"], { cwd: dir, env })
+    writeFileSync(join(dir, "others.enc.yaml"), other1.stdoutBytes)
+    // A changed value with the MAC left as it was.
+    const enc = readFileSync(join(dir, "a.enc.yaml"), "utf8")
+    writeFileSync(join(dir, "tampered.enc.yaml"), enc.replace(/(port: ENC\[AES256_GCM,data:)[^,]+/, "$1AAAA"))
+}, 120_000)
+
+afterAll(() => {
+    if (dir !== "") rmSync(dir, { recursive: true, force: true })
+})
+
+/** Run `secrets argv` with the probe; the result and the bundles compiled. */
+async function probed(argv: string[], extra: Record<string, string>) {
+    const out = join(dir, `probe-${Math.random().toString(36).slice(2)}.txt`)
+    const r = await runCli(argv, { cwd: dir, env: { ...env, NODE_OPTIONS: `--require ${join(dir, "probe.cjs")}`, PROBE_OUT: out, ...extra } })
+    const bundles = existsSync(out) ? readFileSync(out, "utf8").split("\n").filter(Boolean) : []
+    // --verbose lines carry the time since start, which differs run to run.
+    const stderr = r.stderr.replace(/^secrets: verbose: \[ *\d+ ms\]/gm, "secrets: verbose: [ms]")
+    return { code: r.code, stdout: r.stdoutBytes.toString("base64"), stderr, bundles }
+}
+
+const FAST = ["hot.bundle.cjs"]
+const FULL = ["secrets.bundle.cjs"]
+// The fast path looked and handed over: both bundles compiled.
+const HANDED_OVER = ["hot.bundle.cjs", "secrets.bundle.cjs"]
+
+const table: [string[], string[], Record<string, string>?][] = [
+    [["decrypt", "a.enc.yaml"], FAST],
+    [["decrypt", "a.enc.json"], FAST],
+    [["decrypt", "a.enc.env"], FAST],
+    [["view", "a.enc.yaml"], FAST],
+    [["decrypt", "--extract", '["db"]["password"]', "a.enc.yaml"], FAST],
+    [["decrypt", "a.enc.yaml", "--output-type", "json"], FAST],
+    [["decrypt", "--input-type", "yaml", "--ignore-mac", "tampered.enc.yaml"], FAST],
+    [["filestatus", "a.enc.yaml"], FAST],
+    [["filestatus", "a.yaml"], FAST],
+    [["filestatus", "--input-type", "json", "a.enc.json"], FAST],
+    [["exec-env", "a.enc.env", 'echo "$USER/$PASSWORD"'], FAST],
+    [["exec-env", "--pristine", "a.enc.env", "echo \"[$PATH] $USER\""], FAST],
+    [["exec-env", "a.enc.env", "exit 7"], FAST],
+    // Under GitHub Actions exec-env loads run.ts's masking, which also defines options with commander.
+    [["exec-env", "a.enc.env", "true"], FAST, { GITHUB_ACTIONS: "true" }],
+    [["decrypt", "a.enc.yaml"], FAST, { SOPS_DECRYPTION_ORDER: "age" }],
+    // Errors the fast path reports itself, as the program does.
+    [["decrypt", "missing.enc.yaml"], FAST],
+    [["decrypt", "others.enc.yaml"], FAST],
+    [["decrypt", "tampered.enc.yaml"], FAST],
+    [["decrypt", "--extract", '["nope"]', "a.enc.yaml"], FAST],
+    [["decrypt", "a.enc.yaml", "--output-type", "dotenv"], FAST],
+    [["view", "a.yaml"], FAST],
+    [["filestatus", "missing.yaml"], FAST],
+    [["exec-env", "others.enc.yaml", "true"], FAST],
+    // Anything unusual goes to the full program.
+    [["view"], HANDED_OVER],
+    [["decrypt", "--bogus", "a.enc.yaml"], HANDED_OVER],
+    [["decrypt", "--help"], HANDED_OVER],
+    [["decrypt", "--input-type", "xml", "a.enc.yaml"], HANDED_OVER],
+    [["decrypt", "a.enc.yaml", "b.enc.yaml"], HANDED_OVER],
+    [["exec-env", "a.enc.env"], HANDED_OVER],
+    [["exec-env", "--user", "nobody", "a.enc.env", "true"], HANDED_OVER],
+    [["--verbose", "decrypt", "a.enc.yaml"], FULL],
+    [["decrpyt", "a.enc.yaml"], FULL],
+    [["--version"], []],
+    [["-v"], []],
+]
+
+describe("the fast path answers as the full program does", () => {
+    it.each(table)("secrets %j", async (argv, path, extra = {}) => {
+        const [fast, full] = await Promise.all([probed(argv, extra), probed(argv, { ...extra, SECRETS_FAST_PATH: "0" })])
+        expect({ ...fast, bundles: undefined }).toEqual({ ...full, bundles: undefined })
+        expect(fast.bundles).toEqual(path)
+        expect(full.bundles).toEqual(FULL)
+    })
+
+    it("prints what the program prints (a sanity check of the table's first rows)", async () => {
+        const r = await probed(["decrypt", "a.enc.yaml"], {})
+        expect(Buffer.from(r.stdout, "base64").toString()).toBe(readFileSync(join(dir, "a.yaml"), "utf8"))
+        const v = await probed(["exec-env", "a.enc.env", 'echo "$USER/$PASSWORD"'], {})
+        expect(Buffer.from(v.stdout, "base64").toString()).toBe("admin/p w\n")
+        const s = await probed(["filestatus", "a.enc.yaml"], {})
+        expect(Buffer.from(s.stdout, "base64").toString()).toBe('{"encrypted":true}\n')
+    })
+})
