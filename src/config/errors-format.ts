@@ -1,5 +1,5 @@
 /**
- * Turning a zod issue path into `file:line: field.path: message`, the way compilers
+ * Turning a config issue path into `file:line: field.path: message`, the way compilers
  * report, so a bad `.sops.yaml` points at the line to fix.
  *
  * Lines come from the yaml Document's node ranges: the path is followed through the

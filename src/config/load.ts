@@ -3,12 +3,11 @@
  * `exists` and the file text, so this module never touches the file system.
  */
 import { LineCounter, type Document } from "yaml"
-import type { ZodError } from "zod"
 import { InputLimitError } from "../core/input-limits.js"
 import { ConfigError } from "../errors.js"
 import { checkAliasExpansion, parseYamlStream } from "../stores/yaml-limits.js"
 import { formatPath, hintFor, lineOf, type IssuePath } from "./errors-format.js"
-import { CREATION_RULE_KEYS, KEY_GROUP_KEYS, configSchema, type Config, type ConfigFile } from "./schema.js"
+import { CREATION_RULE_KEYS, KEY_GROUP_KEYS, validateConfig, type Config, type ConfigFile, type ConfigIssue } from "./schema.js"
 
 export { CONFIG_NAME, findConfig, type FindConfigOptions } from "./find.js"
 
@@ -50,9 +49,9 @@ export function parseConfig(text: string, path: string): Config {
         throw new ConfigError(`${path}:1: the config must be a mapping`, ["start with creation_rules:"])
     }
 
-    const result = configSchema.safeParse(dropNulls(data))
-    if (!result.success) throw issueToError(result.error, doc, counter, path)
-    return { ...result.data, path, warnings: unknownKeyWarnings(result.data, doc, counter, path) }
+    const result = validateConfig(dropNulls(data))
+    if (!result.ok) throw issueToError(result.issues, doc, counter, path)
+    return { ...result.config, path, warnings: unknownKeyWarnings(result.config, doc, counter, path) }
 }
 
 /** Run `read`, turning a broken input bound into a ConfigError naming the config. */
@@ -65,15 +64,14 @@ function withinLimits<T>(path: string, read: () => T): T {
     }
 }
 
-function issueToError(error: ZodError, doc: Document, counter: LineCounter, file: string): ConfigError {
-    const issue = error.issues[0]
+function issueToError(issues: readonly ConfigIssue[], doc: Document, counter: LineCounter, file: string): ConfigError {
+    const issue = issues[0]
     if (issue === undefined) return new ConfigError(`${file}: invalid config`)
     const where: IssuePath = issue.path
     const line = lineOf(doc, counter, where)
     const field = formatPath(where)
-    const params = "params" in issue ? (issue.params as { hint?: unknown } | undefined) : undefined
-    const hint = typeof params?.hint === "string" ? params.hint : hintFor(where)
-    const more = error.issues.length > 1 ? [`${error.issues.length - 1} more problem(s) after this one`] : []
+    const hint = issue.hint ?? hintFor(where)
+    const more = issues.length > 1 ? [`${issues.length - 1} more problem(s) after this one`] : []
     return new ConfigError(`${file}:${line}: ${field === "" ? "" : `${field}: `}${issue.message}`, [
         ...(hint === undefined ? [] : [hint]),
         ...more,
