@@ -10,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { BIN, runCli } from "../helpers/cli.js"
+import { runInProcess } from "../helpers/in-process.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 
 const OLD = "old-value-4711"
@@ -35,7 +36,8 @@ async function inTmux(fn: (s: Session) => Promise<void>): Promise<void> {
     const key = ageKeygen(dir, "alice")
     const env = { SOPS_AGE_KEY_FILE: key.file }
     writeFileSync(join(dir, "f.yaml"), `greeting: hello\nsecret: ${OLD}\n`)
-    const enc = await runCli(["encrypt", "--age", key.recipient, "-i", "f.yaml"], { cwd: dir })
+    // Setup, not the claim: encrypted in this process (the binary is what the tests run after).
+    const enc = await runInProcess(["encrypt", "--age", key.recipient, "-i", "f.yaml"], { cwd: dir })
     expect(enc.code).toBe(0)
 
     // A clean environment inside the pane: only what the command needs, HOME in the temp dir.

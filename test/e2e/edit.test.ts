@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest"
 import { compareSemver, needsVersionBump, parseSemver } from "../../src/cli/sops-version.js"
 import { SecretsError } from "../../src/errors.js"
 import { runCli } from "../helpers/cli.js"
+import { runInProcess } from "../helpers/in-process.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 
 const SECRET = "p4ssw0rd-never-printed"
@@ -59,13 +60,15 @@ function editorPaths(dir: string): string[] {
 
 async function encrypted(p: Project, name: string, plain: string): Promise<Buffer> {
     writeFileSync(join(p.dir, name), plain)
-    const r = await runCli(["encrypt", "--age", p.key.recipient, "-i", name], { cwd: p.dir, env: { SECRETS_NOW: "2029-12-31T00:00:00Z", SOPS_AGE_KEY_FILE: p.key.file } })
+    // Setup, not the claim: encrypted in this process (the binary is what the tests run after).
+    const r = await runInProcess(["encrypt", "--age", p.key.recipient, "-i", name], { cwd: p.dir, env: { SECRETS_NOW: "2029-12-31T00:00:00Z", SOPS_AGE_KEY_FILE: p.key.file } })
     expect([r.code, r.stderr]).toEqual([0, ""])
     return readFileSync(join(p.dir, name))
 }
 
+/** What the file holds now, read in this process: a check after the command under test, not the claim. */
 async function decrypt(p: Project, name: string, env: Record<string, string> = p.env): Promise<string> {
-    const r = await runCli(["decrypt", name], { cwd: p.dir, env })
+    const r = await runInProcess(["decrypt", name], { cwd: p.dir, env })
     expect([r.code, r.stderr]).toEqual([0, ""])
     return r.stdout
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { BIN, runCli } from "../helpers/cli.js"
+import { runInProcess } from "../helpers/in-process.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 
 const SECRET = "p4ss-w0rd never printed"
@@ -18,7 +19,8 @@ async function project(plain = `password: ${SECRET}\nport: 5432\nratio: 1.0\nfla
     const dir = tempDir()
     const key = ageKeygen(dir, "key")
     writeFileSync(join(dir, name), plain)
-    const enc = await runCli(["encrypt", "--age", key.recipient, "-i", name], { cwd: dir, env: { SOPS_AGE_KEY_FILE: key.file } })
+    // Setup, not the claim: encrypted in this process (the binary is what the tests run after).
+    const enc = await runInProcess(["encrypt", "--age", key.recipient, "-i", name], { cwd: dir, env: { SOPS_AGE_KEY_FILE: key.file } })
     expect(enc.stderr).toBe("")
     expect(enc.code).toBe(0)
     return { dir, env: { SOPS_AGE_KEY_FILE: key.file } }

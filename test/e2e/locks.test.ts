@@ -18,6 +18,7 @@ import { describe, expect, it, onTestFinished } from "vitest"
 import { parse } from "yaml"
 
 import { BIN, runCli } from "../helpers/cli.js"
+import { runInProcess } from "../helpers/in-process.js"
 import { waitingForLock } from "../helpers/lock-wait.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 
@@ -36,7 +37,8 @@ async function fixture(): Promise<Fixture> {
     const key = ageKeygen(dir, "key")
     writeFileSync(join(dir, "app.yaml"), `start: ${SECRET}\n`)
     const env = { SOPS_AGE_KEY_FILE: key.file, SECRETS_NOW: "2030-01-02T03:04:05Z" }
-    const enc = await runCli(["encrypt", "--age", key.recipient, "-i", "app.yaml"], { cwd: dir, env })
+    // Setup, not the claim: encrypted in this process (the binary is what the tests run after).
+    const enc = await runInProcess(["encrypt", "--age", key.recipient, "-i", "app.yaml"], { cwd: dir, env })
     expect(enc.code).toBe(0)
     const file = join(dir, "app.yaml")
     return { dir, file, lock: `${file}.lock`, env, cli: (args, extra = {}) => runCli(args, { cwd: dir, env: { ...env, ...extra } }) }

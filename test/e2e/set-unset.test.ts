@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, writeFil
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { runCli, type CliResult } from "../helpers/cli.js"
+import { runInProcess } from "../helpers/in-process.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/interop")
@@ -26,7 +27,8 @@ async function encrypted(name: string, plain: string) {
     const dir = tempDir()
     const key = ageKeygen(dir, "key")
     writeFileSync(join(dir, name), plain)
-    const enc = await runCli(["encrypt", "--age", key.recipient, "-i", name], { cwd: dir })
+    // Setup, not the claim: encrypted in this process (the binary is what the tests run after).
+    const enc = await runInProcess(["encrypt", "--age", key.recipient, "-i", name], { cwd: dir })
     expect(enc.code).toBe(0)
     const env = { SOPS_AGE_KEY_FILE: key.file, SECRETS_NOW: NOW }
     const cli = (args: string[], input?: string) => runCli(args, { cwd: dir, env, ...(input !== undefined ? { input } : {}) })
