@@ -7,10 +7,10 @@
  * ciphertext, and the value's path as additional data so that a value cannot be
  * moved to another key unnoticed.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto"
+import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherGCM } from "node:crypto"
 import { ExitCode, FormatError, IntegrityError } from "../errors.js"
 import type { Comment, Scalar } from "./tree.js"
-import { decodeBase64, splitEnc } from "./enc-text.js"
+import { base64Size, decodeBase64, decodeBase64Pieces, LARGE, splitEnc } from "./enc-text.js"
 import { formatFloat, formatRfc3339, parseGoBool, parseGoFloat, parseGoInt, parseRfc3339 } from "./go-format.js"
 
 /** The four fields of an ENC string, base64-decoded. */
@@ -234,12 +234,38 @@ export function encryptValue(value: Scalar | Comment, key: Uint8Array, aad: stri
     const nonce = iv ?? stash?.lookup(aad, value) ?? new Uint8Array(randomBytes(IV_SIZE))
     const cipher = createCipheriv(gcmAlgorithm(key), key, nonce, { authTagLength: TAG_SIZE })
     cipher.setAAD(utf8.encode(aad))
-    const head = cipher.update(valueToBytes(value))
+    const plain = valueToBytes(value)
+    if (plain.length >= LARGE) return encryptLarge(cipher, plain, nonce, typeTag(value))
+    const head = cipher.update(plain)
     // GCM's final() returns no bytes; concatenating would copy a large value once more.
     const tail = cipher.final()
     const data = tail.length === 0 ? head : Buffer.concat([head, tail])
     const tag = cipher.getAuthTag()
     return formatEnc({ data, iv: nonce, tag, type: typeTag(value) })
+}
+
+/**
+ * encryptValue for a large value: the ciphertext is made and base64-encoded a few
+ * MiB at a time and joined once into the ENC string, so a 100 MiB file is never held
+ * as ciphertext, as base64 and as the ENC string all at once.
+ */
+function encryptLarge(cipher: CipherGCM, plain: Uint8Array, nonce: Uint8Array, type: TypeTag): string {
+    const step = 3 << 20 // whole 3-byte groups, so the pieces' base64 joins without padding
+    const pieces = ["ENC[AES256_GCM,data:"]
+    let carry: Buffer = Buffer.alloc(0)
+    for (let at = 0; at < plain.length; at += step) {
+        // GCM is a stream mode: update() returns as many bytes as it is given, but
+        // the carry keeps the pieces in whole groups even if it did not.
+        let out = cipher.update(plain.subarray(at, at + step))
+        if (carry.length > 0) out = Buffer.concat([carry, out])
+        const whole = out.length - (out.length % 3)
+        pieces.push(encodeBase64(out.subarray(0, whole)))
+        carry = out.subarray(whole)
+    }
+    const tail = cipher.final()
+    pieces.push(encodeBase64(Buffer.concat([carry, tail])))
+    pieces.push(`,iv:${encodeBase64(nonce)},tag:${encodeBase64(cipher.getAuthTag())},type:${type}]`)
+    return pieces.join("")
 }
 
 /**
@@ -252,6 +278,7 @@ export function encryptValue(value: Scalar | Comment, key: Uint8Array, aad: stri
  */
 export function decryptValue(enc: string, key: Uint8Array, aad: string, stash?: IvStash): Plain {
     if (enc === "") return { kind: "str", value: "" }
+    if (enc.length >= LARGE) return decryptLarge(enc, key, aad, stash)
     const parsed = parseEnc(enc)
     if (parsed === null) throw malformed()
     if (parsed.iv.length === 0 || parsed.tag.length !== TAG_SIZE) throw malformed()
@@ -270,5 +297,40 @@ export function decryptValue(enc: string, key: Uint8Array, aad: string, stash?: 
     }
     const value = bytesToValue(parsed.type, plain)
     stash?.remember(aad, value, parsed.iv)
+    return value
+}
+
+/**
+ * decryptValue for a large ENC string: the ciphertext is base64-decoded and
+ * decrypted a few MiB at a time into the plaintext's buffer, so it is never whole in
+ * memory. The checks and errors are decryptValue's, in the same order.
+ */
+function decryptLarge(enc: string, key: Uint8Array, aad: string, stash?: IvStash): Plain {
+    const fields = splitEnc(enc)
+    if (fields === null) throw malformed()
+    const [data, ivText, tagText, type] = fields
+    const iv = decodeBase64(ivText)
+    const tag = decodeBase64(tagText)
+    if (iv === null || tag === null || iv.length === 0 || tag.length !== TAG_SIZE) throw malformed()
+    if (data.length % 4 !== 0) throw malformed()
+    const plain = Buffer.allocUnsafe(base64Size(data))
+    let filled = 0
+    let ok: boolean
+    try {
+        const decipher = createDecipheriv(gcmAlgorithm(key), key, iv, { authTagLength: TAG_SIZE })
+        decipher.setAAD(utf8.encode(aad))
+        decipher.setAuthTag(tag)
+        ok = decodeBase64Pieces(data, (bytes) => {
+            filled += decipher.update(bytes).copy(plain, filled)
+        })
+        if (ok) filled += decipher.final().copy(plain, filled)
+    } catch (e) {
+        if (e instanceof FormatError) throw e
+        throw new IntegrityError("could not decrypt value: authentication failed", [], ExitCode.ErrorDecryptingTree)
+    }
+    // Invalid base64 is malformed before it is unauthentic, as in decryptValue.
+    if (!ok) throw malformed()
+    const value = bytesToValue(type, asUint8Array(plain.subarray(0, filled)))
+    stash?.remember(aad, value, asUint8Array(iv))
     return value
 }

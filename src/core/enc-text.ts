@@ -87,3 +87,41 @@ function encodesTo(bytes: Buffer, text: string): boolean {
     }
     return true
 }
+
+/** Characters of base64 per piece in decodeBase64Pieces: 4 MiB, whole 4-character groups. */
+const PIECE_CHARS = 4 << 20
+
+/**
+ * Decode a large base64 field a piece at a time, handing each piece's bytes to
+ * `each`, so that a 100 MiB ciphertext never sits in memory whole next to its
+ * plaintext. The same verdict as decodeBase64 (false when it would return null),
+ * reached before or during the pieces.
+ */
+export function decodeBase64Pieces(s: string, each: (bytes: Buffer) => void): boolean {
+    if (s.length % 4 !== 0 || s.includes("\n") || s.includes("\r")) {
+        // Never for a field splitEnc returns; the general path handles it.
+        const whole = decodeBase64(s)
+        if (whole !== null) each(whole)
+        return whole !== null
+    }
+    let regexVerdict: boolean | undefined
+    for (let at = 0; at < s.length; at += PIECE_CHARS) {
+        const piece = s.slice(at, at + PIECE_CHARS)
+        // "=" may only end the whole text: one ending an earlier piece is followed by
+        // at least four more characters, which the regex rejects.
+        if (at + PIECE_CHARS < s.length && piece.endsWith("=")) return false
+        const bytes = Buffer.from(piece, "base64")
+        if (!encodesTo(bytes, piece)) {
+            regexVerdict ??= BASE64_RE.test(s)
+            if (!regexVerdict) return false
+        }
+        each(bytes)
+    }
+    return true
+}
+
+/** The number of bytes standard base64 text of this length and padding decodes to. */
+export function base64Size(s: string): number {
+    const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0
+    return (s.length / 4) * 3 - pad
+}

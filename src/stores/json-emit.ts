@@ -4,7 +4,7 @@
  */
 import { FormatError } from "../errors.js"
 import type { Node, Scalar } from "../core/tree.js"
-import { goJsonQuote } from "./go-json-string.js"
+import { goJsonQuote, pushQuoted } from "./go-json-string.js"
 
 /**
  * The indent unit for a `--indent`/`stores.json.indent` value: -1 (the default) is
@@ -48,26 +48,52 @@ function scalar(s: Scalar): string {
  * has none (§11.10). Empty objects and arrays stay compact (`{}`, `[]`).
  */
 export function emitJson(node: Node, indent = -1): string {
+    return emitJsonParts(node, indent).join("")
+}
+
+/**
+ * `node` as UTF-8 JSON bytes, with a trailing newline when `newline`. The text is
+ * encoded piece by piece into one buffer: joining it into one string first would
+ * hold a large file's ENC value twice more (the joined text and its encoding).
+ */
+export function emitJsonBytes(node: Node, indent: number, newline: boolean): Uint8Array {
+    const parts = emitJsonParts(node, indent)
+    if (newline) parts.push("\n")
+    let size = 0
+    for (const p of parts) size += Buffer.byteLength(p, "utf8")
+    const out = new Uint8Array(size)
+    const encoder = new TextEncoder()
+    let at = 0
+    for (const p of parts) at += encoder.encodeInto(p, out.subarray(at)).written
+    return out
+}
+
+/** The pieces of `node`'s JSON text, in order. */
+function emitJsonParts(node: Node, indent: number): string[] {
     const unit = jsonIndentUnit(indent)
-    const walk = (n: Node, depth: number): string => {
-        const inner = "\n" + unit.repeat(depth + 1)
-        if (n.kind === "map") {
-            const parts: string[] = []
+    const parts: string[] = []
+    const walk = (n: Node, depth: number): void => {
+        if (n.kind === "map" || n.kind === "list") {
+            const [open, close] = n.kind === "map" ? ["{", "}"] : ["[", "]"]
+            const inner = "\n" + unit.repeat(depth + 1)
+            let first = true
             for (const item of n.items) {
-                if (item.kind === "entry") parts.push(goJsonQuote(item.key) + ": " + walk(item.value, depth + 1))
+                if (item.kind === "comment") continue
+                parts.push(first ? open + inner : "," + inner)
+                first = false
+                if (item.kind === "entry") {
+                    parts.push(goJsonQuote(item.key) + ": ")
+                    walk(item.value, depth + 1)
+                } else {
+                    walk(item, depth + 1)
+                }
             }
-            if (parts.length === 0) return "{}"
-            return "{" + inner + parts.join("," + inner) + "\n" + unit.repeat(depth) + "}"
+            parts.push(first ? open + close : "\n" + unit.repeat(depth) + close)
+            return
         }
-        if (n.kind === "list") {
-            const parts: string[] = []
-            for (const item of n.items) {
-                if (item.kind !== "comment") parts.push(walk(item, depth + 1))
-            }
-            if (parts.length === 0) return "[]"
-            return "[" + inner + parts.join("," + inner) + "\n" + unit.repeat(depth) + "]"
-        }
-        return scalar(n)
+        if (n.kind === "str" || n.kind === "time") pushQuoted(parts, n.value)
+        else parts.push(scalar(n))
     }
-    return walk(node, 0)
+    walk(node, 0)
+    return parts
 }

@@ -6,7 +6,7 @@ import { FormatError } from "../errors.js"
 import type { Branch, Mapping, Node } from "../core/tree.js"
 import { entry } from "../core/tree.js"
 import type { EncryptedDocument, Store, StoreOptions } from "./store.js"
-import { emitJson, jsonIndentUnit } from "./json-emit.js"
+import { emitJsonBytes, jsonIndentUnit } from "./json-emit.js"
 import { parseJsonDocument } from "./json-parse.js"
 
 const encoder = new TextEncoder()
@@ -41,7 +41,7 @@ export function createJsonStore(opts: StoreOptions = {}): Store {
     const indent = opts.indent ?? -1
     // Reject a bad indent when the store is made, not halfway through a command.
     jsonIndentUnit(indent)
-    const text = (node: Node): Uint8Array => encoder.encode(emitJson(node, indent) + "\n")
+    const text = (node: Node): Uint8Array => emitJsonBytes(node, indent, true)
     return {
         format: "json",
         parsePlain(input: Uint8Array): Branch[] {
@@ -64,7 +64,7 @@ export function createJsonStore(opts: StoreOptions = {}): Store {
             if (node.kind === "str") return encoder.encode(node.value)
             if (node.kind === "bytes") return node.value
             if (node.kind === "map") return text(node)
-            return encoder.encode(emitJson(node, indent))
+            return emitJsonBytes(node, indent, false)
         },
     }
 }
