@@ -10,7 +10,7 @@
 // every start, TAB callbacks included (docs/benchmarks.md), and this file only
 // needs require() and one dynamic import for the unbundled fallback.
 "use strict"
-const { readFileSync, statSync } = require("node:fs")
+const { readFileSync, statSync, writeSync } = require("node:fs")
 const { join } = require("node:path")
 
 const dist = join(__dirname, "..", "dist")
@@ -78,7 +78,16 @@ async function run() {
         // falls through to the full program, whose hidden __complete answers the same.
         const { answer, fileSources } = loadBundle(completeBundle)
         const model = JSON.parse(readFileSync(completionModel, "utf8"))
-        process.stdout.write(await answer(model, argv.slice(1), fileSources(process.cwd(), process.env)))
+        const text = Buffer.from(await answer(model, argv.slice(1), fileSources(process.cwd(), process.env)))
+        // Straight to fd 1: process.stdout on the shell's pipe would build a socket
+        // stream (net, streams) for one write, a few ms of every TAB. A pipe the shell
+        // made non-blocking can refuse part of it (EAGAIN): the stream writes the rest.
+        let written = 0
+        try {
+            while (written < text.length) written += writeSync(1, text, written)
+        } catch {
+            process.stdout.write(text.subarray(written))
+        }
     } else if (isFresh(bundle)) {
         const { main, nodeIo } = loadBundle(bundle)
         // As src/bin.ts: set the exit code and let stdout drain.

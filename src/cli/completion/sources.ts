@@ -5,7 +5,7 @@
  * encrypted document and dropping the `sops` block, without its data key.
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs"
-import { join, relative, resolve, sep } from "node:path"
+import { join, resolve } from "node:path"
 import { findConfig } from "../../config/find.js"
 import type { Candidate, CompletionSources } from "./complete.js"
 
@@ -37,7 +37,10 @@ export function findEncryptedFiles(cwd: string): string[] {
     const found: string[] = []
     let entries = 0
     let sniffed = 0
-    const visit = (dir: string, depth: number): void => {
+    // `rel` is the path from cwd with `/`, built as the walk descends: entry names
+    // hold no separator, so it equals relative(cwd, path), without path's
+    // normalising twice per entry on every TAB (issue 14 target 6).
+    const visit = (dir: string, rel: string, depth: number): void => {
         let list
         try {
             list = readdirSync(dir, { withFileTypes: true })
@@ -47,14 +50,15 @@ export function findEncryptedFiles(cwd: string): string[] {
         for (const d of list) {
             if (++entries > MAX_ENTRIES) return
             const path = join(dir, d.name)
+            const relPath = rel === "" ? d.name : `${rel}/${d.name}`
             if (d.isDirectory()) {
-                if (depth < MAX_DEPTH && !SKIP_DIRS.has(d.name)) visit(path, depth + 1)
+                if (depth < MAX_DEPTH && !SKIP_DIRS.has(d.name)) visit(path, relPath, depth + 1)
             } else if (d.isFile() && sniffed++ < MAX_SNIFFED && isSopsFile(path)) {
-                found.push(relative(cwd, path).split(sep).join("/"))
+                found.push(relPath)
             }
         }
     }
-    visit(cwd, 0)
+    visit(cwd, "", 0)
     return found.sort()
 }
 
@@ -65,11 +69,12 @@ function isSopsFile(path: string): boolean {
     let fd: number | undefined
     try {
         fd = openSync(path, "r")
-        const size = fstatSync(fd).size
-        const length = Math.min(size, TAIL_BYTES)
-        if (length < 10) return false
         tailBuffer ??= Buffer.allocUnsafe(TAIL_BYTES)
-        const got = readSync(fd, tailBuffer, 0, length, size - length)
+        // Most files are smaller than the tail: one read from the start gets all of
+        // it, and only a file that fills the buffer needs its size for the tail.
+        let got = readSync(fd, tailBuffer, 0, TAIL_BYTES, 0)
+        if (got === TAIL_BYTES) got = readSync(fd, tailBuffer, 0, TAIL_BYTES, fstatSync(fd).size - TAIL_BYTES)
+        if (got < 10) return false
         // Most files in a repo are not sops files: a byte search rules them out without decoding.
         const tail = tailBuffer.subarray(0, got)
         return tail.includes("sops") && looksLikeSops(tail.toString("latin1"))
