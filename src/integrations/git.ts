@@ -13,7 +13,7 @@ export interface FileCommit {
 }
 
 /** Environment for git: never prompt, never page. */
-function gitEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+export function gitEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
     const out: Record<string, string> = {}
     for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v
     return { ...out, GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C" }

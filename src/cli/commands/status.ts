@@ -150,7 +150,8 @@ export async function collectStatus(
     const { loadFleetConfig } = await import("../../fleet/rekey-repo.js")
     const { takeInventory } = await import("../../fleet/inventory.js")
     const { ageInDays, isDue, rotationPolicy } = await import("../../fleet/policy.js")
-    const { keyDate, workTreeOf } = await import("../../fleet/key-age.js")
+    const { lastModifiedDate, workTreeOf } = await import("../../fleet/key-age.js")
+    const { keyDates } = await import("../../fleet/key-dates.js")
     const { creationRuleFor } = await import("../../fleet/rule-recipients.js")
     const { planForRule } = await import("../../config/match.js")
     const { ruleDrift } = await import("../../fleet/rule-drift.js")
@@ -164,6 +165,11 @@ export async function collectStatus(
     const policy = rotationPolicy(loaded.config.secrets, relative(io.cwd, path) || path)
     const entries = await takeInventory(io, loaded, (done, total) => progress?.count("reading files", done, total))
     const top = entries.some((e) => e.encrypted) ? await workTreeOf(loaded.dir, io.env) : undefined
+    // One pass over git history for all files (src/fleet/key-dates.ts), not git per file.
+    const encrypted = entries.flatMap((e) => (e.metadata === undefined ? [] : [{ abs: e.abs, metadata: e.metadata, ...(e.digest !== undefined ? { digest: e.digest } : {}) }]))
+    const plain = entries.length - encrypted.length
+    progress?.count("reading git history", plain, entries.length)
+    const dates = await keyDates(encrypted, io.env, top, (done) => progress?.count("reading git history", plain + done, entries.length))
     const now = io.now()
     const files: FileStatus[] = []
     for (const [i, e] of entries.entries()) {
@@ -172,7 +178,7 @@ export async function collectStatus(
             files.push({ path: e.path, encrypted: false, rule: false, inStep: false, keyDate: null, keyAgeDays: null, keySource: null, due: false, problems: ["not encrypted"] })
             continue
         }
-        const kd = await keyDate(e.abs, e.metadata, io.env, top)
+        const kd = dates.get(e.abs) ?? { date: lastModifiedDate(e.metadata), source: "lastmodified" }
         const due = kd.date !== undefined && isDue(kd.date, now, policy)
         const ageDays = kd.date === undefined ? null : ageInDays(kd.date, now)
         const problems: string[] = []
