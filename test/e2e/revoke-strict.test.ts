@@ -9,6 +9,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
 import { runCli } from "../helpers/cli.js"
+import { runInProcess } from "../helpers/in-process.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 
 type Key = ReturnType<typeof ageKeygen>
@@ -29,29 +30,40 @@ function cliIn(dir: string) {
         runCli(args, { cwd: dir, home: dir, env: keyFile === undefined ? {} : { SOPS_AGE_KEY_FILE: keyFile } })
 }
 
-/** Decrypt with `key` alone (no default key file): the exit code and stdout. */
+/**
+ * cliIn's runs in this process (runInProcess): for building the repository a test
+ * starts from (init, add-user, encrypt, the stowaway's rotate --add-age), which is
+ * not what the test claims; the commands it is about run through the binary.
+ */
+function setupIn(dir: string) {
+    return (args: string[], keyFile?: string) =>
+        runInProcess(args, { cwd: dir, home: dir, env: keyFile === undefined ? {} : { SOPS_AGE_KEY_FILE: keyFile } })
+}
+
+/** Decrypt with `key` alone (no default key file): the exit code and stdout. In this process: a check around the commands under test. */
 async function decryptAs(dir: string, file: string, key: Key): Promise<{ code: number; stdout: string }> {
-    const r = await runCli(["decrypt", file], { cwd: dir, home: join(dir, "nonexistent"), env: { SOPS_AGE_KEY_FILE: key.file } })
+    const r = await runInProcess(["decrypt", file], { cwd: dir, home: join(dir, "nonexistent"), env: { SOPS_AGE_KEY_FILE: key.file } })
     return { code: r.code, stdout: r.stdout }
 }
 
-// Each test spawns the binary a dozen times or more.
+// Each test spawns the binary several times.
 const SLOW = 120_000
 
 describe("keys revoke with a stowaway key", () => {
     it("drops a second key bob added with rotate --add-age, and a key added to another file alone; names both; neither opens anything", async () => {
         const dir = tempDir()
         const cli = cliIn(dir)
+        const setup = setupIn(dir)
         const keys = tempDir()
         const bob = ageKeygen(keys, "bob")
         const bob2 = ageKeygen(keys, "bob2")
         const ci = ageKeygen(keys, "ci")
-        expect((await cli(["init", "--yes", "--user", "alice", "--recovery"])).code).toBe(0)
-        expect((await cli(["keys", "add-user", "bob", "--age", bob.recipient, "--yes"])).code).toBe(0)
+        expect((await setup(["init", "--yes", "--user", "alice", "--recovery"])).code).toBe(0)
+        expect((await setup(["keys", "add-user", "bob", "--age", bob.recipient, "--yes"])).code).toBe(0)
         writeFileSync(join(dir, "secrets/shared/x.yaml"), "db:\n    password: shared-VALUE\n")
         writeFileSync(join(dir, "secrets/users/alice/a.yaml"), "k: alice-VALUE\n")
-        expect((await cli(["encrypt", "-i", "secrets/shared/x.yaml"])).code).toBe(0)
-        expect((await cli(["encrypt", "-i", "secrets/users/alice/a.yaml"])).code).toBe(0)
+        expect((await setup(["encrypt", "-i", "secrets/shared/x.yaml"])).code).toBe(0)
+        expect((await setup(["encrypt", "-i", "secrets/users/alice/a.yaml"])).code).toBe(0)
 
         // The attack: bob, still trusted, adds a key of his own to a shared file.
         const add = await cli(["rotate", "-i", "--add-age", bob2.recipient, "secrets/shared/x.yaml"], bob.file)
@@ -108,6 +120,7 @@ describe("rotate -i and --strict", () => {
     it("plain rotate keeps a key the rule does not name, with a warning; --strict drops it and applies the rule's key groups and threshold", async () => {
         const dir = tempDir()
         const cli = cliIn(dir)
+        const setup = setupIn(dir)
         const alice = ageKeygen(dir, "alice")
         const recovery = ageKeygen(dir, "recovery")
         const extra = ageKeygen(dir, "extra")
@@ -130,7 +143,7 @@ describe("rotate -i and --strict", () => {
         writeFileSync(join(dir, "x.yaml"), "token: split-VALUE\n")
         // --age replaces the rule's keys: one group, alice and a key the rule does not name.
         mkdirSync(join(dir, "split"))
-        expect((await cli(["encrypt", "--age", `${alice.recipient},${extra.recipient}`, "--output", "split/x.yaml", "x.yaml"])).code).toBe(0)
+        expect((await setup(["encrypt", "--age", `${alice.recipient},${extra.recipient}`, "--output", "split/x.yaml", "x.yaml"])).code).toBe(0)
 
         const plain = await cli(["rotate", "-i", "split/x.yaml"], alice.file)
         expect(plain.code, plain.stderr).toBe(0)
@@ -154,7 +167,7 @@ describe("rotate -i and --strict", () => {
         expect(together.stdout).toBe("token: split-VALUE\n")
 
         // A file no rule matches: --strict has nothing to apply.
-        expect((await cli(["encrypt", "--age", alice.recipient, "--output", "other.yaml", "x.yaml"])).code).toBe(0)
+        expect((await setup(["encrypt", "--age", alice.recipient, "--output", "other.yaml", "x.yaml"])).code).toBe(0)
         const before = readFileSync(join(dir, "other.yaml"), "utf8")
         const none = await cli(["rotate", "-i", "--strict", "other.yaml"], alice.file)
         expect(none.code, none.stderr).toBe(1)
@@ -167,12 +180,13 @@ describe("the repo-wide re-key", () => {
     it("drops a key the rule does not name and says the data key stayed the same", async () => {
         const dir = tempDir()
         const cli = cliIn(dir)
+        const setup = setupIn(dir)
         const extra = ageKeygen(tempDir(), "extra")
         const web1 = ageKeygen(tempDir(), "web1")
-        expect((await cli(["init", "--yes", "--user", "alice"])).code).toBe(0)
+        expect((await setup(["init", "--yes", "--user", "alice"])).code).toBe(0)
         writeFileSync(join(dir, "secrets/shared/s.yaml"), "s: 1\n")
-        expect((await cli(["encrypt", "-i", "secrets/shared/s.yaml"])).code).toBe(0)
-        expect((await cli(["rotate", "-i", "--add-age", extra.recipient, "secrets/shared/s.yaml"])).code).toBe(0)
+        expect((await setup(["encrypt", "-i", "secrets/shared/s.yaml"])).code).toBe(0)
+        expect((await setup(["rotate", "-i", "--add-age", extra.recipient, "secrets/shared/s.yaml"])).code).toBe(0)
 
         const r = await cli(["keys", "add-host", "web1", "--age", web1.recipient, "--yes"])
         expect(r.code, r.stderr).toBe(0)
@@ -190,12 +204,13 @@ describe("keys rotate with a stowaway key", () => {
         async () => {
             const dir = tempDir()
             const cli = cliIn(dir)
+            const setup = setupIn(dir)
             const keys = tempDir()
             const extra = ageKeygen(keys, "extra")
-            expect((await cli(["init", "--yes", "--user", "alice"])).code).toBe(0)
+            expect((await setup(["init", "--yes", "--user", "alice"])).code).toBe(0)
             writeFileSync(join(dir, "secrets/shared/x.yaml"), "db:\n    password: shared-VALUE\n")
-            expect((await cli(["encrypt", "-i", "secrets/shared/x.yaml"])).code).toBe(0)
-            expect((await cli(["rotate", "-i", "--add-age", extra.recipient, "secrets/shared/x.yaml"])).code).toBe(0)
+            expect((await setup(["encrypt", "-i", "secrets/shared/x.yaml"])).code).toBe(0)
+            expect((await setup(["rotate", "-i", "--add-age", extra.recipient, "secrets/shared/x.yaml"])).code).toBe(0)
             expect((await decryptAs(dir, "secrets/shared/x.yaml", extra)).code).toBe(0)
 
             const r = await cli(["keys", "rotate", "alice", "--yes"])
