@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { BIN, runCli, type CliResult } from "../helpers/cli.js"
+import { runInProcess } from "../helpers/in-process.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 import { item, loginItem, makeOpStandin, seedStore, vault, type OpStandin, type StandinItem } from "../helpers/op-standin.js"
 
@@ -50,8 +51,9 @@ async function noValueOnArgv(standin: OpStandin): Promise<void> {
     for (const v of VALUES) expect(await standin.argvMentions(v), `${v} on op's argv`).toBe(false)
 }
 
+/** What the file holds now, read in this process: a check after the op command under test, which ran through the binary. */
 async function decrypt(p: Project, file: string): Promise<string> {
-    const r = await runCli(["decrypt", file], { cwd: p.dir, env: p.env })
+    const r = await runInProcess(["decrypt", file], { cwd: p.dir, env: p.env })
     expect(r.stderr).toBe("")
     return r.stdout
 }
