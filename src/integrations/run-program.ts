@@ -10,9 +10,13 @@
  * through them into ours, and we return only once both are drained, so the last
  * bytes a masker held back are written before we exit. stdin is always
  * inherited: with a terminal on stdin the child keeps reading from it.
+ *
+ * The pipes are pumped by hand, each read handed to the filter and its pieces
+ * written on, not through pipeline() and a Transform: on a 50 MB log the stream
+ * machinery between the two pipes cost about as much as masking itself (issue 13:
+ * masking within 2× a plain pipe).
  */
-import type { Transform, Writable } from "node:stream"
-import { pipeline } from "node:stream/promises"
+import type { Readable, Writable } from "node:stream"
 import { constants as osConstants } from "node:os"
 import { execa } from "execa"
 
@@ -24,10 +28,16 @@ export interface RunProgramOptions {
     readonly cwd?: string
     /** When given, stdout and stderr go through a fresh filter each, into these streams. */
     readonly filter?: {
-        readonly make: () => Transform
+        readonly make: () => OutputFilter
         readonly stdout: Writable
         readonly stderr: Writable
     }
+}
+
+/** A filter over one output (the masker): it appends the bytes that are final to `parts`. */
+export interface OutputFilter {
+    pushParts(chunk: Uint8Array, parts: Uint8Array[]): void
+    endParts(parts: Uint8Array[]): void
 }
 
 export interface ProgramResult {
@@ -52,9 +62,8 @@ export async function runProgram(file: string, args: readonly string[], opts: Ru
     })
     const pipes: Promise<void>[] = []
     if (filter !== undefined && sub.stdout !== null && sub.stderr !== null) {
-        // `end: false`: our stdout/stderr stay open for the error line we may print.
-        pipes.push(pipeline(sub.stdout, filter.make(), filter.stdout, { end: false }))
-        pipes.push(pipeline(sub.stderr, filter.make(), filter.stderr, { end: false }))
+        pipes.push(pump(sub.stdout, filter.make(), filter.stdout))
+        pipes.push(pump(sub.stderr, filter.make(), filter.stderr))
     }
     const stopRelaying = relaySignals(sub)
     try {
@@ -69,6 +78,66 @@ export async function runProgram(file: string, args: readonly string[], opts: Ru
     } finally {
         stopRelaying()
     }
+}
+
+/**
+ * `from` through `filter` into `to`, with backpressure; `to` is not ended (our
+ * stdout/stderr stay open for the error line we may print). Settles once `from`
+ * ended and every write, the filter's last bytes included, has been taken by `to`
+ * (an asynchronous stdout must not lose them when we exit), or once `to` broke (the
+ * reader went away: EPIPE): then `from` is closed too, so the child meets a closed
+ * pipe and stops as it would writing straight into ours.
+ */
+export function pump(from: Readable, filter: OutputFilter, to: Writable): Promise<void> {
+    return new Promise((resolve) => {
+        const parts: Uint8Array[] = []
+        let inFlight = 0
+        let ended = false
+        let settled = false
+        const finish = (): void => {
+            if (settled) return
+            settled = true
+            to.off("close", broken)
+            to.off("error", broken)
+            resolve()
+        }
+        function broken(): void {
+            from.destroy()
+            finish()
+        }
+        const written = (): void => {
+            inFlight--
+            if (ended && inFlight === 0) finish()
+        }
+        // One write per read, as the child made it: a marker never reaches a terminal
+        // apart from the text around it. Mostly that is the read itself, uncopied.
+        const writeParts = (): boolean => {
+            const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+            parts.length = 0
+            if (out.length === 0) return true
+            inFlight++
+            return to.write(out, written)
+        }
+        to.on("close", broken)
+        to.on("error", broken)
+        // Broken already (an earlier write met EPIPE): no 'close' is coming.
+        if (to.destroyed) return broken()
+        from.on("data", (chunk: Buffer) => {
+            filter.pushParts(chunk, parts)
+            if (!writeParts() && !to.destroyed) {
+                from.pause()
+                to.once("drain", () => from.resume())
+            }
+        })
+        from.once("end", () => {
+            filter.endParts(parts)
+            writeParts()
+            ended = true
+            if (inFlight === 0) finish()
+        })
+        // The child's pipe failing is the child's business; its exit status tells.
+        from.once("error", finish)
+    })
 }
 
 function startError(file: string, e: unknown): SecretsError {

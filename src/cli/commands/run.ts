@@ -93,10 +93,10 @@ export async function runRun(ctx: CommandContext, command: readonly string[], op
     const masking = opts.masking !== false && secrets.length > 0
     let filter: Parameters<typeof runProgram>[2]["filter"]
     if (masking) {
-        const { buildMatcher, MaskingStream } = await import("../../run/masker.js")
+        const { buildMatcher, Masker } = await import("../../run/masker.js")
         const { maskNeedles } = await import("../../run/needles.js")
         const matcher = buildMatcher(maskNeedles(secrets.map((s) => s.value)))
-        filter = { make: () => new MaskingStream(matcher), stdout: writableOf(io.stdout), stderr: writableOf(io.stderr) }
+        filter = { make: () => new Masker(matcher), stdout: writableOf(io.stdout), stderr: writableOf(io.stderr) }
     }
     const result = await runProgram(program, args, { env, cwd: io.cwd, ...(filter !== undefined ? { filter } : {}) })
     ctx.state.exitCode = result.exitCode
