@@ -4,7 +4,7 @@
  * is read, so a "billion laughs" file or a file of 100,000 `[` fails with one clear
  * line, in bounded time and memory, before anything walks the tree.
  */
-import { FormatError } from "../errors.js"
+import { ExitCode, FormatError } from "../errors.js"
 
 /**
  * The deepest nesting of mappings and lists a document may have (the top-level
@@ -22,10 +22,47 @@ export const MAX_NESTING_DEPTH = 500
  * report this one instead of hiding it.
  */
 export class InputLimitError extends FormatError {
-    constructor(message: string, hints: readonly string[] = []) {
-        super(message, hints)
+    constructor(message: string, hints: readonly string[] = [], code: ExitCode = ExitCode.Generic) {
+        super(message, hints, code)
         this.name = "InputLimitError"
     }
+}
+
+const MiB = 1024 * 1024
+
+/**
+ * The largest file secrets reads (any format, encrypted or not). A file is decoded
+ * into one JavaScript string, and V8 cannot make a string of more than 2^29 - 24
+ * characters (512 MiB): above that Node fails deep inside, and a file of more than
+ * 2 GiB cannot even be read into one buffer. Checked before reading.
+ */
+export const MAX_INPUT_BYTES = 500 * MiB
+
+/**
+ * The largest binary file secrets encrypts. sops keeps a binary file as one value,
+ * so its ciphertext is one base64 string in the JSON file: 4/3 of the file, which
+ * must stay under V8's string limit with the metadata beside it (a 384 MiB file
+ * would not). 256 MiB leaves room, and takes about 4× its size in memory.
+ */
+export const MAX_BINARY_BYTES = 256 * MiB
+
+
+/** A file larger than MAX_INPUT_BYTES; `what` names it (quoted), sops' exit code for an unreadable input. */
+export function inputTooLarge(what: string, size: number): InputLimitError {
+    return new InputLimitError(
+        `${what} is larger than ${MAX_INPUT_BYTES / MiB} MiB, the most secrets reads (it has ${size} bytes)`,
+        ["encrypt a file this large with age directly (age -r RECIPIENT), or split it"],
+        ExitCode.CouldNotReadInputFile,
+    )
+}
+
+/** A binary plaintext larger than MAX_BINARY_BYTES. */
+export function binaryTooLarge(size: number): InputLimitError {
+    return new InputLimitError(
+        `the binary file is larger than ${MAX_BINARY_BYTES / MiB} MiB, the most secrets encrypts as one value (it has ${size} bytes; sops keeps a binary file as one value)`,
+        ["encrypt a file this large with age directly (age -r RECIPIENT), or split it"],
+        ExitCode.CouldNotReadInputFile,
+    )
 }
 
 /** The error for a document nested deeper than MAX_NESTING_DEPTH; `where` is e.g. "at line 3". */

@@ -2,9 +2,10 @@
  * Reading and opening the file a command works on, with errors that name the file
  * and, when no identity fits, every place that was looked in.
  */
-import { readFile } from "node:fs/promises"
+import { readFile, stat } from "node:fs/promises"
 import { resolve } from "node:path"
 import { ExitCode, SecretsError, quote } from "../errors.js"
+import { inputTooLarge, MAX_INPUT_BYTES } from "../core/input-limits.js"
 import { openDocument, type OpenedFile, type OpenOptions } from "../engine/open.js"
 import { metadataFromTree } from "../stores/metadata.js"
 import type { EncryptedDocument, Store } from "../stores/store.js"
@@ -17,8 +18,13 @@ import { trace } from "./trace.js"
 export async function readInput(io: Io, file: string | undefined): Promise<Uint8Array> {
     if (file === undefined || file === "-") return readStdin(io)
     try {
-        return await readFile(resolve(io.cwd, file))
+        const path = resolve(io.cwd, file)
+        // Refuse a file too large to handle before reading it (input-limits.ts).
+        const { size } = await stat(path)
+        if (size > MAX_INPUT_BYTES) throw inputTooLarge(quote(file), size)
+        return await readFile(path)
     } catch (e) {
+        if (e instanceof SecretsError) throw e
         const code = (e as { code?: string }).code
         // Each carries a detail without the file's name: a caller that names the file
         // itself (updatekeys, groups: `"f": …`) then does not name it twice.

@@ -2,6 +2,7 @@
  * The binary store (sops-format.md §6.2): any file sops does not recognise. The
  * whole input is one value under `data`; the encrypted form is a JSON document.
  */
+import { binaryTooLarge, MAX_BINARY_BYTES } from "../core/input-limits.js"
 import { FormatError } from "../errors.js"
 import type { Branch, Node } from "../core/tree.js"
 import { bytes, entry, map } from "../core/tree.js"
@@ -16,6 +17,8 @@ export function createBinaryStore(opts: StoreOptions = {}): Store {
     return {
         format: "binary",
         parsePlain(input: Uint8Array): Branch[] {
+            // Above this its ENC string would pass V8's string limit (input-limits.ts).
+            if (input.length > MAX_BINARY_BYTES) throw binaryTooLarge(input.length)
             // Raw bytes, not text: a binary file need not be UTF-8, and its MAC is
             // the SHA-512 of exactly these bytes. Not copied: nothing writes to an
             // input buffer, and a copy doubled the memory of a large file.

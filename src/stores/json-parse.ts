@@ -8,7 +8,7 @@
  * (sops-format.md §7.2, §11.2). The type feeds the MAC, so it has to match exactly.
  */
 import { isAscii } from "node:buffer"
-import { MAX_NESTING_DEPTH, nestedTooDeeply } from "../core/input-limits.js"
+import { inputTooLarge, MAX_INPUT_BYTES, MAX_NESTING_DEPTH, nestedTooDeeply } from "../core/input-limits.js"
 import { FormatError } from "../errors.js"
 import type { ListItem, MapItem, Mapping, Node, Sequence } from "../core/tree.js"
 import { bool, entry, float, int, nil, str } from "../core/tree.js"
@@ -248,6 +248,8 @@ class Parser {
  * U+FFFD, as Go's decoder does. Errors give a position, never the offending text.
  */
 export function parseJsonDocument(input: Uint8Array): Mapping {
+    // Files are checked before they are read; this catches stdin.
+    if (input.length > MAX_INPUT_BYTES) throw inputTooLarge("the input", input.length)
     return new Parser(jsonText(input)).document()
 }
 
