@@ -12,7 +12,8 @@ import { matchRule, planForRule } from "../config/match.js"
 import type { Metadata } from "../core/metadata.js"
 import { recoverFileKey } from "../engine/open.js"
 import { diffGroups, normalizeGroups, rewrapGroups, type GroupDiff } from "../engine/rekey.js"
-import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
+import { ConfigError, ExitCode, NoIdentityError, SecretsError, quote } from "../errors.js"
+import type { AgeIdentity } from "../keys/age.js"
 import { formatForPath, loadStore } from "../stores/index.js"
 import { metadataFromTree, metadataToTree } from "../stores/metadata.js"
 import type { EncryptedDocument, Format, Store } from "../stores/store.js"
@@ -109,12 +110,51 @@ export async function readEncrypted(
     return { store, doc, metadata: metadataFromTree(doc.metadata) }
 }
 
-/** The file's data key from the identities we can find, with the same hints as decrypt. */
-export async function recoverKey(io: Io, file: string, metadata: Metadata, decryptionOrder?: string): Promise<Uint8Array> {
+/**
+ * The identities that opened one file of a run, tried first on the next ones: a
+ * fleet re-key opens hundreds of files with the same key, and looking it up again
+ * for each (environment, key files, ~/.ssh, the config's 1Password reference) cost
+ * more than opening the file. An SSH key's passphrase is then asked for once per
+ * run, not once per file. Full lookups are made one at a time, so that files
+ * re-keyed side by side never prompt at once.
+ */
+export class IdentitySession {
+    ids: readonly AgeIdentity[] | undefined
+    private queue: Promise<unknown> = Promise.resolve()
+
+    /** Run `lookup` after every lookup started before it has finished. */
+    serially<T>(lookup: () => Promise<T>): Promise<T> {
+        const run = this.queue.then(lookup, lookup)
+        this.queue = run.catch(() => undefined)
+        return run
+    }
+}
+
+/**
+ * The file's data key from the identities we can find, with the same hints as
+ * decrypt. With a session, its identities are tried first; only when none of them
+ * opens the file does the full lookup run (with its 1Password fallback and its
+ * explanation of where it looked).
+ */
+export async function recoverKey(io: Io, file: string, metadata: Metadata, decryptionOrder?: string, session?: IdentitySession): Promise<Uint8Array> {
     const recipients = metadata.keyGroups.flatMap((g) => g.flatMap((k) => (k.type === "age" ? [k.recipient] : [])))
     const order = decryptionOrder?.split(",").map((s) => s.trim())
     const advice = "changing the recipients needs the data key: use an identity that can decrypt the file"
-    return withIdentities(io, recipients, advice, (ids) => recoverFileKey(metadata, ids, order))
+    const known = session?.ids
+    if (known !== undefined) {
+        try {
+            return await recoverFileKey(metadata, known, order)
+        } catch (e) {
+            if (!(e instanceof NoIdentityError)) throw e
+        }
+    }
+    const lookup = (): Promise<Uint8Array> =>
+        withIdentities(io, recipients, advice, async (ids) => {
+            const key = await recoverFileKey(metadata, ids, order)
+            if (session !== undefined) session.ids = ids
+            return key
+        })
+    return session === undefined ? lookup() : session.serially(lookup)
 }
 
 /** The file with new metadata and its encrypted values exactly as they were. */

@@ -11,7 +11,8 @@
  * could open the file before (a key someone added to the file alone, or one just
  * removed from `.sops.yaml`) may still hold it; `rotate -i --strict` gives a new one.
  */
-import { readFile, stat } from "node:fs/promises"
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs"
+import { readFile } from "node:fs/promises"
 import { dirname, relative, resolve } from "node:path"
 import { parseConfig } from "../config/load.js"
 import { matchRule, planForRule } from "../config/match.js"
@@ -23,9 +24,10 @@ import { formatForPath, loadStore } from "../stores/index.js"
 import { metadataFromTree } from "../stores/metadata.js"
 import type { EncryptedDocument, Store } from "../stores/store.js"
 import type { Io } from "../files/io.js"
-import { emitWithMetadata, recoverKey, renderRekeyTable } from "../files/rekey-file.js"
+import { IdentitySession, emitWithMetadata, recoverKey, renderRekeyTable } from "../files/rekey-file.js"
 import { withFileLock } from "../files/file-lock.js"
 import { writeFileAtomic } from "../files/fs-atomic.js"
+import { FILES_IN_FLIGHT, forEachBounded } from "./bounded.js"
 import { repoFiles } from "./repo-files.js"
 import { offRuleRecipients } from "./rule-recipients.js"
 import { info, warn } from "../files/diagnostics.js"
@@ -55,6 +57,8 @@ export interface FoundFile {
     readonly store: Store
     readonly doc: EncryptedDocument
     readonly metadata: Metadata
+    /** The bytes `doc` was parsed from: a re-key that finds them unchanged under the lock need not parse again. */
+    readonly bytes?: Uint8Array
 }
 
 /** A file whose recipients differ from its rule's. */
@@ -106,24 +110,49 @@ export async function loadFleetConfig(io: Io, configPath: string): Promise<Loade
  * `filestatus` test), in sorted walk order. Symbolic links are not followed.
  */
 export async function findEncryptedFiles(io: Io, root: string): Promise<FoundFile[]> {
-    const out: FoundFile[] = []
-    for await (const abs of repoFiles(root, CONFIG_ONLY)) {
-        const found = await parseIfEncrypted(io, abs)
-        if (found !== undefined) out.push(found)
-    }
-    return out
+    const paths: string[] = []
+    for await (const abs of repoFiles(root, CONFIG_ONLY)) paths.push(abs)
+    // Read a few at a time (bounded.ts): each read waits on the thread pool.
+    const found = await forEachBounded(paths, FILES_IN_FLIGHT, (abs) => parseIfEncrypted(io, abs))
+    return found.filter((f): f is FoundFile => f !== undefined)
 }
 
 async function parseIfEncrypted(io: Io, abs: string): Promise<FoundFile | undefined> {
+    const bytes = readSmallFile(abs)
+    // Not a sops file (or not one we can parse): it is not ours to re-key.
+    return bytes === undefined ? undefined : parseBytes(io, abs, bytes)
+}
+
+/**
+ * A file's bytes, or undefined when it cannot be read or is over MAX_FILE_BYTES.
+ * Synchronous on purpose: an encrypted file is a few KiB, and a read through the
+ * thread pool costs more in round trips than the read itself, a thousand times over
+ * in a fleet command (issue 14). One descriptor for the checks and the read, so
+ * all see the same file.
+ */
+function readSmallFile(abs: string): Uint8Array | undefined {
+    let fd: number | undefined
     try {
-        if ((await stat(abs)).size > MAX_FILE_BYTES) return undefined
+        // O_NONBLOCK: a FIFO that appeared under a walked name must not hang the command.
+        fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK)
+        const st = fstatSync(fd)
+        if (!st.isFile() || st.size > MAX_FILE_BYTES) return undefined
+        return readFileSync(fd)
+    } catch {
+        return undefined
+    } finally {
+        if (fd !== undefined) closeSync(fd)
+    }
+}
+
+async function parseBytes(io: Io, abs: string, bytes: Uint8Array): Promise<FoundFile | undefined> {
+    try {
         const store = await loadStore(formatForPath(abs))
-        const doc = store.parseEncrypted(await readFile(abs))
+        const doc = store.parseEncrypted(bytes)
         const metadata = metadataFromTree(doc.metadata)
         if (metadata.version === "" || metadata.mac === "") return undefined
-        return { abs, shown: relative(io.cwd, abs) || abs, store, doc, metadata }
+        return { abs, shown: relative(io.cwd, abs) || abs, store, doc, metadata, bytes }
     } catch {
-        // Not a sops file (or not one we can parse): it is not ours to re-key.
         return undefined
     }
 }
@@ -189,16 +218,30 @@ export async function rekeyRepo(run: RepoRun, opts: { configPath: string; dryRun
     }
     await confirmOrRefuse(io, opts.yes, "re-key these files?")
 
-    for (const [i, p] of plans.entries()) {
-        progress(io, "re-keying", i, plans.length, p.file.shown)
+    // The first file alone finds the identities (and may ask for a passphrase); the
+    // rest reuse them, several files at a time, reported in order (bounded.ts).
+    const session = new IdentitySession()
+    const attempt = async (p: RekeyPlan): Promise<unknown> => {
         try {
-            await applyRekey(io, p)
-            report.written.push(p.file.shown)
+            await applyRekey(io, p, session)
+            return undefined
         } catch (e) {
-            run.reportFailure(e instanceof SecretsError ? e.about(quote(p.file.shown)) : e)
-            report.failed.push({ file: p.file.shown, code: e instanceof SecretsError ? e.code : ExitCode.Generic })
+            return e ?? new Error("re-key failed")
         }
     }
+    const settle = (failure: unknown, i: number): void => {
+        const p = plans[i] as RekeyPlan
+        progress(io, "re-keying", i, plans.length, p.file.shown)
+        if (failure === undefined) {
+            report.written.push(p.file.shown)
+            return
+        }
+        run.reportFailure(failure instanceof SecretsError ? failure.about(quote(p.file.shown)) : failure)
+        report.failed.push({ file: p.file.shown, code: failure instanceof SecretsError ? failure.code : ExitCode.Generic })
+    }
+    const [first, ...rest] = plans
+    if (first !== undefined) settle(await attempt(first), 0)
+    await forEachBounded(rest, FILES_IN_FLIGHT, attempt, (failure, i) => settle(failure, i + 1))
     info(io, `re-keyed ${report.written.length} of ${plans.length} file${plans.length === 1 ? "" : "s"}`)
     reportOffRule(io, plans, report)
     if (report.failed.length > 0) {
@@ -211,8 +254,9 @@ export async function rekeyRepo(run: RepoRun, opts: { configPath: string; dryRun
 
 /** Name the recipients dropped for not being in their files' rules, one line per recipient. */
 function reportOffRule(io: Io, plans: readonly RekeyPlan[], report: RekeyReport): void {
+    const written = new Set(report.written)
     for (const p of plans) {
-        if (!report.written.includes(p.file.shown)) continue
+        if (!written.has(p.file.shown)) continue
         for (const r of offRuleRecipients(p.file.metadata.keyGroups, p.groups)) {
             const known = report.offRule.find((o) => o.recipient === r)
             if (known === undefined) report.offRule.push({ recipient: r, files: [p.file.shown] })
@@ -230,17 +274,28 @@ function reportOffRule(io: Io, plans: readonly RekeyPlan[], report: RekeyReport)
 }
 
 /** Under the file's lock: re-read it, check it still needs the planned change, re-wrap, write. */
-async function applyRekey(io: Io, p: RekeyPlan): Promise<void> {
+async function applyRekey(io: Io, p: RekeyPlan, session: IdentitySession): Promise<void> {
     await withFileLock(p.file.abs, async () => {
-        const fresh = await parseIfEncrypted(io, p.file.abs)
+        const fresh = await reread(io, p.file)
         if (fresh === undefined) throw new SecretsError(ExitCode.Generic, "the file is no longer encrypted")
         if (JSON.stringify(diffGroups(fresh.metadata.keyGroups, p.groups)) !== JSON.stringify(p.diff)) {
             throw new SecretsError(ExitCode.Generic, "the file's recipients changed while re-keying", ["run the command again"])
         }
-        const dataKey = await recoverKey(io, p.file.shown, fresh.metadata)
+        const dataKey = await recoverKey(io, p.file.shown, fresh.metadata, undefined, session)
         const r = await rewrapGroups(fresh.metadata, dataKey, p.groups, p.threshold)
         await writeFileAtomic(p.file.abs, await emitWithMetadata(fresh.store, fresh.doc, r.metadata))
     })
+}
+
+/**
+ * The file as it is now, under its lock: the planned parse when its bytes are
+ * those that were planned with (the common case: parsing again would give the
+ * same tree), else a fresh parse.
+ */
+async function reread(io: Io, planned: FoundFile): Promise<FoundFile | undefined> {
+    const bytes = readSmallFile(planned.abs)
+    if (bytes === undefined) return undefined
+    return planned.bytes !== undefined && Buffer.from(bytes).equals(planned.bytes) ? planned : parseBytes(io, planned.abs, bytes)
 }
 
 /**
