@@ -50,6 +50,22 @@ function loadBundle(file) {
     return module.exports
 }
 
+/**
+ * Write to fd 1 without building process.stdout, which on a pipe is a socket stream
+ * (net, streams): a few ms for one write. A reader that is gone ends the program as
+ * nodeIo's broken-pipe rule does (status 141, as sops killed by SIGPIPE); a pipe the
+ * shell made non-blocking can refuse part of it (EAGAIN), and the stream writes the rest.
+ */
+function writeStdout(bytes) {
+    let written = 0
+    try {
+        while (written < bytes.length) written += writeSync(1, bytes, written)
+    } catch (e) {
+        if (e.code === "EPIPE") process.exitCode = 141
+        else process.stdout.write(bytes.subarray(written))
+    }
+}
+
 async function run() {
     const argv = process.argv.slice(2)
     // SECRETS_FAST_PATH=0 runs every command line through the full program: a way out
@@ -57,7 +73,7 @@ async function run() {
     const fast = process.env.SECRETS_FAST_PATH !== "0"
     if (fast && argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v") && isFresh(versionFile)) {
         // The program's own --version output, saved by scripts/bundle.mjs.
-        process.stdout.write(readFileSync(versionFile))
+        writeStdout(readFileSync(versionFile))
         return
     }
     if (fast && HOT_COMMANDS.has(argv[0]) && isFresh(hotBundle)) {
@@ -78,16 +94,7 @@ async function run() {
         // falls through to the full program, whose hidden __complete answers the same.
         const { answer, fileSources } = loadBundle(completeBundle)
         const model = JSON.parse(readFileSync(completionModel, "utf8"))
-        const text = Buffer.from(await answer(model, argv.slice(1), fileSources(process.cwd(), process.env)))
-        // Straight to fd 1: process.stdout on the shell's pipe would build a socket
-        // stream (net, streams) for one write, a few ms of every TAB. A pipe the shell
-        // made non-blocking can refuse part of it (EAGAIN): the stream writes the rest.
-        let written = 0
-        try {
-            while (written < text.length) written += writeSync(1, text, written)
-        } catch {
-            process.stdout.write(text.subarray(written))
-        }
+        writeStdout(Buffer.from(await answer(model, argv.slice(1), fileSources(process.cwd(), process.env))))
     } else if (isFresh(bundle)) {
         const { main, nodeIo } = loadBundle(bundle)
         // As src/bin.ts: set the exit code and let stdout drain.

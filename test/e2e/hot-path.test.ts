@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { runCli } from "../helpers/cli.js"
+import { BIN, runCli } from "../helpers/cli.js"
+import { runProcess } from "../helpers/process.js"
 import { ageKeygen } from "../helpers/tmp.js"
 
 let dir = ""
@@ -116,6 +117,18 @@ describe("the fast path answers as the full program does", () => {
         expect({ ...fast, bundles: undefined }).toEqual({ ...full, bundles: undefined })
         expect(fast.bundles).toEqual(path)
         expect(full.bundles).toEqual(FULL)
+    })
+
+    it.each([[["--version"]], [["decrypt", "a.enc.yaml"]]])("secrets %j into a pipe whose reader is gone: status 141 on both paths, as sops killed by SIGPIPE", async (argv) => {
+        // A FIFO opened read-write on fd 4 and write-only on fd 5; closing fd 4 leaves
+        // no reader, so the first write to fd 5 fails with EPIPE, deterministically.
+        const script = `mkfifo "$1"; exec 4<>"$1"; exec 5>"$1"; exec 4<&-; shift; exec "$@" >&5`
+        const run = (fifo: string, extra: Record<string, string>) =>
+            runProcess("/bin/sh", ["-c", script, "sh", join(dir, fifo), process.execPath, BIN, ...argv], { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ...env, ...extra } })
+        const name = argv[0]!.replace(/\W/g, "")
+        const [fast, full] = await Promise.all([run(`fifo-fast-${name}`, {}), run(`fifo-full-${name}`, { SECRETS_FAST_PATH: "0" })])
+        expect({ code: fast.status, stderr: fast.stderr }).toEqual({ code: 141, stderr: "" })
+        expect({ code: full.status, stderr: full.stderr }).toEqual({ code: 141, stderr: "" })
     })
 
     it("prints what the program prints (a sanity check of the table's first rows)", async () => {
