@@ -9,6 +9,11 @@
 // CommonJS on purpose: an ES module entry costs Node's ESM loader about 8 ms of
 // every start, TAB callbacks included (docs/benchmarks.md), and this file only
 // needs require() and one dynamic import for the unbundled fallback.
+//
+// Three shortcuts before the main bundle, each taken only when its files are fresh
+// (issue 14): `--version` alone from dist/version.txt; plain `decrypt`, `view`,
+// `filestatus` and `exec-env` from dist/hot.bundle.cjs, without commander
+// (src/cli/hot/); and the shell's TAB callback from dist/complete.bundle.cjs.
 "use strict"
 const { readFileSync, statSync, writeSync } = require("node:fs")
 const { join } = require("node:path")
