@@ -267,7 +267,12 @@ export const Argument = lazy("Argument"), Command = lazy("Command"), CommanderEr
             external: LAZY_PACKAGES,
         },
     )
-    for (const name of LAZY_PACKAGES) createRequire(hotOut).resolve(name) // fails the build if one cannot be required from dist/
+    // An installed `secrets` has them only as runtime dependencies (not devDependencies).
+    const dependencies = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).dependencies ?? {}
+    for (const name of LAZY_PACKAGES) {
+        if (!(name in dependencies)) throw new Error(`bundle: the fast path requires ${name} at run time, but it is not in package.json's dependencies`)
+        createRequire(hotOut).resolve(name)
+    }
     const banned = eager.filter((p) => /node_modules\/(commander|zod|@inquirer)\/|(^|\/)dist\/(fleet|sync)\/|(^|\/)dist\/cli\/program\.js$/.test(p))
     if (banned.length > 0) throw new Error(`bundle: the fast path's bundle holds ${banned.join(", ")}`)
 
