@@ -91,6 +91,9 @@ function goEscape(r: number): string | undefined {
  */
 const QUOTE_SPECIAL = /[\x00-\x1f"\\<>&\u2028\u2029\ud800-\udfff]/g
 
+/** Anything but printable ASCII that Go writes as is. */
+const NOT_PLAIN_ASCII = /[^\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x5b\x5d-\x7e]/
+
 /**
  * A JS string quoted. Runs of characters written as they are (nearly all of any real
  * value, and all of an ENC string's base64) are found by a native regex scan and
@@ -108,9 +111,16 @@ function quoteString(s: string): string {
  * that a large value is not copied into a new string only to be encoded.
  */
 export function pushQuoted(parts: string[], s: string): void {
+    // Printable ASCII but " \\ < > & is written as is: one regex with no match over
+    // an ENC string (all of it) is several times faster than the general scan.
+    const firstUnsafe = s.search(NOT_PLAIN_ASCII)
+    if (firstUnsafe === -1) {
+        parts.push("\"", s, "\"")
+        return
+    }
     let out = "\""
     let runStart = 0
-    QUOTE_SPECIAL.lastIndex = 0
+    QUOTE_SPECIAL.lastIndex = firstUnsafe
     for (let m = QUOTE_SPECIAL.exec(s); m !== null; m = QUOTE_SPECIAL.exec(s)) {
         const i = m.index
         const c = s.charCodeAt(i)
