@@ -109,7 +109,7 @@ describe("the secrets-cli package from npm pack", () => {
     })
 
     it("the declarations type-check from .mts and .cts consumers", async () => {
-        const use = (how: string) => `${how}\nconst values: Promise<Record<string, string>> = load({ files: ["a.yaml"], into: {}, flatten: true, onWarning: (line: string) => void line })\nconst one: Promise<string> = get("a.yaml", '["db"]["password"]', { cwd: "." })\n// @ts-expect-error: files is required\nvoid load({})\nconst isError = (e: unknown): number | undefined => (e instanceof SecretsError ? e.code : undefined)\nvoid [values, one, isError, ExitCode.CouldNotRetrieveKey]\n`
+        const use = (how: string) => `${how}\nconst values: Promise<Record<string, string>> = load({ files: ["a.yaml"], into: {}, flatten: true, onWarning: (line: string) => void line })\nconst one: Promise<string> = get("a.yaml", '["db"]["password"]', { cwd: "." })\nconst byProfile: Promise<Record<string, string>> = load({ profile: "dev" })\n// @ts-expect-error: a profile is a name\nvoid load({ profile: 1 })\nconst isError = (e: unknown): number | undefined => (e instanceof SecretsError ? e.code : undefined)\nvoid [values, one, byProfile, isError, ExitCode.CouldNotRetrieveKey]\n`
         writeFileSync(join(project, "consumer.mts"), use(`import { ExitCode, get, load, SecretsError } from "secrets-cli"`))
         writeFileSync(join(project, "consumer.cts"), use(`import { ExitCode, get, load, SecretsError } from "secrets-cli"`))
         // skipLibCheck off: the shipped declarations themselves are checked too.

@@ -88,9 +88,9 @@ describe("secrets ls", () => {
         expect(JSON.parse(r.stdout)).toEqual({
             revealed: false,
             keys: [
-                { file: "secrets/app.yaml", path: '["api"]["token"]', value: { type: "str", length: TOKEN.length, tail: "x9" } },
-                { file: "secrets/app.yaml", path: '["api"]["pin"]', value: { type: "str", length: 6 } },
-                { file: "secrets/app.yaml", path: '["api"]["port"]', value: { type: "int" } },
+                { file: "secrets/app.yaml", profile: null, path: '["api"]["token"]', value: { type: "str", length: TOKEN.length, tail: "x9" } },
+                { file: "secrets/app.yaml", profile: null, path: '["api"]["pin"]', value: { type: "str", length: 6 } },
+                { file: "secrets/app.yaml", profile: null, path: '["api"]["port"]', value: { type: "int" } },
             ],
         })
     })
@@ -107,12 +107,12 @@ describe("secrets ls", () => {
         expect(JSON.parse(shown.stdout)).toEqual({
             revealed: true,
             keys: [
-                { file: "secrets/app.yaml", path: '["api"]["token"]', value: TOKEN },
-                { file: "secrets/app.yaml", path: '["api"]["pin"]', value: PIN },
-                { file: "secrets/app.yaml", path: '["api"]["port"]', value: 8443 },
-                { file: "secrets/app.yaml", path: '["hosts"][0]', value: "db1" },
-                { file: "secrets/app.yaml", path: '["debug"]', value: false },
-                { file: "secrets/db.env", path: '["DB_PASSWORD"]', value: "hunter22" },
+                { file: "secrets/app.yaml", profile: null, path: '["api"]["token"]', value: TOKEN },
+                { file: "secrets/app.yaml", profile: null, path: '["api"]["pin"]', value: PIN },
+                { file: "secrets/app.yaml", profile: null, path: '["api"]["port"]', value: 8443 },
+                { file: "secrets/app.yaml", profile: null, path: '["hosts"][0]', value: "db1" },
+                { file: "secrets/app.yaml", profile: null, path: '["debug"]', value: false },
+                { file: "secrets/db.env", profile: null, path: '["DB_PASSWORD"]', value: "hunter22" },
             ],
         })
         const text = await cli(["ls", "secrets/db.env", "--reveal", "-y"])
