@@ -29,7 +29,8 @@ export const WRITE_KINDS: readonly WriteKind[] = ["new", "edit", "add", "drop", 
 export const NAMES = ["secrets/a.yaml", "secrets/b[1].yaml", "secrets/sp ace é.json", "secrets/c*.env", "secrets/sub/d.yaml"] as const
 
 let recipients: string[] | undefined
-async function fiveRecipients(): Promise<string[]> {
+/** The recipients files are sealed to: new keys go to the first two, re-wraps add the others. */
+export async function fiveRecipients(): Promise<string[]> {
     recipients ??= await Promise.all([0, 1, 2, 3, 4].map(async () => (await generateX25519Identity()).recipient))
     return recipients
 }
