@@ -1,0 +1,95 @@
+// Issue 14, target 3: many values. Decrypt (open + emit) and encrypt (parse + seal)
+// of YAML and JSON files of 1k, 10k and 100k values, in this process after warm-up,
+// against a plain YAML.parse / JSON.parse of the same plaintext; then the peak RSS
+// of each at 100k values, one child process per case (process.resourceUsage()).
+import { spawnSync } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
+
+/** `n` leaf values: 100 services of n/100 mixed scalars (ints, strings, bools, tokens). */
+function values(n) {
+    const per = Math.max(1, Math.floor(n / 100))
+    const doc = {}
+    for (let s = 0; s * per < n; s++) {
+        const svc = (doc[`service_${s}`] = {})
+        for (let k = 0; k < per && s * per + k < n; k++) {
+            const i = s * per + k
+            svc[`key_${k}`] = i % 4 === 0 ? i : i % 4 === 1 ? `secret-${i.toString(36)}-value` : i % 4 === 2 ? true : `token-${randomBytes(6).toString("hex")}`
+        }
+    }
+    return doc
+}
+
+export default async function scale(ctx) {
+    const YAML = (await import("yaml")).default
+    const { loadStore } = await import(ctx.dist("stores/index.js"))
+    const { openEncrypted } = await import(ctx.dist("engine/open.js"))
+    const { encryptNew } = await import(ctx.dist("engine/seal.js"))
+    const now = new Date("2026-01-01T00:00:00Z")
+    const files = {}
+    for (const format of ["yaml", "json"]) {
+        const store = await loadStore(format)
+        const parse = format === "yaml" ? (t) => YAML.parse(t) : (t) => JSON.parse(t)
+        for (const n of [1_000, 10_000, 100_000]) {
+            const doc = values(n)
+            const text = format === "yaml" ? YAML.stringify(doc, { indent: 4 }) : JSON.stringify(doc, null, "\t") + "\n"
+            const plain = new TextEncoder().encode(text)
+            const enc = await encryptNew(store.parsePlain(plain), store, { groups: [[ctx.recipient]] }, now)
+            files[`${format}${n}`] = { plain, enc }
+            const runs = n >= 100_000 ? 3 : 7
+            const warm = n >= 100_000 ? 1 : 3
+            let sink = 0
+            const d = await ctx.raceInProcess(
+                async () => {
+                    const opened = await openEncrypted(enc, store, [ctx.identity])
+                    sink += store.emitPlain(opened.branches).length
+                },
+                async () => void (sink += Object.keys(parse(text)).length),
+                runs,
+                warm,
+            )
+            ctx.row(`   decrypt ${format.toUpperCase()} ${n / 1000}k values (open + emit)  vs  ${format === "yaml" ? "YAML" : "JSON"}.parse`, d, n >= 100_000 ? 2 : undefined, "in-process, warm")
+            const e = await ctx.raceInProcess(
+                async () => void (sink += (await encryptNew(store.parsePlain(plain), store, { groups: [[ctx.recipient]] }, now)).length),
+                async () => void (sink += Object.keys(parse(text)).length),
+                runs,
+                warm,
+            )
+            ctx.row(`   encrypt ${format.toUpperCase()} ${n / 1000}k values (parse + seal)  vs  ${format === "yaml" ? "YAML" : "JSON"}.parse`, e, n >= 100_000 ? 2 : undefined, "in-process, warm")
+            if (sink < 0) console.log(sink)
+        }
+    }
+
+    // Peak RSS at 100k values: each case alone in a fresh process.
+    const yamlUrl = pathToFileURL(join(ctx.root, "node_modules/yaml/dist/index.js")).href
+    for (const format of ["yaml", "json"]) {
+        const { plain, enc } = files[`${format}100000`]
+        writeFileSync(join(ctx.dir, `scale.${format}`), plain)
+        writeFileSync(join(ctx.dir, `scale.enc.${format}`), enc)
+        const script = (body) =>
+            `import { readFileSync } from "node:fs"\nimport YAML from ${JSON.stringify(yamlUrl)}\n` +
+            `const { loadStore } = await import(${JSON.stringify(ctx.dist("stores/index.js"))})\n` +
+            `const { openEncrypted } = await import(${JSON.stringify(ctx.dist("engine/open.js"))})\n` +
+            `const { encryptNew } = await import(${JSON.stringify(ctx.dist("engine/seal.js"))})\n` +
+            `const store = await loadStore(${JSON.stringify(format)})\n${body}\n` +
+            `process.stdout.write(String(process.resourceUsage().maxRSS / 1024))\n`
+        const cases = {
+            parse: `${format === "yaml" ? "YAML" : "JSON"}.parse(readFileSync("scale.${format}", "utf8"))`,
+            decrypt: `const o = await openEncrypted(readFileSync("scale.enc.${format}"), store, [${JSON.stringify(ctx.identity)}]); store.emitPlain(o.branches)`,
+            encrypt: `await encryptNew(store.parsePlain(readFileSync("scale.${format}")), store, { groups: [[${JSON.stringify(ctx.recipient)}]] }, new Date())`,
+        }
+        const rss = {}
+        for (const [name, body] of Object.entries(cases)) {
+            writeFileSync(join(ctx.dir, `rss-${name}.mjs`), script(body))
+            const r = spawnSync(ctx.node, [`rss-${name}.mjs`], { cwd: ctx.dir, env: ctx.env })
+            if (r.status !== 0) throw new Error(`bench: rss-${name}.mjs exited ${r.status}: ${r.stderr}`)
+            rss[name] = Number(r.stdout.toString())
+        }
+        const mem = (x) => ({ median: x, min: x })
+        for (const op of ["decrypt", "encrypt"]) {
+            ctx.row(`   peak RSS, ${op} ${format.toUpperCase()} 100k values  vs  the parse alone`, { ours: mem(rss[op]), base: mem(rss.parse) }, 2, "MiB, not ms")
+        }
+    }
+}
