@@ -44,13 +44,21 @@ export function registerAccess(program: Command, ctx: CommandContext): void {
 
 export async function runAccess(ctx: CommandContext, opts: AccessFlags & o.GlobalOpts): Promise<void> {
     const { io } = ctx
-    const { fleetConfigPath } = await import("./status.js")
+    const { fleetConfigPath, PROGRESS_MIN_FILES } = await import("./status.js")
     const { loadFleetConfig } = await import("../../fleet/rekey-repo.js")
     const { takeInventory } = await import("../../fleet/inventory.js")
     const { readNamedKeys } = await import("../../config/named-keys.js")
     const { warn } = await import("../report.js")
     const loaded = await loadFleetConfig(io, await fleetConfigPath(io, opts.config))
-    const entries = await takeInventory(io, loaded)
+    // At a terminal, a large repository shows how far the walk is (as status does).
+    const { progressLine } = await import("../progress.js")
+    const progress = progressLine(io, { minTotal: PROGRESS_MIN_FILES })
+    let entries: InventoryEntry[]
+    try {
+        entries = await takeInventory(progress.io, loaded, (done, total) => progress.count("reading files", done, total))
+    } finally {
+        progress.clear()
+    }
     for (const e of entries) if (!e.encrypted) warn(io, `${e.path} is not encrypted: anyone with the repository can read it`)
     const report = accessReport(readNamedKeys(loaded.text), entries)
     io.stdout.write(opts.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderAccess(report))

@@ -18,11 +18,20 @@ export interface RotateDueOptions {
 export async function runRotateDue(ctx: CommandContext, opts: RotateDueOptions & o.GlobalOpts): Promise<string[]> {
     const { io } = ctx
     const { relative } = await import("node:path")
-    const { collectStatus } = await import("./status.js")
     const { runRotate } = await import("./rotate.js")
     const { info, reportError } = await import("../report.js")
 
-    const { entries, policy, report } = await collectStatus(io, opts.config)
+    const { collectStatus, PROGRESS_MIN_FILES } = await import("./status.js")
+    // At a terminal, a large repository shows how far the walk and the history are (as status does).
+    const { progressLine } = await import("../progress.js")
+    const progress = progressLine(io, { minTotal: PROGRESS_MIN_FILES })
+    let collected: Awaited<ReturnType<typeof collectStatus>>
+    try {
+        collected = await collectStatus(progress.io, opts.config, progress)
+    } finally {
+        progress.clear()
+    }
+    const { entries, policy, report } = collected
     if (policy === undefined) {
         throw new ConfigError("no rotation policy: nothing can be due", ["set secrets.rotation.max_age (e.g. 90d) in .sops.yaml"])
     }
@@ -33,8 +42,9 @@ export async function runRotateDue(ctx: CommandContext, opts: RotateDueOptions &
     }
     const done: string[] = []
     const failed: ExitCode[] = []
+    const byPath = new Map(entries.map((e) => [e.path, e]))
     for (const f of due) {
-        const entry = entries.find((e) => e.path === f.path)
+        const entry = byPath.get(f.path)
         if (entry === undefined) continue
         const shown = relative(io.cwd, entry.abs) || entry.abs
         const why = `data key ${f.keyAgeDays ?? "?"}d old (${f.keySource ?? "unknown"}), max_age ${policy.maxAge}`

@@ -123,7 +123,7 @@ function hintsFor(report: StatusReport): string[] {
 }
 
 /** Fewer files than this finish before a progress line could be read. */
-const PROGRESS_MIN_FILES = 10
+export const PROGRESS_MIN_FILES = 10
 
 /** --config / SOPS_CONFIG, else the nearest .sops.yaml from the working directory up; absolute. */
 export async function fleetConfigPath(io: Io, explicit: string | undefined): Promise<string> {
