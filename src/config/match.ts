@@ -2,9 +2,10 @@
  * Picking the creation rule for a file and turning it into an encryption plan
  * (sops-format.md §8, config.go `parseCreationRuleForFile`, cmd/sops `getEncryptConfig`).
  */
-import { compileGoRegex, goRegexProblem, type GoRegex } from "../core/go-regex.js"
+import type { GoRegex } from "../core/go-regex.js"
 import type { EncryptionRule } from "../core/metadata.js"
 import { ConfigError, quote } from "../errors.js"
+import { pathRegex, pathRegexProblem } from "./path-regex.js"
 import type { Config, KeyGroupConfig, Rule } from "./schema.js"
 
 /**
@@ -13,16 +14,17 @@ import type { Config, KeyGroupConfig, Rule } from "./schema.js"
  * is refused here too rather than half working.
  */
 export function checkGoRegex(pattern: string): string | undefined {
-    return goRegexProblem(pattern)
+    // The common patterns are checked without the RE2 engine (path-regex.ts).
+    return pathRegexProblem(pattern)
 }
 
 /** Compile a rule's path_regex, or throw a ConfigError naming the rule. */
 function compilePathRegex(config: Config, index: number, pattern: string): GoRegex {
-    const problem = goRegexProblem(pattern)
+    const problem = pathRegexProblem(pattern)
     if (problem !== undefined) {
         throw new ConfigError(`${config.path}: creation_rules[${index}].path_regex: ${problem}`)
     }
-    return compileGoRegex(pattern, "path_regex")
+    return pathRegex(pattern, "path_regex")
 }
 
 /**
