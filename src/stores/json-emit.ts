@@ -59,14 +59,31 @@ export function emitJson(node: Node, indent = -1): string {
 export function emitJsonBytes(node: Node, indent: number, newline: boolean): Uint8Array {
     const parts = emitJsonParts(node, indent)
     if (newline) parts.push("\n")
+    // Short pieces are joined (a call per piece cost more than the copy, at 100k
+    // values); a large one stays alone.
+    const chunks: string[] = []
+    let short: string[] = []
+    for (const p of parts) {
+        if (p.length < ALONE) {
+            short.push(p)
+            continue
+        }
+        if (short.length > 0) chunks.push(short.join(""))
+        short = []
+        chunks.push(p)
+    }
+    if (short.length > 0) chunks.push(short.join(""))
     let size = 0
-    for (const p of parts) size += Buffer.byteLength(p, "utf8")
+    for (const c of chunks) size += Buffer.byteLength(c, "utf8")
     const out = new Uint8Array(size)
     const encoder = new TextEncoder()
     let at = 0
-    for (const p of parts) at += encoder.encodeInto(p, out.subarray(at)).written
+    for (const c of chunks) at += encoder.encodeInto(c, out.subarray(at)).written
     return out
 }
+
+/** Length from which a piece of JSON text is encoded on its own, not joined first. */
+const ALONE = 1 << 16
 
 /** The pieces of `node`'s JSON text, in order. */
 function emitJsonParts(node: Node, indent: number): string[] {

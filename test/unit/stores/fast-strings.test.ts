@@ -95,9 +95,10 @@ describe("JSON string literals: the run-copying reader against the one-character
     it("keys are read by the same reader", () => {
         fc.assert(
             fc.property(literalBody.filter((b) => !/[\u0000-\u001f]|\\(?![\\"/bfnrtu])|\\u(?![0-9a-fA-F]{4})/.test(b)), (body) => {
-                const item = createJsonStore().parsePlain(enc(`{"${body}": 1}`))[0]?.items[0]
                 const want = referenceJsonString(dec(enc(`"${body}"`)))
+                // Only keys the body does not end early (a quote let through by "\\").
                 fc.pre("value" in want && want.end === dec(enc(`"${body}"`)).length - 1)
+                const item = createJsonStore().parsePlain(enc(`{"${body}": 1}`))[0]?.items[0]
                 expect(item?.kind === "entry" ? item.key : item).toEqual("value" in want ? want.value : want)
             }),
             { numRuns: 500 },
