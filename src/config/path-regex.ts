@@ -7,7 +7,7 @@
  *
  * The subset, chosen so that JavaScript (`u` flag) accepts a pattern only when Go
  * does, and then matches the same strings: at most 200 ASCII characters; literals,
- * `.`, `^`, `$`, `|`, groups without flags or names, `*` `+` `?` (lazy or not),
+ * `.`, `^`, `$`, `|`, groups without flags or names, one `*`, `+` or `?` (not on a group),
  * bracket classes of literals and ranges, and the escapes `\d \D \w \W` and of
  * punctuation. No braces, `[` inside a class (Go's `[[:alpha:]]`), `\s` (its spaces
  * differ), `\b`, flags, `\Q…\E`, octal or Unicode classes. Matching: only pure-ASCII subjects without `\r` (JavaScript's `.`
@@ -47,11 +47,28 @@ export function pathRegex(pattern: string, ruleName: string): GoRegex {
     return { test: (s) => (SUBJECT.test(s) ? simple.test(s) : compileGoRegex(pattern, ruleName).test(s)) }
 }
 
+/**
+ * JavaScript's RegExp backtracks, and `.sops.yaml` and the repository's file names
+ * are both someone else's input: `^(a+)+$`, or `.*.*.*x` on a long path, would run
+ * for hours where RE2 is linear. So the subset allows at most one quantifier in the
+ * whole pattern, and none on a group: an unanchored search is then at most quadratic in the path's
+ * length (bounded by PATH_MAX), and everything else goes to RE2.
+ */
+const MAX_QUANTIFIERS = 1
+
 function inSubset(pattern: string): boolean {
     if (pattern.length > MAX_LENGTH) return false
     TOKEN.lastIndex = 0
+    let quantifiers = 0
+    let previous = ""
     while (TOKEN.lastIndex < pattern.length) {
-        if (!TOKEN.test(pattern)) return false
+        const m = TOKEN.exec(pattern)
+        if (m === null) return false
+        if (m[0] === "*" || m[0] === "+" || m[0] === "?") {
+            // A quantified group (`(a|a)*`) backtracks exponentially even alone.
+            if (++quantifiers > MAX_QUANTIFIERS || previous === ")") return false
+        }
+        previous = m[0]
     }
     return true
 }

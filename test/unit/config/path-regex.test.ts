@@ -49,4 +49,14 @@ describe("simpleRegex", () => {
         }
         for (const p of ["(?i)\\.YAML$", "[[:alpha:]]+", "a{2}", "\\s", "(?P<n>x)"]) expect(simpleRegex(p), p).toBeUndefined()
     })
+
+    it("leaves a pattern with more than one quantifier to RE2: a backtracking engine would hang on it", () => {
+        // Catastrophic for a backtracking engine on a long file name anyone can commit.
+        for (const p of ["^(a+)+$", "^(a|a)*$", ".*.*.*x", "a?a?a?a?a?a?aaaaaa", "(x+x+)+y"]) expect(simpleRegex(p), p).toBeUndefined()
+        const hostile = `${"a".repeat(4000)}!`
+        // Through RE2 these answer at once; no time is asserted, but a backtracking
+        // RegExp would not return within the test's timeout.
+        expect(pathRegex("^(a+)+$", "path_regex").test(hostile)).toBe(false)
+        expect(pathRegex(".*.*.*.*x", "path_regex").test(hostile)).toBe(false)
+    })
 })
