@@ -203,15 +203,29 @@ export class IvStash {
         return h.digest("hex")
     }
 
+    // Values remembered but not hashed yet. Hashing every value on every decrypt cost
+    // as much as decrypting it (a SHA-256 pass over a 100 MiB file; a hash object per
+    // value of a 100k-value file), and most commands never ask: the first lookup
+    // hashes them, in order, so a later duplicate still wins. Until then the list
+    // holds the same value objects as the decrypted tree, no copies.
+    #pending: [string, Scalar | Comment, Uint8Array][] = []
+
     remember(aad: string, v: Scalar | Comment, iv: Uint8Array): void {
-        this.#ivs.set(IvStash.#key(aad, v), iv)
+        this.#pending.push([aad, v, iv])
+    }
+
+    #settle(): void {
+        for (const [aad, v, iv] of this.#pending) this.#ivs.set(IvStash.#key(aad, v), iv)
+        this.#pending = []
     }
 
     lookup(aad: string, v: Scalar | Comment): Uint8Array | undefined {
+        if (this.#pending.length > 0) this.#settle()
         return this.#ivs.get(IvStash.#key(aad, v))
     }
 
     get size(): number {
+        if (this.#pending.length > 0) this.#settle()
         return this.#ivs.size
     }
 }
