@@ -148,7 +148,7 @@ try {
         // Encrypted by the unbundled build in a child: the cache covers only what
         // the warm-up runs here, and read-only commands are the ones run on every
         // deploy.
-        const encrypted = execFileSync(process.execPath, [join(root, "dist/bin.js"), "encrypt", "--age", recipient, name], { cwd: dir, env: { HOME: dir } })
+        const encrypted = execFileSync(process.execPath, [join(root, "dist/bin.js"), "encrypt", "--age", recipient, name], { cwd: dir, env: { HOME: dir, SOPS_AGE_KEY_FILE: key } })
         writeFileSync(join(dir, enc), encrypted)
         if ((await run(["decrypt", enc])).toString() !== text) throw new Error(`bundle: warm-up ${name} does not round-trip`)
         await run(["filestatus", enc])
