@@ -18,16 +18,19 @@
  *   the same dead lock could each remove it, the second removing the fresh lock
  *   the first had just taken.
  * - SIGKILL leaves whatever the killed process had: a waiter's temp file, a
- *   breaker's break lock. The next holder removes those of dead processes.
+ *   breaker's break lock. The next holder removes those of dead processes; the
+ *   temp files it finds in a listing of the directory read once per run, not per
+ *   lock (files/lock-debris.ts).
  */
 import { randomBytes } from "node:crypto"
 import { constants } from "node:fs"
-import { link, lstat, open, readdir, unlink, type FileHandle } from "node:fs/promises"
+import { link, lstat, open, unlink, type FileHandle } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 
 import { breakPathFor } from "../core/side-files.js"
 import { ExitCode, SecretsError, quote } from "../errors.js"
 import { disown, own, sameFile, type FileId } from "./lock-cleanup.js"
+import { createDebrisIndex, type DebrisIndex } from "./lock-debris.js"
 import { parseHolder, type LockHolder } from "./lock-holder.js"
 
 /** A lock is one short line of JSON; anything bigger is somebody's file, not debris. */
@@ -197,22 +200,19 @@ async function tryLinkAs(c: Candidate, path: string): Promise<boolean> {
     }
 }
 
+/** The directory listings that tidying draws on; one per directory per run, not one per lock. */
+const debrisIndex = createDebrisIndex()
+
 /**
  * Remove what killed processes left of this lock: their lock temp files and an
  * abandoned break lock. Called while holding the lock, so no live process is
- * breaking it; best effort, a problem here never fails the caller.
+ * breaking it; best effort, a problem here never fails the caller. The break lock
+ * is looked at on every lock (its name is the lock's); the temp files, whose names
+ * are random, come from the directory's listing, read once (files/lock-debris.ts).
  */
-export async function tidyAbandoned(lockPath: string, abandoned: (seen: SeenLock) => boolean): Promise<void> {
-    const prefix = `.${basename(lockPath)}.`
-    let names: string[]
-    try {
-        names = await readdir(dirname(lockPath))
-    } catch {
-        return
-    }
-    const temps = names.filter((n) => n.startsWith(prefix) && /^\.[0-9a-f]{12}\.tmp$/.test(n.slice(prefix.length - 1)))
+export async function tidyAbandoned(lockPath: string, abandoned: (seen: SeenLock) => boolean, index: DebrisIndex = debrisIndex): Promise<void> {
     const breakPath = breakPathFor(lockPath)
-    for (const path of [breakPath, ...temps.map((n) => join(dirname(lockPath), n))]) {
+    for (const path of [breakPath, ...(await index.tempsOf(lockPath))]) {
         try {
             const seen = await readLock(path)
             // A temp file is written in place: empty, it may be a waiter's that is being written.

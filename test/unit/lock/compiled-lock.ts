@@ -13,6 +13,7 @@ const LOCK_SOURCES = [
     "files/diagnostics.ts",
     "files/lock-holder.ts",
     "files/lock-cleanup.ts",
+    "files/lock-debris.ts",
     "files/lock-files.ts",
     "files/file-lock.ts",
 ]
