@@ -44,13 +44,12 @@ export function createDebrisIndex(opts: DebrisIndexOptions = {}): DebrisIndex {
     const list = opts.readdir ?? ((dir: string) => readdir(dir))
     const now = opts.now ?? Date.now
     const relistAfterMs = opts.relistAfterMs ?? 60_000
-    const listings = new Map<string, Promise<Listing | undefined>>()
+    const listings = new Map<string, Promise<Listing>>()
 
-    async function listingOf(dir: string): Promise<Listing | undefined> {
+    async function listingOf(dir: string): Promise<Listing> {
         const cached = listings.get(dir)
         if (cached !== undefined) {
-            const l = await cached
-            if (l !== undefined && now() - l.at < relistAfterMs) return l
+            if (now() - (await cached).at < relistAfterMs) return cached
             // The same stale promise may be seen by several locks at once: one relists.
             if (listings.get(dir) !== cached) return listingOf(dir)
         }
@@ -60,16 +59,17 @@ export function createDebrisIndex(opts: DebrisIndexOptions = {}): DebrisIndex {
         return fresh
     }
 
-    async function readListing(dir: string): Promise<Listing | undefined> {
+    async function readListing(dir: string): Promise<Listing> {
         const at = now()
+        const temps = new Map<string, string[]>()
         let names: string[]
         try {
             names = await list(dir)
         } catch {
-            // Best effort, like all of the tidying: an unreadable directory is left alone.
-            return undefined
+            // Best effort, like all of the tidying: an unreadable directory is left
+            // alone, and not tried again on every lock either.
+            return { at, temps }
         }
-        const temps = new Map<string, string[]>()
         for (const name of names) {
             const lock = LOCK_TEMP.exec(name)?.[1]
             if (lock === undefined) continue
@@ -84,7 +84,6 @@ export function createDebrisIndex(opts: DebrisIndexOptions = {}): DebrisIndex {
         async tempsOf(lockPath) {
             const dir = dirname(lockPath)
             const listing = await listingOf(dir)
-            if (listing === undefined) return []
             const lock = basename(lockPath)
             const names = listing.temps.get(lock) ?? []
             listing.temps.delete(lock)
