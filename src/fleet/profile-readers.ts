@@ -8,6 +8,7 @@
  */
 import { join, resolve } from "node:path"
 import { planForRule } from "../config/match.js"
+import { SecretsError } from "../errors.js"
 import type { Io } from "../files/io.js"
 import { recipientNamer } from "../files/recipient-names.js"
 import type { InventoryEntry } from "./inventory.js"
@@ -25,6 +26,8 @@ export interface ProfileStatus {
     readonly openedBySome: string[]
     /** With no file yet: the keys its creation rule would encrypt a new file to (null: no rule matches). */
     readonly ruleWouldUse: string[] | null
+    /** Why the profile's files could not be listed (a path that does not exist or leads outside), if so. */
+    readonly problem?: string
 }
 
 export async function profileStatuses(io: Io, loaded: LoadedFleetConfig, entries: readonly InventoryEntry[]): Promise<ProfileStatus[]> {
@@ -34,7 +37,15 @@ export async function profileStatuses(io: Io, loaded: LoadedFleetConfig, entries
     const byAbs = new Map(entries.map((e) => [e.abs, e]))
     const out: ProfileStatus[] = []
     for (const profile of profiles.values()) {
-        const selected = await selectProfile(io, profile.name, undefined, loaded)
+        let selected
+        try {
+            selected = await selectProfile(io, profile.name, undefined, loaded)
+        } catch (e) {
+            // One broken profile must not hide the rest of the status report.
+            if (!(e instanceof SecretsError)) throw e
+            out.push({ name: profile.name, files: 0, openedBy: [], openedBySome: [], ruleWouldUse: null, problem: e.message })
+            continue
+        }
         const lists = selected.files.map((f) => byAbs.get(resolve(io.cwd, f))?.recipients ?? [])
         const all = new Set(lists.flat())
         const everywhere = [...all].filter((r) => lists.every((l) => l.includes(r)))
@@ -56,7 +67,8 @@ export function renderProfileStatuses(profiles: readonly ProfileStatus[]): strin
     const width = Math.max(7, ...profiles.map((p) => p.name.length))
     for (const p of profiles) {
         let who: string
-        if (p.files === 0) who = p.ruleWouldUse === null ? "no file yet, and no creation rule matches its directory" : `no file yet; new files go to ${p.ruleWouldUse.join(", ")}`
+        if (p.problem !== undefined) who = `cannot list its files: ${p.problem}`
+        else if (p.files === 0) who = p.ruleWouldUse === null ? "no file yet, and no creation rule matches its directory" : `no file yet; new files go to ${p.ruleWouldUse.join(", ")}`
         else who = [p.openedBy.join(", ") || "no key opens every file", ...(p.openedBySome.length > 0 ? [`some files only: ${p.openedBySome.join(", ")}`] : [])].join("; ")
         lines.push(`${p.name.padEnd(width)}  ${String(p.files).padStart(5)}  ${who}`)
     }

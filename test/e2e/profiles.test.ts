@@ -108,6 +108,25 @@ describe("profiles", () => {
         expect(exported.code).toBe(0)
     })
 
+    it("a FILE given to ls beats SECRETS_PROFILE from the environment; the --profile flag with a FILE is refused", async () => {
+        const byFile = await alice(["ls", "secrets/dev/app.env", "--json"], { SECRETS_PROFILE: "prod" })
+        expect(byFile.stderr).toBe("")
+        expect((JSON.parse(byFile.stdout) as { keys: { file: string }[] }).keys.map((k) => k.file)).toEqual(["secrets/dev/app.env", "secrets/dev/app.env"])
+        const both = await alice(["ls", "secrets/dev/app.env", "--profile", "prod"])
+        expect(both.code).toBe(8)
+        expect(both.stderr).toContain("give files or --profile, not both")
+    })
+
+    it("status still reports the other profiles when one lists a file that does not exist", async () => {
+        const copy = join(top, "copy")
+        const { cpSync } = await import("node:fs")
+        cpSync(repo, copy, { recursive: true })
+        writeFileSync(join(copy, ".sops.yaml"), `${readFileSync(join(copy, ".sops.yaml"), "utf8")}    broken:\n      files: [config/missing.env]\n`)
+        const r = await runCli(["status"], { cwd: copy, home })
+        expect(r.code).toBe(0)
+        expect(r.stdout).toMatch(/\nprod +1 {2}host ci \(age1\S+\)\nbroken +0 {2}cannot list its files: profile "broken": "config\/missing.env" does not exist\n$/)
+    })
+
     it("an unknown profile is one line naming the config and the profiles there are, before anything runs", async () => {
         const r = await alice(["run", "--profile", "staging", "--", "sh", "-c", "echo started"])
         expect(r.code).toBe(1)

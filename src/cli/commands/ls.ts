@@ -72,10 +72,11 @@ export async function runLs(ctx: CommandContext, files: string[], opts: LsFlags 
     const grep: GoRegex | undefined = opts.grep === undefined ? undefined : compileGoRegex(opts.grep, "--grep")
     if (opts.reveal === true) await confirmReveal(ctx, opts.yes === true)
 
-    const profileName = o.profileFrom(opts, io.env)
-    if (profileName !== undefined && files.length > 0) {
+    // FILE arguments beat SECRETS_PROFILE from the environment; only the flag conflicts with them.
+    if (opts.profile !== undefined && files.length > 0) {
         throw new SecretsError(8, "give files or --profile, not both", ["secrets ls --profile prod, or secrets ls FILE…"])
     }
+    const profileName = files.length > 0 ? undefined : o.profileFrom(opts, io.env)
     const { profilesByFile, selectProfile, someFiles } = await import("../../fleet/profile-files.js")
     const { resolve } = await import("node:path")
     let targets: readonly string[]
