@@ -21,16 +21,9 @@ export async function runRotateDue(ctx: CommandContext, opts: RotateDueOptions &
     const { runRotate } = await import("./rotate.js")
     const { info, reportError } = await import("../report.js")
 
-    const { collectStatus, PROGRESS_MIN_FILES } = await import("./status.js")
+    const { collectStatusWithProgress } = await import("./status.js")
     // At a terminal, a large repository shows how far the walk and the history are (as status does).
-    const { progressLine } = await import("../progress.js")
-    const progress = progressLine(io, { minTotal: PROGRESS_MIN_FILES })
-    let collected: Awaited<ReturnType<typeof collectStatus>>
-    try {
-        collected = await collectStatus(progress.io, opts.config, progress)
-    } finally {
-        progress.clear()
-    }
+    const collected = await collectStatusWithProgress(io, opts.config)
     const { entries, policy, report } = collected
     if (policy === undefined) {
         throw new ConfigError("no rotation policy: nothing can be due", ["set secrets.rotation.max_age (e.g. 90d) in .sops.yaml"])

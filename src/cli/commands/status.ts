@@ -66,16 +66,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
 
 export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.GlobalOpts): Promise<void> {
     const { io } = ctx
-    const { progressLine } = await import("../progress.js")
-    // At a terminal, a large repository shows how far the walk and the git history are.
-    const progress = progressLine(io, { minTotal: PROGRESS_MIN_FILES })
-    let collected: Awaited<ReturnType<typeof collectStatus>>
-    try {
-        collected = await collectStatus(progress.io, opts.config, progress)
-    } finally {
-        // Also on an error: its line must not land on the end of the progress text.
-        progress.clear()
-    }
+    const collected = await collectStatusWithProgress(io, opts.config)
     // An interrupted `keys rotate` (its state is outside the repository): reported
     // always, and a failed check, since half the files are on a key being replaced.
     const { interruptedRotations } = await import("../../fleet/rotation-state.js")
@@ -138,6 +129,18 @@ export async function fleetConfigPath(io: Io, explicit: string | undefined): Pro
         ])
     }
     return resolve(io.cwd, found)
+}
+
+/** {@link collectStatus} with a progress line at a terminal: a large repository shows how far the walk and the git history are. */
+export async function collectStatusWithProgress(io: Io, explicitConfig: string | undefined): ReturnType<typeof collectStatus> {
+    const { progressLine } = await import("../progress.js")
+    const progress = progressLine(io, { minTotal: PROGRESS_MIN_FILES })
+    try {
+        return await collectStatus(progress.io, explicitConfig, progress)
+    } finally {
+        // Also on an error: its line must not land on the end of the progress text.
+        progress.clear()
+    }
 }
 
 /** The config, its inventory and every file's status, at `io.now()`. */
