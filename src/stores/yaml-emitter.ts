@@ -163,7 +163,14 @@ export function emitEvents(events: readonly Event[], bestIndent: number): string
 }
 
 class Emitter {
-    private out = ""
+    /**
+     * The output, one character at a time as libyaml writes it. `out += c` would build a
+     * rope of one V8 cons-string per character (~30 bytes each: 400 MiB for a file of
+     * 100k values, issue 14), so characters are collected in `pending` and joined into
+     * flat pieces every few thousand.
+     */
+    private readonly pieces: string[] = []
+    private readonly pending: string[] = []
     private column = 0
     private whitespace = true
     private indention = true
@@ -199,7 +206,18 @@ class Emitter {
             if ("tail" in ev && ev.tail) this.tailComment = ev.tail
             this.dispatch(ev)
         }
-        return this.out
+        this.flush()
+        return this.pieces.join("")
+    }
+
+    private write(s: string): void {
+        this.pending.push(s)
+        if (this.pending.length >= 8192) this.flush()
+    }
+
+    private flush(): void {
+        this.pieces.push(this.pending.join(""))
+        this.pending.length = 0
     }
 
     private next(): Event | undefined {
@@ -434,12 +452,12 @@ class Emitter {
     // ---- low-level writers (emitterc.go put/write/put_break/write_indent…) ----
 
     private put(c: string): void {
-        this.out += c
+        this.write(c)
         this.column++
     }
 
     private putBreak(): void {
-        this.out += "\n"
+        this.write("\n")
         this.column = 0
         this.indention = true
     }
@@ -448,7 +466,7 @@ class Emitter {
         if (c === "\n") {
             this.putBreak()
         } else {
-            this.out += c
+            this.write(c)
             this.column = 0
             this.indention = true
         }
