@@ -69,7 +69,7 @@ async function bundle(entry, outfile, options = {}) {
     // esbuild's charset "ascii" escapes everything else.
     if (!/^[\x00-\x7f]*$/.test(source)) throw new Error(`bundle: ${outfile} is not pure ASCII`)
     if (/[^\w$.]import\(/.test(source)) throw new Error(`bundle: a dynamic import() is left in ${outfile}`)
-    return { source, eager: eagerInputs(result.metafile) }
+    return { source, eager: eagerInputs(result.metafile), inputs: Object.keys(result.metafile.inputs) }
 }
 
 /**
@@ -162,8 +162,13 @@ writeFileSync(`${out}.cache`, script.createCachedData())
 // `secrets __complete` runs on every TAB and must answer well under 100 ms (issue 6).
 // Loading the main bundle (commander and every command) costs more than the answer,
 // so bin/secrets.cjs answers it from a JSON model of the program,
-// dist/completion-model.json, and a second, small bundle of dist/cli/completion/
-// (with the stores and the yaml package, for key paths), warmed and cached as above.
+// dist/completion-model.json, and a second, small bundle of dist/cli/completion/,
+// warmed and cached as above.
+// What only key paths, profile and key names need (the stores and the yaml package,
+// 94% of the bytes) is a third bundle, dist/complete-keys.bundle.cjs, which the small
+// one loads (with its own code cache) on the first import() of them: every TAB pays
+// for reading, hashing and deserialising the code it loads, run or not, and
+// `edit <TAB>` runs none of that (issue 14 target 6).
 // The model is made here from the very program the main bundle runs; both files are
 // trusted only while at least as new as dist/main.js, else bin/secrets.cjs takes the
 // full program, whose hidden __complete gives the same answer
@@ -175,13 +180,50 @@ writeFileSync(`${out}.cache`, script.createCachedData())
     const io = { cwd: root, env: {}, stdin: process.stdin, stdout: quiet, stderr: quiet, now: () => new Date(0) }
     const model = buildModel(createProgram(io, { exitCode: 0 }))
 
+    const keysOut = join(root, "dist/complete-keys.bundle.cjs")
+    const { source: keysSource } = await bundle(
+        `export { keyPathsOf } from "./dist/cli/completion/key-paths.js"\nexport { readNamedKeys } from "./dist/config/named-keys.js"\nexport { parseDocument, isMap, isScalar } from "yaml"\n`,
+        keysOut,
+    )
+    // sources.ts's import() of these three becomes a module that loads the keys bundle
+    // as bin/secrets.cjs loads a bundle (one function expression, its code cache);
+    // its exports hold all three modules' names, which do not clash.
+    const LAZY_KEYS = /^(\.\/key-paths\.js|\.\.\/\.\.\/config\/named-keys\.js|yaml)$/
+    const lazyKeys = {
+        name: "lazy-complete-keys",
+        setup(b) {
+            b.onResolve({ filter: LAZY_KEYS }, (args) => {
+                if (args.kind !== "dynamic-import" || !args.importer.endsWith("/dist/cli/completion/sources.js")) return undefined
+                return { path: "complete-keys", namespace: "lazy-complete-keys" }
+            })
+            b.onLoad({ filter: /.*/, namespace: "lazy-complete-keys" }, () => ({
+                resolveDir: root,
+                loader: "js",
+                contents: `const { readFileSync } = require("node:fs")
+const { join } = require("node:path")
+const { Script } = require("node:vm")
+const file = join(__dirname, "complete-keys.bundle.cjs")
+let cachedData
+try {
+    cachedData = readFileSync(file + ".cache")
+} catch {}
+const script = new Script(readFileSync(file, "latin1"), { filename: file, cachedData })
+script.runInThisContext()(module.exports, require, module, file, __dirname)
+`,
+            }))
+        },
+    }
     const completeOut = join(root, "dist/complete.bundle.cjs")
-    const { source: completeSource } = await bundle(
+    const { source: completeSource, inputs: completeInputs } = await bundle(
         `export { answer } from "./dist/cli/completion/callback.js"\nexport { fileSources } from "./dist/cli/completion/sources.js"\n`,
         completeOut,
+        { plugins: [lazyKeys] },
     )
-    const { script: completeScript, exports: completion } = load(completeSource, completeOut)
+    if (completeInputs.some((p) => /node_modules\/yaml\/|(^|\/)dist\/stores\//.test(p))) {
+        throw new Error("bundle: the completion bundle holds the key-path code (yaml, stores), which must stay in dist/complete-keys.bundle.cjs")
+    }
     // Warm-up on made-up files: sops-shaped text is all completion reads, so no key is needed.
+    let completeScript
     const wdir = mkdtempSync(join(tmpdir(), "secrets-complete-"))
     try {
         const enc = (t) => `ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:${t}]`
@@ -190,6 +232,17 @@ writeFileSync(`${out}.cache`, script.createCachedData())
         writeFileSync(join(wdir, "b.json"), `{\n\t"a": "${enc("str")}",\n\t"sops": {\n\t\t"mac": "${enc("str")}",\n\t\t"version": "3.13.0"\n\t}\n}\n`)
         writeFileSync(join(wdir, "c.env"), `A=${enc("str")}\nsops_mac=${enc("str")}\nsops_version=3.13.0\n`)
         writeFileSync(join(wdir, ".sops.yaml"), "keys:\n  - &host_web1 age1x\ncreation_rules:\n  - age: *host_web1\n")
+        // The keys bundle first, on the same files, for its own cache: the copy that the
+        // completion bundle loads below is out of reach here.
+        const { script: keysScript, exports: keys } = load(keysSource, keysOut)
+        for (const f of ["a.yaml", "b.json", "c.env"]) if ((await keys.keyPathsOf(readFileSync(join(wdir, f)), f)).length === 0) throw new Error(`bundle: no key paths in keys warm-up ${f}`)
+        const sopsYaml = readFileSync(join(wdir, ".sops.yaml"), "utf8")
+        if (keys.readNamedKeys(sopsYaml).length !== 1) throw new Error("bundle: keys warm-up found no key names")
+        keys.isMap(keys.parseDocument(`secrets:\n  profiles:\n    prod: {}\n${sopsYaml}`).getIn(["secrets", "profiles"], true))
+        writeFileSync(`${keysOut}.cache`, keysScript.createCachedData())
+        const loaded = load(completeSource, completeOut)
+        completeScript = loaded.script
+        const completion = loaded.exports
         const sources = completion.fileSources(wdir, {})
         const ask = (...words) => completion.answer(model, ["bash", "--", ...words], sources)
         const edit = await ask("edit", "")
