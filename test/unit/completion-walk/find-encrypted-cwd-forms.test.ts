@@ -27,5 +27,4 @@ describe("findEncryptedFiles, cwd forms", () => {
         expect(findEncryptedFiles(relative(process.cwd(), dir))).toEqual(expected)
         expect(findEncryptedFiles(join(dir, "a"))).toEqual(["b/deep.enc.env"])
     })
-
 })
