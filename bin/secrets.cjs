@@ -22,6 +22,8 @@ const dist = join(__dirname, "..", "dist")
 const bundle = join(dist, "secrets.bundle.cjs")
 const completionModel = join(dist, "completion-model.json")
 const completeBundle = join(dist, "complete.bundle.cjs")
+// The key-path code (yaml, the stores), which complete.bundle.cjs loads on first use.
+const completeKeysBundle = join(dist, "complete-keys.bundle.cjs")
 const hotBundle = join(dist, "hot.bundle.cjs")
 const versionFile = join(dist, "version.txt")
 
@@ -92,11 +94,12 @@ async function run() {
             return
         }
     }
-    if (argv[0] === "__complete" && isFresh(completionModel) && isFresh(completeBundle)) {
+    if (argv[0] === "__complete" && isFresh(completionModel) && isFresh(completeBundle) && isFresh(completeKeysBundle)) {
         // The shell's TAB callback (issue 6: well under 100 ms). Not the main bundle nor
         // commander: the program's model, made by scripts/bundle.mjs from the program
-        // itself, and a small bundle of the code that walks it. A stale or missing model
-        // falls through to the full program, whose hidden __complete answers the same.
+        // itself, and a small bundle of the code that walks it (key paths come from a
+        // third, loaded by it on first use). A stale or missing file falls through to
+        // the full program, whose hidden __complete answers the same.
         const { answer, fileSources } = loadBundle(completeBundle)
         const model = JSON.parse(readFileSync(completionModel, "utf8"))
         writeStdout(Buffer.from(await answer(model, argv.slice(1), fileSources(process.cwd(), process.env))))
