@@ -14,7 +14,7 @@ import { Alias, isAlias, isMap, isScalar, isSeq, parseDocument, visit, YAMLMap, 
 import { parseConfig } from "../config/load.js"
 import { ConfigError, quote } from "../errors.js"
 import { parseRecipient } from "../keys/recipient.js"
-import { checkProfileName, parseProfiles } from "../config/profiles.js"
+import { checkProfileName, parseProfiles, type Profile } from "../config/profiles.js"
 import { anchorFor, layoutRules, NAME_PATTERN, parseLayoutRegex, type LayoutKind, type LayoutProfile, type LayoutRule } from "./layout.js"
 import { kindOfAnchor, readNamedKeys, type NamedKey } from "../config/named-keys.js"
 
@@ -131,14 +131,15 @@ export function declareProfiles(text: string, profiles: readonly LayoutProfile[]
     for (const p of profiles) checkProfileName(p.name, "--profiles")
     parseConfig(text, path)
     const doc = load(text)
-    const existing = layoutProfilesIn(doc, path)
-    const declaredNames = new Set(declaredProfileNames(doc, path))
+    const declared = profilesIn(doc, path)
     const notes: string[] = []
+    const added = new Set<string>()
     const root = doc.contents as YAMLMap
     for (const p of profiles) {
-        if (declaredNames.has(p.name)) {
-            const had = existing.find((e) => e.name === p.name)
-            if (had?.readers !== p.readers) notes.push(`profile ${p.name} is already declared${had === undefined ? " without readers" : ` with readers: ${had.readers}`}; left as it is`)
+        if (added.has(p.name)) continue
+        const had = declared.get(p.name)
+        if (had !== undefined) {
+            if (had.readers !== p.readers) notes.push(`profile ${p.name} is already declared${had.readers === undefined ? " without readers" : ` with readers: ${had.readers}`}; left as it is`)
             continue
         }
         if (!isMap(root.get("secrets", true))) root.set("secrets", new YAMLMap())
@@ -147,12 +148,11 @@ export function declareProfiles(text: string, profiles: readonly LayoutProfile[]
         const body = new YAMLMap()
         body.set("readers", p.readers)
         ;(secrets.get("profiles", true) as unknown as YAMLMap).set(p.name, body)
-        declaredNames.add(p.name)
+        added.add(p.name)
         notes.push(`declared profile ${p.name} (readers: ${p.readers})`)
     }
     const synced = syncDoc(doc, path)
-    const changed = notes.some((n) => n.startsWith("declared")) || synced.length > 0
-    if (!changed) return { text, changed: false, notes }
+    if (added.size === 0 && synced.length === 0) return { text, changed: false, notes }
     return finish(doc, path, [...notes, ...synced])
 }
 
@@ -359,15 +359,14 @@ function syncDoc(doc: Document, path: string, declared: readonly string[] = []):
 
 /** The profiles that ask the layout for a rule (`readers:` set), in the config's order. */
 function layoutProfilesIn(doc: Document, path: string): LayoutProfile[] {
-    const secrets: unknown = (doc.contents as YAMLMap).get("secrets") === undefined ? undefined : (doc.toJS() as Record<string, unknown>)["secrets"]
-    if (secrets === null || typeof secrets !== "object" || Array.isArray(secrets)) return []
-    return [...parseProfiles(secrets as Record<string, unknown>, path).values()].flatMap((p) => (p.readers === undefined ? [] : [{ name: p.name, readers: p.readers }]))
+    return [...profilesIn(doc, path).values()].flatMap((p) => (p.readers === undefined ? [] : [{ name: p.name, readers: p.readers }]))
 }
 
-function declaredProfileNames(doc: Document, path: string): string[] {
+/** The profiles declared under `secrets.profiles` of `doc`, validated. */
+function profilesIn(doc: Document, path: string): ReadonlyMap<string, Profile> {
     const secrets: unknown = (doc.contents as YAMLMap).get("secrets") === undefined ? undefined : (doc.toJS() as Record<string, unknown>)["secrets"]
-    if (secrets === null || typeof secrets !== "object" || Array.isArray(secrets)) return []
-    return [...parseProfiles(secrets as Record<string, unknown>, path).keys()]
+    if (secrets === null || typeof secrets !== "object" || Array.isArray(secrets)) return new Map()
+    return parseProfiles(secrets as Record<string, unknown>, path)
 }
 
 function namedKeysIn(doc: Document): { kind: NamedKey["kind"]; name: string; anchor: string }[] {
