@@ -11,7 +11,7 @@
  */
 import { realpath, stat } from "node:fs/promises"
 import { dirname, join, relative, resolve, sep } from "node:path"
-import { parseProfiles, profileNamed, checkProfileName, type Profile } from "../config/profiles.js"
+import { parseProfiles, profileDir, profileNamed, checkProfileName, type Profile } from "../config/profiles.js"
 import type { Config } from "../config/schema.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
 import { loadConfig } from "../files/encryption-plan.js"
@@ -51,6 +51,12 @@ export async function selectProfile(io: Io, name: string, configOpt: string | un
         ])
     }
     const profile = profileNamed(profiles, name, shownPath(io, configPath))
+    return { profile, configPath, root: dirname(configPath), files: await profileFiles(io, profile, configPath) }
+}
+
+/** The encrypted files of `profile` of the config at `configPath` (absolute), relative to io.cwd, in order, each once. */
+export async function profileFiles(io: Io, profile: Profile, configPath: string): Promise<string[]> {
+    const { name } = profile
     const root = dirname(configPath)
     const realRoot = await realpath(root).catch(() => root)
     const files: string[] = []
@@ -65,7 +71,7 @@ export async function selectProfile(io: Io, name: string, configOpt: string | un
         const info = await stat(abs).catch(() => undefined)
         if (info === undefined) {
             // The default directory of a profile nobody has written to yet is empty, not an error.
-            if (path === `secrets/${profile.name}`) continue
+            if (path === profileDir(name)) continue
             throw new SecretsError(ExitCode.NoFileSpecified, `profile ${quote(name)}: ${quote(path)} does not exist`, [
                 `fix secrets.profiles.${name}.files in ${quote(shownPath(io, configPath))}`,
             ])
@@ -79,7 +85,7 @@ export async function selectProfile(io: Io, name: string, configOpt: string | un
         if (info.isDirectory()) for (const found of await findEncryptedFiles(io, abs)) add(found.abs)
         else add(abs)
     }
-    return { profile, configPath, root, files }
+    return files
 }
 
 /**
@@ -91,10 +97,10 @@ export async function profilesByFile(io: Io, configOpt: string | undefined, read
     const loaded = read ?? loadConfig(io, undefined, configOpt)
     if (loaded === undefined) return out
     const { profiles } = loadProfiles(io, configOpt, loaded)
-    for (const name of profiles.keys()) {
-        for (const file of (await selectProfile(io, name, configOpt, loaded)).files) {
+    for (const profile of profiles.values()) {
+        for (const file of await profileFiles(io, profile, loaded.path)) {
             const abs = resolve(io.cwd, file)
-            if (!out.has(abs)) out.set(abs, name)
+            if (!out.has(abs)) out.set(abs, profile.name)
         }
     }
     return out
@@ -105,7 +111,7 @@ export function someFiles(selected: SelectedProfile): readonly string[] {
     if (selected.files.length > 0) return selected.files
     const dirs = selected.profile.files.map((f) => `${f}/`).join(", ")
     throw new SecretsError(ExitCode.NoFileSpecified, `profile ${quote(selected.profile.name)} has no encrypted files (in ${dirs})`, [
-        `add one: secrets edit ${selected.profile.files[0] ?? `secrets/${selected.profile.name}`}/app.env`,
+        `add one: secrets edit ${selected.profile.files[0] ?? profileDir(selected.profile.name)}/app.env`,
     ])
 }
 

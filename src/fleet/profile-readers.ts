@@ -12,7 +12,8 @@ import { SecretsError } from "../errors.js"
 import type { Io } from "../files/io.js"
 import { recipientNamer } from "../files/recipient-names.js"
 import type { InventoryEntry } from "./inventory.js"
-import { loadProfiles, selectProfile } from "./profile-files.js"
+import { profileDir } from "../config/profiles.js"
+import { loadProfiles, profileFiles } from "./profile-files.js"
 import type { LoadedFleetConfig } from "./rekey-repo.js"
 import { creationRuleFor } from "./rule-recipients.js"
 
@@ -37,22 +38,22 @@ export async function profileStatuses(io: Io, loaded: LoadedFleetConfig, entries
     const byAbs = new Map(entries.map((e) => [e.abs, e]))
     const out: ProfileStatus[] = []
     for (const profile of profiles.values()) {
-        let selected
+        let files: string[]
         try {
-            selected = await selectProfile(io, profile.name, undefined, loaded)
+            files = await profileFiles(io, profile, loaded.path)
         } catch (e) {
             // One broken profile must not hide the rest of the status report.
             if (!(e instanceof SecretsError)) throw e
             out.push({ name: profile.name, files: 0, openedBy: [], openedBySome: [], ruleWouldUse: null, problem: e.message })
             continue
         }
-        const lists = selected.files.map((f) => byAbs.get(resolve(io.cwd, f))?.recipients ?? [])
+        const lists = files.map((f) => byAbs.get(resolve(io.cwd, f))?.recipients ?? [])
         const all = new Set(lists.flat())
         const everywhere = [...all].filter((r) => lists.every((l) => l.includes(r)))
         const some = [...all].filter((r) => !everywhere.includes(r))
         let wouldUse: string[] | null = null
         if (lists.length === 0) {
-            const rule = creationRuleFor(loaded.config, loaded.dir, join(loaded.dir, profile.files[0] ?? `secrets/${profile.name}`, "new.env"))
+            const rule = creationRuleFor(loaded.config, loaded.dir, join(loaded.dir, profile.files[0] ?? profileDir(profile.name), "new.env"))
             wouldUse = rule === undefined ? null : [...new Set(planForRule(rule).groups.flat())].map(name)
         }
         out.push({ name: profile.name, files: lists.length, openedBy: everywhere.map(name), openedBySome: some.map(name), ruleWouldUse: wouldUse })
