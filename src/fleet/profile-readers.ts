@@ -64,8 +64,8 @@ export async function profileStatuses(io: Io, loaded: LoadedFleetConfig, entries
 /** The profiles under the status table, one line each. */
 export function renderProfileStatuses(profiles: readonly ProfileStatus[]): string {
     if (profiles.length === 0) return ""
-    const lines = ["", "PROFILE  FILES  OPENED BY"]
-    const width = Math.max(7, ...profiles.map((p) => p.name.length))
+    const width = Math.max("PROFILE".length, ...profiles.map((p) => p.name.length))
+    const lines = ["", `${"PROFILE".padEnd(width)}  FILES  OPENED BY`]
     for (const p of profiles) {
         let who: string
         if (p.problem !== undefined) who = `cannot list its files: ${p.problem}`
@@ -73,6 +73,5 @@ export function renderProfileStatuses(profiles: readonly ProfileStatus[]): strin
         else who = [p.openedBy.join(", ") || "no key opens every file", ...(p.openedBySome.length > 0 ? [`some files only: ${p.openedBySome.join(", ")}`] : [])].join("; ")
         lines.push(`${p.name.padEnd(width)}  ${String(p.files).padStart(5)}  ${who}`)
     }
-    lines[1] = `${"PROFILE".padEnd(width)}  FILES  OPENED BY`
     return lines.join("\n") + "\n"
 }
