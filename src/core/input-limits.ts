@@ -31,26 +31,35 @@ export class InputLimitError extends FormatError {
 const MiB = 1024 * 1024
 
 /**
- * The largest file secrets reads (any format, encrypted or not). A file is decoded
+ * The largest file secrets reads as text (any structured format, and a binary file
+ * that is not in the plain shape secrets and sops write). Such a file is decoded
  * into one JavaScript string, and V8 cannot make a string of more than 2^29 - 24
- * characters (512 MiB): above that Node fails deep inside, and a file of more than
- * 2 GiB cannot even be read into one buffer. Checked before reading.
+ * characters (512 MiB): above that Node fails deep inside. Parsing a huge YAML or
+ * JSON text is also what a hostile file would use to exhaust memory. Checked
+ * before reading.
  */
 export const MAX_INPUT_BYTES = 500 * MiB
 
 /**
- * The largest binary file secrets encrypts. sops keeps a binary file as one value,
- * so its ciphertext is one base64 string in the JSON file: 4/3 of the file, which
- * must stay under V8's string limit with the metadata beside it (a 384 MiB file
- * would not). 256 MiB leaves room, and takes about 4× its size in memory.
+ * The largest binary file secrets encrypts. A binary file is kept as bytes, never
+ * as one string (engine/binary-file.ts), and takes about 2.4× its size in memory
+ * (the plaintext and the ciphertext's base64 at once). The bound is the encrypted
+ * file, 4/3 of this, which must fit in one Buffer (4 GiB in Node 20) with room to
+ * spare: 2 GiB makes a 2.7 GiB encrypted file and needs about 5 GiB of memory.
  */
-export const MAX_BINARY_BYTES = 256 * MiB
+export const MAX_BINARY_BYTES = 2048 * MiB
 
+/**
+ * The largest encrypted binary file secrets reads: the base64 of a MAX_BINARY_BYTES
+ * file plus 16 MiB for its metadata. Only a file in the plain binary shape gets
+ * past MAX_INPUT_BYTES with this; any other is refused at MAX_INPUT_BYTES.
+ */
+export const MAX_BINARY_ENCRYPTED_BYTES = Math.ceil(MAX_BINARY_BYTES / 3) * 4 + 16 * MiB
 
-/** A file larger than MAX_INPUT_BYTES; `what` names it (quoted), sops' exit code for an unreadable input. */
-export function inputTooLarge(what: string, size: number): InputLimitError {
+/** A file larger than `limit` (MAX_INPUT_BYTES); `what` names it (quoted), sops' exit code for an unreadable input. */
+export function inputTooLarge(what: string, size: number, limit: number = MAX_INPUT_BYTES): InputLimitError {
     return new InputLimitError(
-        `${what} is larger than ${MAX_INPUT_BYTES / MiB} MiB, the most secrets reads (it has ${size} bytes)`,
+        `${what} is larger than ${Math.floor(limit / MiB)} MiB, the most secrets reads (it has ${size} bytes)`,
         ["encrypt a file this large with age directly (age -r RECIPIENT), or split it"],
         ExitCode.CouldNotReadInputFile,
     )
@@ -59,7 +68,7 @@ export function inputTooLarge(what: string, size: number): InputLimitError {
 /** A binary plaintext larger than MAX_BINARY_BYTES. */
 export function binaryTooLarge(size: number): InputLimitError {
     return new InputLimitError(
-        `the binary file is larger than ${MAX_BINARY_BYTES / MiB} MiB, the most secrets encrypts as one value (it has ${size} bytes; sops keeps a binary file as one value)`,
+        `the binary file is larger than ${MAX_BINARY_BYTES / MiB} MiB, the most secrets encrypts (it has ${size} bytes)`,
         ["encrypt a file this large with age directly (age -r RECIPIENT), or split it"],
         ExitCode.CouldNotReadInputFile,
     )

@@ -50,6 +50,12 @@ export async function wrapGroups(groups: readonly (readonly string[])[], payload
 /** Encrypt plaintext documents into a new file with a fresh data key. */
 export async function encryptNew(branches: Branch[], store: Store, plan: NewFilePlan, now: Date): Promise<Uint8Array> {
     assertNotEncrypted(branches)
+    const { dataKey, metadata } = await newFileKeys(plan, store.format === "binary")
+    return seal(branches, store, metadata, dataKey, undefined, now)
+}
+
+/** A fresh data key, wrapped for `plan`'s recipients, and the new file's metadata before sealing. */
+export async function newFileKeys(plan: NewFilePlan, binary: boolean): Promise<{ dataKey: Uint8Array; metadata: Metadata }> {
     if (plan.groups.length === 0 || plan.groups.every((g) => g.length === 0)) {
         throw new SecretsError(ExitCode.Generic, "no recipients to encrypt to", [
             "pass --age RECIPIENT, set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml",
@@ -63,11 +69,11 @@ export async function encryptNew(branches: Branch[], store: Store, plan: NewFile
         shamirThreshold: threshold,
         lastModified: "",
         mac: "",
-        rule: ruleForNewFile(plan.rule, store.format === "binary"),
+        rule: ruleForNewFile(plan.rule, binary),
         macOnlyEncrypted: plan.macOnlyEncrypted ?? false,
         version: SOPS_VERSION,
     }
-    return seal(branches, store, metadata, dataKey, undefined, now)
+    return { dataKey, metadata }
 }
 
 /**

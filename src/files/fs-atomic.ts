@@ -38,7 +38,7 @@ export interface WriteAtomicOptions {
  * is untouched; the error is a SecretsError with exit code 3
  * (CouldNotWriteOutputFile) naming the path and the system error code.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array, opts: WriteAtomicOptions = {}): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | readonly Uint8Array[], opts: WriteAtomicOptions = {}): Promise<void> {
     const target = await targetStat(path, opts.mode ?? 0o600)
     const mode = opts.private === true ? target.mode & 0o600 : target.mode
     const dir = dirname(path)
@@ -55,7 +55,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array, opts: Writ
         created = true
         const st = await fh.stat()
         own(tmp, { dev: st.dev, ino: st.ino })
-        await writeAll(fh, data)
+        // Pieces (a large binary file's) are written in order, never joined.
+        for (const piece of data instanceof Uint8Array ? [data] : data) await writeAll(fh, piece)
         if (target.owner !== undefined) await keepOwner(fh, target.owner)
         // After chown: chown clears set-id bits, and the mode is the last word.
         await fh.chmod(mode)

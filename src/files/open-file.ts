@@ -12,17 +12,25 @@ import type { EncryptedDocument, Store } from "../stores/store.js"
 import type { Io } from "./io.js"
 import { readStdin } from "./io.js"
 import { withIdentities } from "./node-identities.js"
+import { readWhole } from "./read-whole.js"
 import { trace } from "./trace.js"
 
+/** How much readInput reads: MAX_INPUT_BYTES unless a binary path can take more (input-limits.ts). */
+export interface ReadLimit {
+    readonly bytes: number
+    readonly tooLarge: (size: number) => SecretsError
+}
+
 /** The bytes of `file` (or stdin when undefined); a missing file exits 100 as in sops. */
-export async function readInput(io: Io, file: string | undefined): Promise<Uint8Array> {
+export async function readInput(io: Io, file: string | undefined, limit?: ReadLimit): Promise<Uint8Array> {
     if (file === undefined || file === "-") return readStdin(io)
     try {
         const path = resolve(io.cwd, file)
         // Refuse a file too large to handle before reading it (input-limits.ts).
         const { size } = await stat(path)
-        if (size > MAX_INPUT_BYTES) throw inputTooLarge(quote(file), size)
-        return await readFile(path)
+        if (size > (limit?.bytes ?? MAX_INPUT_BYTES)) throw limit !== undefined ? limit.tooLarge(size) : inputTooLarge(quote(file), size)
+        // fs.readFile stops at 2 GiB; a large binary file's encrypted form may be more.
+        return size > MAX_INPUT_BYTES ? await readWhole(path, size) : await readFile(path)
     } catch (e) {
         if (e instanceof SecretsError) throw e
         const code = (e as { code?: string }).code
@@ -36,6 +44,9 @@ export async function readInput(io: Io, file: string | undefined): Promise<Uint8
     }
 }
 
+/** The hint when no identity opens a file. */
+export const NO_IDENTITY_ADVICE = "set SOPS_AGE_KEY_FILE to your key file, or ask someone who can read the file to add your recipient"
+
 /** Parse, recover the data key and decrypt `input`; errors are prefixed with the file's name. */
 export async function openInput(io: Io, name: string, input: Uint8Array, store: Store, opts: OpenOptions): Promise<OpenedFile> {
     let recipients: string[] = []
@@ -47,7 +58,7 @@ export async function openInput(io: Io, name: string, input: Uint8Array, store: 
         throw e instanceof SecretsError ? e.about(quote(name)) : e
     }
     trace(io, `file: ${quote(name)} as ${store.format}, encrypted to ${recipients.length} age recipient${recipients.length === 1 ? "" : "s"}`)
-    const advice = "set SOPS_AGE_KEY_FILE to your key file, or ask someone who can read the file to add your recipient"
+    const advice = NO_IDENTITY_ADVICE
     try {
         const opened = await withIdentities(io, recipients, advice, (ids) => openDocument(doc, store, ids, opts))
         trace(io, opts.ignoreMac === true ? "values decrypted; MAC not checked (--ignore-mac)" : "values decrypted and the MAC verified")

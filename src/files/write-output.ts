@@ -29,10 +29,12 @@ export function checkTarget(t: OutputTarget): void {
  * `mode & 0600`: the file held ciphertext a moment ago, or something the user may
  * have shared, and now holds secrets.
  */
-export async function writeOutput(io: Io, t: OutputTarget, data: Uint8Array, opts: { readonly plaintext?: boolean } = {}): Promise<void> {
+export async function writeOutput(io: Io, t: OutputTarget, data: Uint8Array | readonly Uint8Array[], opts: { readonly plaintext?: boolean } = {}): Promise<void> {
     const priv = opts.plaintext === true ? { private: true } : {}
     if (t.inPlace && t.file !== undefined) return writeFileAtomic(resolve(io.cwd, t.file), data, priv)
     if (t.output !== undefined) return writeFileAtomic(resolve(io.cwd, t.output), data, { mode: 0o600, ...priv })
     // bin.ts sets process.exitCode instead of calling process.exit, so stdout drains.
-    io.stdout.write(data)
+    // A large binary file comes in pieces (files/binary-stream.ts), never joined.
+    if (data instanceof Uint8Array) io.stdout.write(data)
+    else for (const piece of data) io.stdout.write(piece)
 }

@@ -17,7 +17,8 @@ export function createBinaryStore(opts: StoreOptions = {}): Store {
     return {
         format: "binary",
         parsePlain(input: Uint8Array): Branch[] {
-            // Above this its ENC string would pass V8's string limit (input-limits.ts).
+            // Above this its encrypted form would not fit one Buffer with room to spare
+            // (input-limits.ts); from stdin, nothing checked the size before.
             if (input.length > MAX_BINARY_BYTES) throw binaryTooLarge(input.length)
             // Raw bytes, not text: a binary file need not be UTF-8, and its MAC is
             // the SHA-512 of exactly these bytes. Not copied: nothing writes to an

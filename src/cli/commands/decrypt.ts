@@ -71,11 +71,17 @@ export async function runDecrypt(ctx: CommandContext, file: string | undefined, 
     const outStore = formats.output === formats.input ? inStore : await loadStore(formats.output, storeOpts)
 
     const name = file ?? "stdin"
-    const input = await readInput(io, file)
-    const opened = await openInput(io, name, input, inStore, {
+    // A binary file in the plain shape is opened as bytes, up to its own limit (files/binary-stream.ts).
+    const binary = formats.input === "binary" && formats.output === "binary" && path === undefined
+    const bytePath = binary ? await import("../../files/binary-stream.js") : undefined
+    const input = await readInput(io, file, bytePath?.binaryEncryptedLimit(name))
+    const openOpts = {
         ignoreMac: opts.ignoreMac === true,
         ...(opts.decryptionOrder !== undefined ? { decryptionOrder: opts.decryptionOrder.split(",").map((s) => s.trim()) } : {}),
-    })
+    }
+    const plain = bytePath !== undefined ? await bytePath.openBinaryInput(io, name, input, inStore, openOpts) : null
+    if (plain !== null) return writeOutput(io, target, plain, { plaintext: true })
+    const opened = await openInput(io, name, input, inStore, openOpts)
 
     let out: Uint8Array
     if (path !== undefined) {

@@ -56,7 +56,10 @@ export async function runEncrypt(ctx: CommandContext, file: string | undefined, 
     const { encryptNew } = await import("../../engine/seal.js")
 
     const name = stdin ? "stdin" : file
-    const input = await readInput(io, file)
+    // A binary file is read and sealed as bytes, up to its own limit (files/binary-stream.ts).
+    const binary = formats.input === "binary" && formats.output === "binary"
+    const bytePath = binary ? await import("../../files/binary-stream.js") : undefined
+    const input = await readInput(io, file, bytePath?.binaryPlainLimit)
     const inStore = await loadStore(formats.input, opts.indent === undefined ? {} : { indent: opts.indent })
     const outStore = formats.output === formats.input ? inStore : await loadStore(formats.output, opts.indent === undefined ? {} : { indent: opts.indent })
     let branches
@@ -79,9 +82,9 @@ export async function runEncrypt(ctx: CommandContext, file: string | undefined, 
         ...(opts.shamirSecretSharingThreshold !== undefined ? { shamirThreshold: opts.shamirSecretSharingThreshold } : {}),
         ...(opts.macOnlyEncrypted ? { macOnlyEncrypted: true } : {}),
     })
-    let out: Uint8Array
+    let out: Uint8Array | Uint8Array[]
     try {
-        out = await encryptNew(branches, outStore, plan, io.now())
+        out = bytePath !== undefined ? await (await import("../../engine/binary-file.js")).encryptBinary(input, outStore, plan, io.now()) : await encryptNew(branches, outStore, plan, io.now())
     } catch (e) {
         throw e instanceof SecretsError ? e.about(quote(name)) : e
     }

@@ -151,7 +151,7 @@ describe("size limits: one line, exit 2, before any string is made", () => {
         const e = caught(() => createBinaryStore().parsePlain(new Uint8Array(MAX_BINARY_BYTES + 1)))
         expect(e.code).toBe(ExitCode.CouldNotReadInputFile)
         expect(e.message).toBe(
-            `the binary file is larger than 256 MiB, the most secrets encrypts as one value (it has ${MAX_BINARY_BYTES + 1} bytes; sops keeps a binary file as one value)`,
+            `the binary file is larger than 2048 MiB, the most secrets encrypts (it has ${MAX_BINARY_BYTES + 1} bytes)`,
         )
         expect(e.message).not.toContain("\n")
     })

@@ -1,0 +1,147 @@
+/**
+ * The value cipher for the one value of a binary file, on bytes instead of strings
+ * (issue 14). A binary file's ENC value is 4/3 of the file, and V8 cannot make a
+ * string of more than 512 MiB; here the ciphertext is base64 text in byte pieces,
+ * made and read a few MiB at a time, so no whole-file string ever exists.
+ *
+ * The text is the one encryptValue writes and decryptValue reads (cipher.ts), for
+ * a `str` value: `ENC[AES256_GCM,data:<b64>,iv:<b64>,tag:<b64>,type:str]`. The
+ * property tests hold the two paths to the same bytes.
+ */
+import { createCipheriv, createDecipheriv, type CipherGCMTypes } from "node:crypto"
+import { ExitCode, IntegrityError } from "../errors.js"
+
+const TAG_SIZE = 16
+
+/** Plaintext bytes per piece: whole 3-byte groups, so the pieces' base64 joins without padding. */
+export const PLAIN_PIECE = 3 << 20
+/** Base64 characters per piece on decrypt: whole 4-character groups. */
+const TEXT_PIECE = 4 << 20
+
+/** What comes before and after the data field in a `str` ENC string. */
+export const ENC_PREFIX = "ENC[AES256_GCM,data:"
+
+/** The text after the data field: `,iv:…,tag:…,type:str]`. */
+export function encSuffix(iv: Uint8Array, tag: Uint8Array): string {
+    return `,iv:${base64(iv)},tag:${base64(tag)},type:str]`
+}
+
+function base64(b: Uint8Array): string {
+    return Buffer.from(b.buffer, b.byteOffset, b.length).toString("base64")
+}
+
+function algorithm(key: Uint8Array): CipherGCMTypes {
+    // The same choice as cipher.ts's gcmAlgorithm (Go's aes.NewCipher by key length).
+    if (key.length === 16) return "aes-128-gcm"
+    if (key.length === 24) return "aes-192-gcm"
+    if (key.length === 32) return "aes-256-gcm"
+    throw new IntegrityError(`data key has ${key.length} bytes, expected 32`, [], ExitCode.ErrorDecryptingTree)
+}
+
+/** The encrypted value: the data field's base64 as ASCII byte pieces, and the tag. */
+export interface SealedBytes {
+    readonly data: Uint8Array[]
+    readonly tag: Uint8Array
+}
+
+/**
+ * AES-GCM of `plain` under `key`, `aad` and `iv`, with the ciphertext's base64 in
+ * pieces. `each` sees every plaintext piece in order (the MAC hashes them). `plain`
+ * must not be empty: sops writes an empty value as "" (encryptValue's isEmpty).
+ */
+export function encryptBytes(plain: Uint8Array, key: Uint8Array, aad: string, iv: Uint8Array, each?: (piece: Uint8Array) => void): SealedBytes {
+    const cipher = createCipheriv(algorithm(key), key, iv, { authTagLength: TAG_SIZE })
+    cipher.setAAD(Buffer.from(aad, "utf8"))
+    const data: Uint8Array[] = []
+    let carry: Buffer = Buffer.alloc(0)
+    for (let at = 0; at < plain.length; at += PLAIN_PIECE) {
+        const piece = plain.subarray(at, at + PLAIN_PIECE)
+        each?.(piece)
+        // GCM returns as many bytes as it is given; the carry keeps the pieces in
+        // whole 3-byte groups even if it did not.
+        let out = cipher.update(piece)
+        if (carry.length > 0) out = Buffer.concat([carry, out])
+        const whole = out.length - (out.length % 3)
+        data.push(Buffer.from(out.subarray(0, whole).toString("base64"), "latin1"))
+        carry = out.subarray(whole)
+    }
+    const last = Buffer.concat([carry, cipher.final()])
+    if (last.length > 0) data.push(Buffer.from(last.toString("base64"), "latin1"))
+    return { data, tag: new Uint8Array(cipher.getAuthTag()) }
+}
+
+// Bytes Node's lenient base64 decoder reads as digits although Go's standard
+// alphabet has no such digit: the URL-safe '-' and '_'. Every other foreign byte
+// (and a '=' before the end) makes it skip or stop, so the output comes up short.
+const DASH = 0x2d
+const UNDERSCORE = 0x5f
+const PAD = 0x3d
+
+/**
+ * Whether `src[start, end)` is Go standard base64 (padded; no CR/LF: the caller
+ * falls back to the general path for those), checked without decoding: length a
+ * multiple of 4, '=' only as the last one or two bytes, no '-' or '_'. The rest of
+ * the check is the decoded length (decryptBase64), which any other foreign byte
+ * shortens.
+ */
+function plausibleBase64(src: Uint8Array, start: number, end: number): { ok: boolean; size: number } {
+    const buf = Buffer.from(src.buffer, src.byteOffset, src.length)
+    const n = end - start
+    if (n % 4 !== 0) return { ok: false, size: 0 }
+    for (const b of [DASH, UNDERSCORE]) {
+        const at = buf.indexOf(b, start)
+        if (at !== -1 && at < end) return { ok: false, size: 0 }
+    }
+    let pads = 0
+    const firstPad = buf.indexOf(PAD, start)
+    if (firstPad !== -1 && firstPad < end) {
+        pads = end - firstPad
+        if (pads > 2 || (pads === 2 && buf[end - 1] !== PAD)) return { ok: false, size: 0 }
+    }
+    return { ok: true, size: (n / 4) * 3 - pads }
+}
+
+/**
+ * Decrypt the base64 ciphertext at `src[start, end)` into plaintext pieces, `each`
+ * seeing every piece in order. Null when the text is not valid base64 (the caller
+ * takes the general path, which reports it); an IntegrityError (sops' exit 25, as
+ * decryptValue) when the tag does not verify. Nothing is returned before the tag
+ * is checked.
+ */
+export function decryptBase64(
+    src: Uint8Array,
+    start: number,
+    end: number,
+    key: Uint8Array,
+    aad: string,
+    iv: Uint8Array,
+    tag: Uint8Array,
+    each?: (piece: Uint8Array) => void,
+): Uint8Array[] | null {
+    const check = plausibleBase64(src, start, end)
+    if (!check.ok) return null
+    const buf = Buffer.from(src.buffer, src.byteOffset, src.length)
+    const decipher = createDecipheriv(algorithm(key), key, iv, { authTagLength: TAG_SIZE })
+    decipher.setAAD(Buffer.from(aad, "utf8"))
+    decipher.setAuthTag(tag)
+    const plain: Uint8Array[] = []
+    let decoded = 0
+    for (let at = start; at < end; at += TEXT_PIECE) {
+        const bytes = Buffer.from(buf.toString("latin1", at, Math.min(at + TEXT_PIECE, end)), "base64")
+        decoded += bytes.length
+        const out = decipher.update(bytes)
+        each?.(out)
+        plain.push(out)
+    }
+    if (decoded !== check.size) return null
+    try {
+        const tail = decipher.final()
+        if (tail.length > 0) {
+            each?.(tail)
+            plain.push(tail)
+        }
+    } catch {
+        throw new IntegrityError("could not decrypt value: authentication failed", [], ExitCode.ErrorDecryptingTree)
+    }
+    return plain
+}
