@@ -30,6 +30,10 @@ const versionFile = join(dist, "version.txt")
 // The commands src/cli/hot/argv.ts may take without commander (its COMMANDS): only
 // these words are worth loading the fast path's bundle for.
 const HOT_COMMANDS = new Set(["decrypt", "view", "filestatus", "exec-env"])
+// The writes src/cli/hot/write-argv.ts may take without commander (issue 14 target 4),
+// from their own bundle.
+const hotWriteBundle = join(dist, "hot-write.bundle.cjs")
+const HOT_WRITE_COMMANDS = new Set(["encrypt", "updatekeys", "rotate"])
 
 function isFresh(file) {
     try {
@@ -91,6 +95,15 @@ async function run() {
         const plan = hot.hotPlan(argv)
         if (plan !== undefined) {
             process.exitCode = await hot.runHot(plan, hot.nodeIo(), argv)
+            return
+        }
+    }
+    if (fast && HOT_WRITE_COMMANDS.has(argv[0]) && isFresh(hotWriteBundle)) {
+        // The same for plain encrypt, updatekeys -y and rotate (src/cli/hot/write-argv.ts).
+        const hot = loadBundle(hotWriteBundle)
+        const plan = hot.hotWritePlan(argv)
+        if (plan !== undefined) {
+            process.exitCode = await hot.runHotWrite(plan, hot.nodeIo(), argv)
             return
         }
     }

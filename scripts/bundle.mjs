@@ -378,6 +378,11 @@ export const Argument = lazy("Argument"), Command = lazy("Command"), CommanderEr
     }
     writeFileSync(`${hotOut}.cache`, hotScript.createCachedData())
 
+    // The writes' fast path (issue 14 target 4): dist/hot-write.bundle.cjs, built,
+    // checked and warmed by the same rules in scripts/bundle-hot-write.mjs.
+    const { bundleHotWrite } = await import("./bundle-hot-write.mjs")
+    await bundleHotWrite({ root, bundle, load, main, plugins: [lazyCommander], external: LAZY_PACKAGES })
+
     const versionChunks = []
     const quiet = { write: () => true, isTTY: false }
     const vio = { cwd: root, env: {}, stdin: process.stdin, stdout: { write: (c) => void versionChunks.push(Buffer.from(c)), isTTY: false }, stderr: quiet, now: () => new Date(0) }

@@ -1,0 +1,87 @@
+// The writes' fast path (issue 14 target 4), called by scripts/bundle.mjs after the
+// read fast path's bundle: plain `encrypt`, `updatekeys -y` and `rotate` run from
+// dist/hot-write.bundle.cjs (src/cli/hot/write-run.ts), without commander. A bundle
+// of its own rather than more entries in dist/hot.bundle.cjs: every module a bundle
+// holds costs each start that loads it (esbuild defines its exports' getters at load,
+// and the code cache is read and deserialised whole), and a decrypt never needs the
+// config, planning and wrapping code a write does.
+//
+// Same rules as the read fast path's bundle: commander is a lazy stand-in (the
+// command modules import it for their register functions), zod and the prompts stay
+// in node_modules, and the build fails if commander, zod, the prompts, fleet/ or
+// sync/ would run when the bundle loads. The code cache is made after a warm-up of
+// the very commands the fast path takes, on YAML, JSON and dotenv files under a
+// `.sops.yaml` rule, with a throwaway key (a code cache holds compiled code only).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+/**
+ * Build, check, warm and cache dist/hot-write.bundle.cjs. `bundle` and `load` are
+ * scripts/bundle.mjs's; `plugins` holds its lazy-commander plugin, `external` the
+ * packages left to node_modules; `main` is the main bundle's, to make encrypted inputs.
+ */
+export async function bundleHotWrite({ root, bundle, load, main, plugins, external }) {
+    const outFile = join(root, "dist/hot-write.bundle.cjs")
+    const { source, eager } = await bundle(
+        `export { hotWritePlan, runHotWrite } from "./dist/cli/hot/write-run.js"\nexport { nodeIo } from "./dist/files/io.js"\n`,
+        outFile,
+        { keepNames: true, plugins, external },
+    )
+    const banned = eager.filter((p) => /node_modules\/(commander|zod|@inquirer)\/|(^|\/)dist\/(fleet|sync)\/|(^|\/)dist\/cli\/program\.js$/.test(p))
+    if (banned.length > 0) throw new Error(`bundle: the writes' fast-path bundle holds ${banned.join(", ")}`)
+
+    const { script, exports: hot } = load(source, outFile)
+    const dir = mkdtempSync(join(tmpdir(), "secrets-hot-write-"))
+    try {
+        const { generateX25519Identity, identityToRecipient } = await import("age-encryption")
+        const identity = await generateX25519Identity()
+        const recipient = await identityToRecipient(identity)
+        const other = await identityToRecipient(await generateX25519Identity())
+        const key = join(dir, "key.txt")
+        writeFileSync(key, `${identity}\n`, { mode: 0o600 })
+        // The key's holder is a recipient, so the warm-up prints no "you will not be
+        // able to decrypt" warning; the second recipient is what updatekeys adds.
+        writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n    - path_regex: \\.(yaml|json|env)$\n      age: ${recipient},${other}\n`)
+        const run = async (argv, withMain = false) => {
+            const chunks = []
+            const io = {
+                cwd: dir,
+                env: { HOME: dir, SOPS_AGE_KEY_FILE: key, PATH: process.env.PATH ?? "/usr/bin:/bin" },
+                stdin: process.stdin,
+                stdout: { write: (c) => void chunks.push(Buffer.from(c)), isTTY: false },
+                stderr: { write: () => true, isTTY: false },
+                now: () => new Date("2026-01-01T00:00:00Z"),
+            }
+            let code
+            if (withMain) code = await main(argv, io)
+            else {
+                const plan = hot.hotWritePlan(argv)
+                if (plan === undefined) throw new Error(`bundle: the writes' fast path does not take \`secrets ${argv.join(" ")}\``)
+                code = await hot.runHotWrite(plan, io, argv)
+            }
+            if (code !== 0) throw new Error(`bundle: warm-up \`secrets ${argv.join(" ")}\` exited ${code}`)
+            return Buffer.concat(chunks)
+        }
+        const files = {
+            "a.yaml": "db:\n    user: admin\n    password: p\n    port: 5432\nlist:\n    - 1.5\n    - true\n",
+            "a.json": '{\n\t"db": {\n\t\t"user": "admin",\n\t\t"port": 5432\n\t}\n}\n',
+            "a.env": "USER=admin\nPASSWORD=p\n",
+        }
+        for (const [name, text] of Object.entries(files)) {
+            writeFileSync(join(dir, name), text)
+            const enc = name.replace(".", ".enc.")
+            writeFileSync(join(dir, enc), await run(["encrypt", name]))
+            if ((await run(["decrypt", enc], true)).toString() !== text) throw new Error(`bundle: writes' warm-up ${name} does not round-trip`)
+            await run(["rotate", "-i", enc])
+            // Encrypted to the key alone (by the main bundle), then given the rule's two.
+            const one = name.replace(".", ".one.")
+            writeFileSync(join(dir, one), await run(["encrypt", "--age", recipient, name], true))
+            await run(["updatekeys", "-y", one])
+            await run(["encrypt", "-i", name])
+        }
+    } finally {
+        rmSync(dir, { recursive: true, force: true })
+    }
+    writeFileSync(`${outFile}.cache`, script.createCachedData())
+}
