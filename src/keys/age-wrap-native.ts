@@ -18,9 +18,10 @@
  * last-chunk flag). The file key is 16 fresh random bytes per file. The stanzas come
  * from the recipient types: X25519 here, ssh-ed25519 and ssh-rsa from ssh.ts.
  */
-import { createCipheriv, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from "node:crypto"
+import { createCipheriv, createHmac, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto"
 
 import { FormatError } from "../errors.js"
+import { hkdfSha256To32, x25519PublicKeyFromRaw, x25519RawFromPublicKey } from "./x25519-cheap.js"
 
 /** One recipient stanza: its arguments (type first) and its body. typage's Stanza has this shape. */
 export interface StanzaParts {
@@ -30,7 +31,6 @@ export interface StanzaParts {
 
 const VERSION_LINE = "age-encryption.org/v1\n"
 const X25519_INFO = "age-encryption.org/v1/X25519"
-const SPKI_X25519 = Buffer.from("302a300506032b656e032100", "hex")
 const CHUNK = 64 * 1024
 
 /** A new random file key: one per age file, never reused. */
@@ -51,10 +51,10 @@ export function sealAgeFile(stanzas: readonly StanzaParts[], fileKey: Uint8Array
         if (s.body.length % 48 === 0) header += "\n"
     }
     header += "---"
-    const hmacKey = hkdfSync("sha256", fileKey, new Uint8Array(0), "header", 32)
-    const mac = createHmac("sha256", new Uint8Array(hmacKey)).update(header, "latin1").digest()
+    const hmacKey = hkdfSha256To32(fileKey, new Uint8Array(0), "header")
+    const mac = createHmac("sha256", hmacKey).update(header, "latin1").digest()
     const nonce = randomBytes(16)
-    const payloadKey = new Uint8Array(hkdfSync("sha256", fileKey, nonce, "payload", 32))
+    const payloadKey = hkdfSha256To32(fileKey, nonce, "payload")
     const parts: Uint8Array[] = [Buffer.from(`${header} ${noPad(mac)}\n`, "latin1"), nonce]
     // The last chunk is flagged; it is empty only when the whole payload is.
     const chunks = Math.max(1, Math.ceil(payload.length / CHUNK))
@@ -91,11 +91,11 @@ export function x25519Stanza(theirs: Uint8Array, fileKey: Uint8Array, shown: str
     const cacheKey = Buffer.from(theirs).toString("hex")
     let theirKey = recipientKeys.get(cacheKey)
     if (theirKey === undefined) {
-        theirKey = createPublicKey({ key: Buffer.concat([SPKI_X25519, theirs]), format: "der", type: "spki" })
+        theirKey = x25519PublicKeyFromRaw(theirs)
         recipientKeys.set(cacheKey, theirKey)
     }
     const ephemeral = generateKeyPairSync("x25519")
-    const share = ephemeral.publicKey.export({ format: "der", type: "spki" }).subarray(SPKI_X25519.length)
+    const share = x25519RawFromPublicKey(ephemeral.publicKey)
     let shared: Buffer
     try {
         shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: theirKey })
@@ -104,7 +104,7 @@ export function x25519Stanza(theirs: Uint8Array, fileKey: Uint8Array, shown: str
     }
     // age refuses a low-order recipient: anyone could compute the shared secret.
     if (shared.every((b) => b === 0)) throw new FormatError(`invalid age recipient ${JSON.stringify(shown)}: low-order key`)
-    const wrapKey = new Uint8Array(hkdfSync("sha256", shared, Buffer.concat([share, theirs]), X25519_INFO, 32))
+    const wrapKey = hkdfSha256To32(shared, Buffer.concat([share, theirs]), X25519_INFO)
     return { args: ["X25519", noPad(share)], body: chachaSeal(wrapKey, new Uint8Array(12), fileKey) }
 }
 

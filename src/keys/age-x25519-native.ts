@@ -19,10 +19,11 @@
  * payload STREAM with 64 KiB chunks and a 12-byte nonce of an 11-byte big-endian
  * counter and a last-chunk flag).
  */
-import { createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, timingSafeEqual, type KeyObject } from "node:crypto"
+import { createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, timingSafeEqual, type KeyObject } from "node:crypto"
 
 import { IntegrityError } from "../errors.js"
 import { bech32Decode, bech32Encode } from "./bech32.js"
+import { hkdfSha256To32, x25519PublicKeyFromRaw } from "./x25519-cheap.js"
 
 const VERSION_LINE = "age-encryption.org/v1\n"
 const X25519_INFO = "age-encryption.org/v1/X25519"
@@ -196,7 +197,7 @@ function decodeIdentity(text: string): NativeX25519 | undefined {
 
 /** The X25519 stanza: ECDH, HKDF to a wrap key, ChaCha20-Poly1305 of the file key. */
 function unwrapStanza(id: NativeX25519, share: Uint8Array, body: Uint8Array): Uint8Array | undefined {
-    const ephemeral = createPublicKey({ key: Buffer.concat([SPKI_X25519, share]), format: "der", type: "spki" })
+    const ephemeral = x25519PublicKeyFromRaw(share)
     let shared: Buffer
     try {
         shared = diffieHellman({ privateKey: id.privateKey, publicKey: ephemeral })
@@ -205,20 +206,20 @@ function unwrapStanza(id: NativeX25519, share: Uint8Array, body: Uint8Array): Ui
     }
     if (shared.every((b) => b === 0)) return undefined
     const salt = Buffer.concat([share, id.publicKey])
-    const wrapKey = new Uint8Array(hkdfSync("sha256", shared, salt, X25519_INFO, 32))
+    const wrapKey = hkdfSha256To32(shared, salt, X25519_INFO)
     // Not our stanza when it does not authenticate: the spec says try the next one.
     return chachaOpen(wrapKey, new Uint8Array(12), body)
 }
 
 function openPayload(file: Uint8Array, header: Header, fileKey: Uint8Array): Uint8Array | undefined {
-    const hmacKey = new Uint8Array(hkdfSync("sha256", fileKey, new Uint8Array(0), "header", 32))
+    const hmacKey = hkdfSha256To32(fileKey, new Uint8Array(0), "header")
     const mac = createHmac("sha256", hmacKey).update(header.macInput).digest()
     if (!timingSafeEqual(mac, header.mac)) throw new IntegrityError("age header MAC mismatch: the encrypted data key was altered")
     const nonce = file.subarray(header.payloadStart, header.payloadStart + 16)
     const chunk = file.subarray(header.payloadStart + 16)
     // One final chunk only: longer payloads (never a data key) go to typage.
     if (nonce.length !== 16 || chunk.length <= TAG || chunk.length > CHUNK + TAG) return undefined
-    const payloadKey = new Uint8Array(hkdfSync("sha256", fileKey, nonce, "payload", 32))
+    const payloadKey = hkdfSha256To32(fileKey, nonce, "payload")
     const streamNonce = new Uint8Array(12)
     streamNonce[11] = 1 // counter 0, last chunk
     const plain = chachaOpen(payloadKey, streamNonce, chunk)
