@@ -48,7 +48,7 @@ export function sealBinary(
     const lastModified = formatLastModified(now)
     const final: Metadata = { ...metadata, lastModified, mac: sealMac(mac.digest(), dataKey, lastModified) }
     const frame = emitBinaryFrame(store, metadataToTree(final), encSuffix(iv, sealed.tag))
-    return [frame.head, ...sealed.data, frame.tail]
+    return [frame.head, sealed.data, frame.tail]
 }
 
 /**

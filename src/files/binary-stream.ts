@@ -16,8 +16,10 @@ import { NO_IDENTITY_ADVICE, type ReadLimit } from "./open-file.js"
 import { withIdentities } from "./node-identities.js"
 import { trace } from "./trace.js"
 
-/** The read limit for a binary plaintext (encrypt). */
-export const binaryPlainLimit: ReadLimit = { bytes: MAX_BINARY_BYTES, tooLarge: (size) => binaryTooLarge(size) }
+/** The read limit for a binary plaintext (encrypt); `file` names it. */
+export function binaryPlainLimit(file: string): ReadLimit {
+    return { bytes: MAX_BINARY_BYTES, tooLarge: (size) => binaryTooLarge(size).about(quote(file)) }
+}
 
 /** The read limit for an encrypted binary file (decrypt); `file` names it. */
 export function binaryEncryptedLimit(file: string): ReadLimit {

@@ -59,7 +59,7 @@ export async function runEncrypt(ctx: CommandContext, file: string | undefined, 
     // A binary file is read and sealed as bytes, up to its own limit (files/binary-stream.ts).
     const binary = formats.input === "binary" && formats.output === "binary"
     const bytePath = binary ? await import("../../files/binary-stream.js") : undefined
-    const input = await readInput(io, file, bytePath?.binaryPlainLimit)
+    const input = await readInput(io, file, bytePath?.binaryPlainLimit(name ?? "stdin"))
     const inStore = await loadStore(formats.input, opts.indent === undefined ? {} : { indent: opts.indent })
     const outStore = formats.output === formats.input ? inStore : await loadStore(formats.output, opts.indent === undefined ? {} : { indent: opts.indent })
     let branches
