@@ -7,7 +7,8 @@
  * ciphertext, and the value's path as additional data so that a value cannot be
  * moved to another key unnoticed.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherGCM } from "node:crypto"
+import { isAscii } from "node:buffer"
+import { createCipheriv, createDecipheriv, createHash, randomFillSync, type CipherGCM } from "node:crypto"
 import { ExitCode, FormatError, IntegrityError } from "../errors.js"
 import type { Comment, Scalar } from "./tree.js"
 import { base64Size, decodeBase64, decodeBase64Pieces, LARGE, splitEnc } from "./enc-text.js"
@@ -78,28 +79,37 @@ function nullValue(): FormatError {
 const utf8 = new TextEncoder()
 
 /**
- * sops' `ToBytes`: the plaintext the cipher encrypts and the MAC hashes. Floats use
- * Go's `'f'` format, bools are Titlecase (a python-sops legacy), times their
- * RFC 3339 text, comments their text without `#`.
+ * sops' `ToBytes` before encoding: the text whose UTF-8 the cipher encrypts and the
+ * MAC hashes, or the bytes themselves. Floats use Go's `'f'` format, bools are
+ * Titlecase (a python-sops legacy), times their RFC 3339 text, comments their text
+ * without `#`. Node's hash and cipher take the text as is (`update(text, "utf8")`,
+ * which encodes lone surrogates as U+FFFD like TextEncoder): encoding every value
+ * into a new array first was a tenth of a 100k-value decrypt's time (issue 14).
  */
-export function valueToBytes(v: Scalar | Comment): Uint8Array {
+export function valueToText(v: Scalar | Comment): string | Uint8Array {
     switch (v.kind) {
         case "null":
             throw nullValue()
         case "str":
         case "time":
-            return utf8.encode(v.value)
+            return v.value
         case "bytes":
             return v.value
         case "int":
-            return utf8.encode(v.value.toString())
+            return v.value.toString()
         case "float":
-            return utf8.encode(formatFloat(v.value, "f"))
+            return formatFloat(v.value, "f")
         case "bool":
-            return utf8.encode(v.value ? "True" : "False")
+            return v.value ? "True" : "False"
         case "comment":
-            return utf8.encode(v.text)
+            return v.text
     }
+}
+
+/** sops' `ToBytes`: valueToText, encoded. */
+export function valueToBytes(v: Scalar | Comment): Uint8Array {
+    const t = valueToText(v)
+    return typeof t === "string" ? utf8.encode(t) : t
 }
 
 // ignoreBOM keeps a leading U+FEFF: without it the decoder drops it, and a value that
@@ -119,7 +129,10 @@ export function bytesToValue(type: string, b: Uint8Array): Plain {
     if (type === "bytes") return { kind: "bytes", value: b }
     let text: string
     try {
-        text = strictUtf8.decode(b)
+        // ASCII (nearly every value) is the same text in Latin-1, which Node copies
+        // out in one call; the fatal decoder cost a microsecond a value.
+        const buf = Buffer.from(b.buffer, b.byteOffset, b.length)
+        text = isAscii(buf) ? buf.toString("latin1") : strictUtf8.decode(b)
     } catch {
         if (type === "str") return { kind: "bytes", value: b }
         throw badPlaintext(type)
@@ -197,9 +210,14 @@ export class IvStash {
         h.update(aad, "utf8")
         frame(Buffer.byteLength(tag, "utf8"))
         h.update(tag, "utf8")
-        const b = valueToBytes(v)
-        frame(b.length)
-        h.update(b)
+        const t = valueToText(v)
+        if (typeof t === "string") {
+            frame(Buffer.byteLength(t, "utf8"))
+            h.update(t, "utf8")
+        } else {
+            frame(t.length)
+            h.update(t)
+        }
         return h.digest("hex")
     }
 
@@ -208,14 +226,18 @@ export class IvStash {
     // value of a 100k-value file), and most commands never ask: the first lookup
     // hashes them, in order, so a later duplicate still wins. Until then the list
     // holds the same value objects as the decrypted tree, no copies.
-    #pending: [string, Scalar | Comment, Uint8Array][] = []
+    // The IV may be its base64 text, decoded here: a decrypt then keeps a slice of
+    // the ENC string it read rather than a new array per value.
+    #pending: [string, Scalar | Comment, Uint8Array | string][] = []
 
-    remember(aad: string, v: Scalar | Comment, iv: Uint8Array): void {
+    remember(aad: string, v: Scalar | Comment, iv: Uint8Array | string): void {
         this.#pending.push([aad, v, iv])
     }
 
     #settle(): void {
-        for (const [aad, v, iv] of this.#pending) this.#ivs.set(IvStash.#key(aad, v), iv)
+        for (const [aad, v, iv] of this.#pending) {
+            this.#ivs.set(IvStash.#key(aad, v), typeof iv === "string" ? asUint8Array(Buffer.from(iv, "base64")) : iv)
+        }
         this.#pending = []
     }
 
@@ -245,17 +267,59 @@ function isEmpty(v: Scalar | Comment): boolean {
  */
 export function encryptValue(value: Scalar | Comment, key: Uint8Array, aad: string, iv?: Uint8Array, stash?: IvStash): string {
     if (isEmpty(value)) return ""
-    const nonce = iv ?? stash?.lookup(aad, value) ?? new Uint8Array(randomBytes(IV_SIZE))
+    const nonce = iv ?? stash?.lookup(aad, value) ?? freshIv()
     const cipher = createCipheriv(gcmAlgorithm(key), key, nonce, { authTagLength: TAG_SIZE })
-    cipher.setAAD(utf8.encode(aad))
-    const plain = valueToBytes(value)
-    if (plain.length >= LARGE) return encryptLarge(cipher, plain, nonce, typeTag(value))
-    const head = cipher.update(plain)
+    cipher.setAAD(aadBytes(aad))
+    const text = valueToText(value)
+    let head: Buffer
+    if (typeof text === "string" && text.length * 3 < LARGE) {
+        // A short text goes to the cipher as is: no array per value.
+        head = cipher.update(text, "utf8")
+    } else {
+        const plain = typeof text === "string" ? utf8.encode(text) : text
+        if (plain.length >= LARGE) return encryptLarge(cipher, plain, nonce, typeTag(value))
+        head = cipher.update(plain)
+    }
     // GCM's final() returns no bytes; concatenating would copy a large value once more.
     const tail = cipher.final()
     const data = tail.length === 0 ? head : Buffer.concat([head, tail])
     const tag = cipher.getAuthTag()
-    return formatEnc({ data, iv: nonce, tag, type: typeTag(value) })
+    return `ENC[AES256_GCM,data:${data.toString("base64")},iv:${encodeBase64(nonce)},tag:${tag.toString("base64")},type:${typeTag(value)}]`
+}
+
+// Fresh IVs are cut from one random block of 256: a randomBytes call per value was
+// a syscall and a Buffer each. Each 32-byte slot comes from the same CSPRNG
+// (randomFillSync is randomBytes into a given buffer), is handed out once, and a
+// used block is never refilled (a new one is made), so IVs stay independent and
+// unique as before. The slot is only read by createCipheriv and the ENC text.
+const IVS_PER_BLOCK = 256
+let ivBlock = Buffer.alloc(0)
+let ivNext = 0
+
+function freshIv(): Uint8Array {
+    if (ivNext + IV_SIZE > ivBlock.length) {
+        ivBlock = randomFillSync(Buffer.allocUnsafeSlow(IV_SIZE * IVS_PER_BLOCK))
+        ivNext = 0
+    }
+    const iv = ivBlock.subarray(ivNext, ivNext + IV_SIZE)
+    ivNext += IV_SIZE
+    return iv
+}
+
+// One scratch buffer for what the native cipher copies at once and never keeps:
+// the AAD's bytes, and on decrypt the IV, tag and ciphertext of a small value.
+// Fresh arrays for these were most of the garbage of a 100k-value file.
+let scratch = Buffer.allocUnsafeSlow(1 << 16)
+
+function scratchOf(size: number): Buffer {
+    if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, scratch.length * 2))
+    return scratch
+}
+
+/** `aad`'s UTF-8 in the scratch buffer (valid until the next use of it). */
+function aadBytes(aad: string): Buffer {
+    const b = scratchOf(aad.length * 3)
+    return b.subarray(0, b.write(aad, 0, "utf8"))
 }
 
 /**
@@ -293,6 +357,8 @@ function encryptLarge(cipher: CipherGCM, plain: Uint8Array, nonce: Uint8Array, t
 export function decryptValue(enc: string, key: Uint8Array, aad: string, stash?: IvStash): Plain {
     if (enc === "") return { kind: "str", value: "" }
     if (enc.length >= LARGE) return decryptLarge(enc, key, aad, stash)
+    const m = PLAIN_ENC.exec(enc)
+    if (m !== null) return decryptPlainShape(m, key, aad, stash)
     const parsed = parseEnc(enc)
     if (parsed === null) throw malformed()
     if (parsed.iv.length === 0 || parsed.tag.length !== TAG_SIZE) throw malformed()
@@ -311,6 +377,62 @@ export function decryptValue(enc: string, key: Uint8Array, aad: string, stash?: 
     }
     const value = bytesToValue(parsed.type, plain)
     stash?.remember(aad, value, parsed.iv)
+    return value
+}
+
+const B64 = "(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+
+/**
+ * An ENC string as encryptValue writes it: three non-empty fields of strict base64
+ * (Go's StdEncoding, no line breaks) and a type, with no comma or line terminator
+ * anywhere but the three separators and nothing after the "]". Then sops' greedy
+ * regex can only split it here, and each field is valid base64 as decodeBase64
+ * judges it; any other text takes parseEnc's general path. A property test holds
+ * the two paths to the same results.
+ */
+const PLAIN_ENC = new RegExp(
+    `^ENC\\[AES256_GCM,data:(?=[^,])(${B64}),iv:(?=[^,])(${B64}),tag:(?=[^,])(${B64}),type:([^,\\n\\r\\u2028\\u2029]+)\\]$`,
+)
+
+/** The number of bytes valid base64 text decodes to. */
+function decodedSize(b64: string): number {
+    const pad = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0
+    return (b64.length / 4) * 3 - pad
+}
+
+/**
+ * decryptValue for a PLAIN_ENC match: the fields are decoded into the scratch
+ * buffer (the cipher copies IV and tag, and reads the ciphertext once), and the
+ * stash keeps the IV's text. Checks and errors are decryptValue's.
+ */
+function decryptPlainShape(m: RegExpExecArray, key: Uint8Array, aad: string, stash?: IvStash): Plain {
+    const data = m[1] ?? ""
+    const ivText = m[2] ?? ""
+    const tagText = m[3] ?? ""
+    const type = m[4] ?? ""
+    const dataSize = decodedSize(data)
+    const ivSize = decodedSize(ivText)
+    if (decodedSize(tagText) !== TAG_SIZE) throw malformed()
+    const b = scratchOf(dataSize + ivSize + TAG_SIZE + aad.length * 3)
+    b.write(data, 0, dataSize, "base64")
+    b.write(ivText, dataSize, ivSize, "base64")
+    b.write(tagText, dataSize + ivSize, TAG_SIZE, "base64")
+    const aadEnd = dataSize + ivSize + TAG_SIZE
+    const aadSize = b.write(aad, aadEnd, "utf8")
+    let plain: Buffer
+    try {
+        const decipher = createDecipheriv(gcmAlgorithm(key), key, b.subarray(dataSize, dataSize + ivSize), { authTagLength: TAG_SIZE })
+        decipher.setAAD(b.subarray(aadEnd, aadEnd + aadSize))
+        decipher.setAuthTag(b.subarray(dataSize + ivSize, aadEnd))
+        const head = decipher.update(b.subarray(0, dataSize))
+        const tail = decipher.final()
+        plain = tail.length === 0 ? head : Buffer.concat([head, tail])
+    } catch (e) {
+        if (e instanceof FormatError) throw e
+        throw new IntegrityError("could not decrypt value: authentication failed", [], ExitCode.ErrorDecryptingTree)
+    }
+    const value = bytesToValue(type, asUint8Array(plain))
+    stash?.remember(aad, value, ivText)
     return value
 }
 

@@ -24,8 +24,10 @@ export class MacHasher {
         if (macOnlyEncrypted) this.#hash.update(MAC_ONLY_ENCRYPTED_SEED)
     }
 
-    add(bytes: Uint8Array): void {
-        this.#hash.update(bytes)
+    /** A leaf's bytes, or its text (hashed as UTF-8 without an array per value). */
+    add(bytes: Uint8Array | string): void {
+        if (typeof bytes === "string") this.#hash.update(bytes, "utf8")
+        else this.#hash.update(bytes)
     }
 
     /** The 128-char uppercase hex digest (Go's `%X`). Call once. */
