@@ -68,6 +68,42 @@ const isBlankz = (c: string | undefined): boolean => isBlank(c) || isBreak(c) ||
 
 /** libyaml yaml_emitter_analyze_scalar. */
 export function analyzeScalar(value: string): ScalarAnalysis {
+    return analyzeQuietAscii(value) ?? analyzeScalarByCharacter(value)
+}
+
+// Printable ASCII without blanks (or in lines, spaces inside them): what sealed values
+// (ENC[…]), age armor, recipients, dates and most keys are. For these the walk below
+// can set only the indicator flags (and, with line breaks, multiline), which a few
+// tests decide without visiting every character one by one: the walk costs about a
+// microsecond a character, a few ms of every small write (issue 14 target 4).
+const QUIET_LINE = /^[\x21-\x7e]+$/
+const QUIET_LINES = /^[\x20-\x7e\n]+$/
+const INDICATOR_FIRST = "#,[]{}&*!|>'\"%@`"
+const FLOW_INDICATOR_LATER = /[,?[\]{}:]/
+
+/** analyzeScalarByCharacter's answer for a quiet ASCII value, decided without the walk; undefined for any other value. */
+export function analyzeQuietAscii(value: string): ScalarAnalysis | undefined {
+    if (value.includes("\n")) {
+        // Line breaks, and spaces only inside lines (the armor's BEGIN and END lines):
+        // never plain, and nothing else in the value bars single quotes or a block
+        // scalar (a space at either end of the value or next to a break would).
+        const quiet = QUIET_LINES.test(value) && value[0] !== " " && !value.endsWith(" ") && !value.includes(" \n") && !value.includes("\n ")
+        return quiet ? { multiline: true, flowPlain: false, blockPlain: false, singleQuoted: true, block: true } : undefined
+    }
+    if (!QUIET_LINE.test(value)) return undefined
+    // No blank anywhere: a character is "followed by whitespace" only at the end, and
+    // "#" is never preceded by it after the first character.
+    const first = value[0]!
+    const alone = value.length === 1
+    const documentMarker = value.startsWith("---") || value.startsWith("...")
+    const firstBoth = INDICATOR_FIRST.includes(first) || (alone && (first === "?" || first === ":" || first === "-"))
+    const flowInd = documentMarker || firstBoth || first === "?" || first === ":" || FLOW_INDICATOR_LATER.test(value.slice(1))
+    const blockInd = documentMarker || firstBoth || (!alone && value.endsWith(":"))
+    return { multiline: false, flowPlain: !flowInd, blockPlain: !blockInd, singleQuoted: true, block: true }
+}
+
+/** libyaml yaml_emitter_analyze_scalar, character by character, for every value. */
+export function analyzeScalarByCharacter(value: string): ScalarAnalysis {
     const v = Array.from(value)
     if (v.length === 0) {
         return { multiline: false, flowPlain: false, blockPlain: true, singleQuoted: true, block: false }
