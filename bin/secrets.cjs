@@ -94,7 +94,7 @@ async function run() {
         const hot = loadBundle(hotBundle)
         const plan = hot.hotPlan(argv)
         if (plan !== undefined) {
-            process.exitCode = await hot.runHot(plan, hot.nodeIo(), argv)
+            process.exitCode = await hot.runHot(plan, hot.hotIo(), argv)
             return
         }
     }

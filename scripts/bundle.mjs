@@ -305,11 +305,13 @@ export const Argument = lazy("Argument"), Command = lazy("Command"), CommanderEr
         },
     }
     const { source: hotSource, eager } = await bundle(
-        `export { hotPlan, runHot } from "./dist/cli/hot/run.js"\nexport { nodeIo } from "./dist/files/io.js"\n`,
+        `export { hotPlan, runHot } from "./dist/cli/hot/run.js"\nexport { hotIo } from "./dist/cli/hot/io.js"\n`,
         hotOut,
         {
-            // Names kept as in the main bundle: an internal error names the error's class.
-            keepNames: true,
+            // No keepNames (the main bundle keeps names for --verbose's stack frames,
+            // which the fast path never prints): its 1,300 Object.defineProperty calls
+            // cost start-up, and an error's name is its class's own `name` field
+            // (errors.ts sets it), never the minified class name.
             plugins: [lazyCommander],
             // Reached only through import() on rare paths (a passphrase prompt, a
             // profile's .sops.yaml under GitHub Actions), and half the bundle's size

@@ -2,7 +2,7 @@
  * Reading and opening the file a command works on, with errors that name the file
  * and, when no identity fits, every place that was looked in.
  */
-import { readFile, stat } from "node:fs/promises"
+import { readFileSync, statSync } from "node:fs"
 import { resolve } from "node:path"
 import { ExitCode, SecretsError, quote } from "../errors.js"
 import { inputTooLarge, MAX_INPUT_BYTES } from "../core/input-limits.js"
@@ -12,7 +12,6 @@ import type { EncryptedDocument, Store } from "../stores/store.js"
 import type { Io } from "./io.js"
 import { readStdin } from "./io.js"
 import { withIdentities } from "./node-identities.js"
-import { readWhole } from "./read-whole.js"
 import { trace } from "./trace.js"
 
 /** How much readInput reads: MAX_INPUT_BYTES unless a binary path can take more (input-limits.ts). */
@@ -27,10 +26,13 @@ export async function readInput(io: Io, file: string | undefined, limit?: ReadLi
     try {
         const path = resolve(io.cwd, file)
         // Refuse a file too large to handle before reading it (input-limits.ts).
-        const { size } = await stat(path)
+        // Synchronous, and read-whole.ts only for a file that needs it: a command waits
+        // for its one input anyway, and node:fs/promises (which loads readline's
+        // internals) cost every small decrypt ~2 ms of start-up (issue 14 target 2).
+        const { size } = statSync(path)
         if (size > (limit?.bytes ?? MAX_INPUT_BYTES)) throw limit !== undefined ? limit.tooLarge(size) : inputTooLarge(quote(file), size)
         // fs.readFile stops at 2 GiB; a large binary file's encrypted form may be more.
-        return size > MAX_INPUT_BYTES ? await readWhole(path, size) : await readFile(path)
+        return size > MAX_INPUT_BYTES ? await (await import("./read-whole.js")).readWhole(path, size) : readFileSync(path)
     } catch (e) {
         if (e instanceof SecretsError) throw e
         const code = (e as { code?: string }).code

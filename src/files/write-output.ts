@@ -5,7 +5,6 @@
  */
 import { resolve } from "node:path"
 import { ExitCode, SecretsError } from "../errors.js"
-import { writeFileAtomic } from "./fs-atomic.js"
 import type { Io } from "./io.js"
 
 export interface OutputTarget {
@@ -31,8 +30,10 @@ export function checkTarget(t: OutputTarget): void {
  */
 export async function writeOutput(io: Io, t: OutputTarget, data: Uint8Array | readonly Uint8Array[], opts: { readonly plaintext?: boolean } = {}): Promise<void> {
     const priv = opts.plaintext === true ? { private: true } : {}
-    if (t.inPlace && t.file !== undefined) return writeFileAtomic(resolve(io.cwd, t.file), data, priv)
-    if (t.output !== undefined) return writeFileAtomic(resolve(io.cwd, t.output), data, { mode: 0o600, ...priv })
+    // fs-atomic (node:fs/promises, node:crypto) is loaded only when a file is written:
+    // stdout is the common case, and each module loaded is start-up time (issue 14).
+    if (t.inPlace && t.file !== undefined) return (await import("./fs-atomic.js")).writeFileAtomic(resolve(io.cwd, t.file), data, priv)
+    if (t.output !== undefined) return (await import("./fs-atomic.js")).writeFileAtomic(resolve(io.cwd, t.output), data, { mode: 0o600, ...priv })
     // bin.ts sets process.exitCode instead of calling process.exit, so stdout drains.
     // A large binary file comes in pieces (files/binary-stream.ts), never joined.
     if (data instanceof Uint8Array) io.stdout.write(data)

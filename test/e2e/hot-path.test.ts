@@ -6,6 +6,7 @@
  * bin/secrets.cjs compiled, and a plain `decrypt` must have compiled only the
  * small one (no commander), while anything unusual reaches the main bundle.
  */
+import { spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -14,6 +15,7 @@ import { BIN, runCli } from "../helpers/cli.js"
 import { runProcess } from "../helpers/process.js"
 import { ageKeygen } from "../helpers/tmp.js"
 
+const hasPython = spawnSync("python3", ["-c", "import fcntl, termios"]).status === 0
 let dir = ""
 let env: Record<string, string> = {}
 
@@ -26,6 +28,7 @@ vm.Script = class extends Script {
         fs.appendFileSync(process.env.PROBE_OUT, path.basename(options.filename) + "\\n")
     }
 }
+if (process.env.PROBE_MODULES) process.on("exit", () => fs.writeFileSync(process.env.PROBE_MODULES, process.moduleLoadList.join("\\n")))
 `
 
 beforeAll(async () => {
@@ -45,6 +48,12 @@ beforeAll(async () => {
         expect(r.code, r.stderr).toBe(0)
         writeFileSync(join(dir, name.replace(".", ".enc.")), r.stdoutBytes)
     }
+    // Larger than a pipe's 64 KiB buffer, for the non-blocking pipe below.
+    const big = Array.from({ length: 1500 }, (_, i) => `k${i}: ${"v".repeat(90)}${i}\n`).join("")
+    writeFileSync(join(dir, "big.yaml"), big)
+    const bigEnc = await runCli(["encrypt", "--age", key.recipient, "big.yaml"], { cwd: dir, env })
+    expect(bigEnc.code, bigEnc.stderr).toBe(0)
+    writeFileSync(join(dir, "big.enc.yaml"), bigEnc.stdoutBytes)
     const other1 = await runCli(["encrypt", "--age", other.recipient, "a.yaml"], { cwd: dir, env })
     writeFileSync(join(dir, "others.enc.yaml"), other1.stdoutBytes)
     // A changed value with the MAC left as it was.
@@ -119,16 +128,71 @@ describe("the fast path answers as the full program does", () => {
         expect(full.bundles).toEqual(FULL)
     })
 
-    it.each([[["--version"]], [["decrypt", "a.enc.yaml"]]])("secrets %j into a pipe whose reader is gone: status 141 on both paths, as sops killed by SIGPIPE", async (argv) => {
+    it.each([
+        [["--version"], 141],
+        [["decrypt", "a.enc.yaml"], 141],
+        [["filestatus", "a.enc.yaml"], 141],
+        [["view", "big.enc.yaml"], 141],
+        // The command's own failure wins over the broken pipe, and its message still reaches stderr.
+        [["decrypt", "missing.enc.yaml"], 100],
+    ])("secrets %j into a pipe whose reader is gone: status %i on both paths (141 as sops killed by SIGPIPE)", async (argv, code) => {
         // A FIFO opened read-write on fd 4 and write-only on fd 5; closing fd 4 leaves
         // no reader, so the first write to fd 5 fails with EPIPE, deterministically.
         const script = `mkfifo "$1"; exec 4<>"$1"; exec 5>"$1"; exec 4<&-; shift; exec "$@" >&5`
         const run = (fifo: string, extra: Record<string, string>) =>
             runProcess("/bin/sh", ["-c", script, "sh", join(dir, fifo), process.execPath, BIN, ...argv], { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ...env, ...extra } })
-        const name = argv[0]!.replace(/\W/g, "")
+        const name = argv.join("-").replace(/\W/g, "")
         const [fast, full] = await Promise.all([run(`fifo-fast-${name}`, {}), run(`fifo-full-${name}`, { SECRETS_FAST_PATH: "0" })])
-        expect({ code: fast.status, stderr: fast.stderr }).toEqual({ code: 141, stderr: "" })
-        expect({ code: full.status, stderr: full.stderr }).toEqual({ code: 141, stderr: "" })
+        expect({ code: fast.status, stderr: fast.stderr }).toEqual({ code: full.status, stderr: full.stderr })
+        expect(fast.status).toBe(code)
+        if (code === 141) expect(fast.stderr).toBe("")
+        else expect(fast.stderr).toMatch(/^secrets: error: /)
+    })
+
+    it.skipIf(!hasPython)("writes all of a large output into a non-blocking pipe (EAGAIN hands the rest to the stream), on both paths", async () => {
+        // The pipe's file description is O_NONBLOCK (as when another process on the
+        // same pipe set it), and the reader waits until the pipe is full, so the fast
+        // path's writeSync meets EAGAIN after the first 64 KiB.
+        const harness = [
+            "import fcntl, os, subprocess, sys, termios, array, time",
+            "r, w = os.pipe()",
+            "os.set_blocking(w, False)",
+            "p = subprocess.Popen(sys.argv[1:], stdout=w)",
+            "os.close(w)",
+            "n = array.array('i', [0])",
+            "while p.poll() is None:",
+            "    fcntl.ioctl(r, termios.FIONREAD, n)",
+            "    if n[0] >= 65536: break",
+            "    time.sleep(0.01)",
+            "out = b''",
+            "while True:",
+            "    b = os.read(r, 1 << 16)",
+            "    if not b: break",
+            "    out += b",
+            "sys.stdout.buffer.write(out)",
+            "sys.exit(p.wait())",
+        ].join("\n")
+        const run = (extra: Record<string, string>) =>
+            runProcess("python3", ["-c", harness, process.execPath, BIN, "view", "big.enc.yaml"], { cwd: dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ...env, ...extra } })
+        const [fast, full] = await Promise.all([run({}), run({ SECRETS_FAST_PATH: "0" })])
+        const plain = readFileSync(join(dir, "big.yaml"))
+        expect({ code: fast.status, stderr: fast.stderr, same: fast.stdoutBytes.equals(plain) }).toEqual({ code: 0, stderr: "", same: true })
+        expect({ code: full.status, stderr: full.stderr, same: full.stdoutBytes.equals(plain) }).toEqual({ code: 0, stderr: "", same: true })
+    })
+
+    it.each([
+        [["decrypt", "a.enc.yaml"]],
+        [["decrypt", "a.enc.json"]],
+        [["view", "a.enc.env"]],
+        [["filestatus", "a.enc.yaml"]],
+    ])("secrets %j builds no stdout stream and loads no fs/promises (issue 14 target 2)", async (argv) => {
+        // process.stdout on a pipe is a socket stream (net); fs/promises brings readline's
+        // internals: the start-up the fast path's writer and synchronous reads avoid.
+        const modules = join(dir, `modules-${argv.join("-").replace(/\W/g, "")}.txt`)
+        const r = await probed(argv, { PROBE_MODULES: modules })
+        expect(r.code, r.stderr).toBe(0)
+        const loaded = readFileSync(modules, "utf8").split("\n")
+        expect(loaded.filter((m) => /^NativeModule (net|fs\/promises|internal\/readline\/interface|internal\/fs\/sync_write_stream|tty)$/.test(m))).toEqual([])
     })
 
     it("prints what the program prints (a sanity check of the table's first rows)", async () => {
