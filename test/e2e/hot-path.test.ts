@@ -195,6 +195,13 @@ describe("the fast path answers as the full program does", () => {
         expect(loaded.filter((m) => /^NativeModule (net|fs\/promises|internal\/readline\/interface|internal\/fs\/sync_write_stream|tty)$/.test(m))).toEqual([])
     })
 
+    it("filestatus loads neither node:crypto nor the engine: it only reads the metadata (issue 14 target 2)", async () => {
+        const modules = join(dir, "modules-filestatus-crypto.txt")
+        const r = await probed(["filestatus", "a.enc.yaml"], { PROBE_MODULES: modules })
+        expect({ code: r.code, stdout: Buffer.from(r.stdout, "base64").toString() }).toEqual({ code: 0, stdout: '{"encrypted":true}\n' })
+        expect(readFileSync(modules, "utf8").split("\n")).not.toContain("NativeModule crypto")
+    })
+
     it("prints what the program prints (a sanity check of the table's first rows)", async () => {
         const r = await probed(["decrypt", "a.enc.yaml"], {})
         expect(Buffer.from(r.stdout, "base64").toString()).toBe(readFileSync(join(dir, "a.yaml"), "utf8"))

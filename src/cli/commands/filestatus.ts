@@ -19,7 +19,8 @@ export function registerFilestatus(program: Command, ctx: CommandContext): void 
 }
 
 export async function runFilestatus(ctx: CommandContext, file: string, opts: { inputType?: Format }): Promise<void> {
-    const { readInput } = await import("../../files/open-file.js")
+    // read-input.js, not open-file.js: that one brings the engine, the keys and node:crypto.
+    const { readInput } = await import("../../files/read-input.js")
     const { loadStore, formatForPath } = await import("../../stores/index.js")
     const { metadataFromTree } = await import("../../stores/metadata.js")
     const input = await readInput(ctx.io, file)
