@@ -79,35 +79,20 @@ export function encryptBytes(plain: Uint8Array, key: Uint8Array, aad: string, iv
     return { data, tag: new Uint8Array(cipher.getAuthTag()) }
 }
 
-// Bytes Node's lenient base64 decoder reads as digits although Go's standard
-// alphabet has no such digit: the URL-safe '-' and '_'. Every other foreign byte
-// (and a '=' before the end) makes it skip or stop, so the output comes up short.
-const DASH = 0x2d
-const UNDERSCORE = 0x5f
-const PAD = 0x3d
-
 /**
- * Whether `src[start, end)` is Go standard base64 (padded; no CR/LF: the caller
- * falls back to the general path for those), checked without decoding: length a
- * multiple of 4, '=' only as the last one or two bytes, no '-' or '_'. The rest of
- * the check is the decoded length (decryptBase64), which any other foreign byte
- * shortens.
+ * How many bytes Go's standard base64 decoder would make of a piece of padded text
+ * (a multiple of 4 characters; `last` when the text's end is in it), or -1 when the
+ * piece has a character Node's lenient decoder reads as a digit but Go does not:
+ * the URL-safe '-' and '_'. Every other foreign character (a '=' before the end, a
+ * line break, a byte above 0x7f) makes Node skip or stop, so its output comes up
+ * short of this count, and the caller compares the two: the same verdict as
+ * BASE64_RE (enc-text.ts), held to it by a property test. The searches run on the
+ * piece's text just made, in cache, not over the whole file.
  */
-function plausibleBase64(src: Uint8Array, start: number, end: number): { ok: boolean; size: number } {
-    const buf = Buffer.from(src.buffer, src.byteOffset, src.length)
-    const n = end - start
-    if (n % 4 !== 0) return { ok: false, size: 0 }
-    for (const b of [DASH, UNDERSCORE]) {
-        const at = buf.indexOf(b, start)
-        if (at !== -1 && at < end) return { ok: false, size: 0 }
-    }
-    let pads = 0
-    const firstPad = buf.indexOf(PAD, start)
-    if (firstPad !== -1 && firstPad < end) {
-        pads = end - firstPad
-        if (pads > 2 || (pads === 2 && buf[end - 1] !== PAD)) return { ok: false, size: 0 }
-    }
-    return { ok: true, size: (n / 4) * 3 - pads }
+function expectedSize(text: string, last: boolean): number {
+    if (text.includes("-") || text.includes("_")) return -1
+    const pads = last ? (text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0) : 0
+    return (text.length / 4) * 3 - pads
 }
 
 /**
@@ -127,8 +112,7 @@ export function decryptBase64(
     tag: Uint8Array,
     each?: (piece: Uint8Array) => void,
 ): Uint8Array[] | null {
-    const check = plausibleBase64(src, start, end)
-    if (!check.ok) return null
+    if ((end - start) % 4 !== 0) return null
     const buf = Buffer.from(src.buffer, src.byteOffset, src.length)
     const decipher = createDecipheriv(algorithm(key), key, iv, { authTagLength: TAG_SIZE })
     decipher.setAAD(Buffer.from(aad, "utf8"))
@@ -136,15 +120,14 @@ export function decryptBase64(
     const plain: Uint8Array[] = []
     // Each piece's ciphertext is decoded into the same scratch buffer.
     const scratch = Buffer.allocUnsafe((TEXT_PIECE / 4) * 3)
-    let decoded = 0
     for (let at = start; at < end; at += TEXT_PIECE) {
-        const n = scratch.write(buf.toString("latin1", at, Math.min(at + TEXT_PIECE, end)), 0, "base64")
-        decoded += n
+        const text = buf.toString("latin1", at, Math.min(at + TEXT_PIECE, end))
+        const n = scratch.write(text, 0, "base64")
+        if (n !== expectedSize(text, at + TEXT_PIECE >= end)) return null
         const out = decipher.update(scratch.subarray(0, n))
         each?.(out)
         plain.push(out)
     }
-    if (decoded !== check.size) return null
     try {
         const tail = decipher.final()
         if (tail.length > 0) {

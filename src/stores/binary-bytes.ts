@@ -32,8 +32,6 @@ const HEAD = /^[ \t\n\r]*\{[ \t\n\r]*"data"[ \t\n\r]*:[ \t\n\r]*"$/
 // Go base64 fields as encryptValue writes them; the type must be `str`.
 const SUFFIX = /^,iv:([A-Za-z0-9+/]+={0,2}),tag:([A-Za-z0-9+/]+={0,2}),type:str\]$/
 const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const COMMA = 0x2c
 
 /** Locate the ENC value of an encrypted binary file, or null when the file is not in the plain shape. */
 export function locateBinaryValue(input: Uint8Array, store: Store): LocatedBinaryValue | null {
@@ -43,15 +41,18 @@ export function locateBinaryValue(input: Uint8Array, store: Store): LocatedBinar
     if (keyEnd < 0) return null
     const valueStart = buf.indexOf(QUOTE, keyEnd + 1) + 1
     if (valueStart <= 0 || valueStart > 256 || !HEAD.test(buf.toString("latin1", 0, valueStart))) return null
+    // The value ends at the first quote: an escaped one (\") leaves a backslash in
+    // the data field, which its base64 check (binary-value.ts) refuses, and an
+    // escape anywhere else fails the prefix or the suffix below. So no escape gets
+    // through without a scan of its own over the whole value.
     const valueEnd = buf.indexOf(QUOTE, valueStart)
     if (valueEnd < 0) return null
-    // An escape would make the bytes differ from the value: the general path reads those.
-    const backslash = buf.indexOf(BACKSLASH, valueStart)
-    if (backslash !== -1 && backslash < valueEnd) return null
     const dataStart = valueStart + ENC_PREFIX.length
     if (valueEnd < dataStart || buf.toString("latin1", valueStart, dataStart) !== ENC_PREFIX) return null
-    const dataEnd = buf.indexOf(COMMA, dataStart)
-    if (dataEnd <= dataStart || dataEnd > valueEnd || valueEnd - dataEnd > 256) return null
+    // The fields after the data are short: found from the value's end. A ',iv:'
+    // inside the data field would leave a comma in it, which its base64 check refuses.
+    const dataEnd = buf.lastIndexOf(",iv:", valueEnd)
+    if (dataEnd <= dataStart || valueEnd - dataEnd > 256) return null
     const suffix = SUFFIX.exec(buf.toString("latin1", dataEnd, valueEnd))
     if (suffix === null) return null
     const iv = Buffer.from(suffix[1] ?? "", "base64")

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { IvStash } from "../../../src/core/cipher.js"
-import { PLAIN_PIECE } from "../../../src/core/binary-value.js"
+import { decryptBase64, PLAIN_PIECE } from "../../../src/core/binary-value.js"
 import { openMac } from "../../../src/core/mac.js"
 import type { Metadata } from "../../../src/core/metadata.js"
 import { bytes, entry, map } from "../../../src/core/tree.js"
@@ -114,6 +114,45 @@ describe("binary byte path = tree path", () => {
                 (plain) => roundTrip(plain, { macOnlyEncrypted: false }),
             ),
             { numRuns: 200 },
+        )
+    })
+})
+
+describe("the byte path's base64 check = Go's standard base64 (BASE64_RE)", () => {
+    const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/
+    // 64 KiB of text is one decrypt piece: edits land in the first piece, at its end, and in the last.
+    const TEXT_PIECE = (PLAIN_PIECE / 3) * 4
+    it("refuses (null) exactly the texts Go refuses, whatever piece the bad character is in", () => {
+        const key = new Uint8Array(32)
+        const iv = new Uint8Array(32)
+        const tag = new Uint8Array(16)
+        fc.assert(
+            fc.property(
+                fc.constantFrom(4, 8, 100, TEXT_PIECE, TEXT_PIECE + 4, 2 * TEXT_PIECE - 4),
+                fc.integer(),
+                fc.array(fc.tuple(fc.nat(), fc.constantFrom("=", "-", "_", "*", "\n", " ", "\u0080", "A", "/", "+", ",", '"', "\\")), { maxLength: 3 }),
+                fc.boolean(),
+                (length, seed, edits, atEdges) => {
+                    const chars = Buffer.from(Buffer.from(bytesFrom(seed, (length / 4) * 3)).toString("base64"), "latin1")
+                    for (const [at, c] of edits) {
+                        const edges = [0, TEXT_PIECE - 1, TEXT_PIECE - 2, chars.length - 1, chars.length - 2, chars.length - 3]
+                        const where = atEdges ? (edges[at % edges.length] ?? 0) % chars.length : at % chars.length
+                        chars.write(c, where, "latin1")
+                    }
+                    const valid = BASE64_RE.test(chars.toString("latin1"))
+                    const src = Buffer.concat([Buffer.from("xx"), chars, Buffer.from("yy")])
+                    let verdict: "null" | "auth" | "plain"
+                    try {
+                        verdict = decryptBase64(src, 2, 2 + chars.length, key, "data:", iv, tag) === null ? "null" : "plain"
+                    } catch (e) {
+                        expect(e).toBeInstanceOf(IntegrityError)
+                        verdict = "auth"
+                    }
+                    // Valid text decrypts (and fails its made-up tag); anything else is left to the general path.
+                    expect(verdict).toBe(valid ? "auth" : "null")
+                },
+            ),
+            { numRuns: 300 },
         )
     })
 })
