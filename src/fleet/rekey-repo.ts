@@ -18,16 +18,17 @@ import { parseConfig } from "../config/load.js"
 import { matchRule, planForRule } from "../config/match.js"
 import type { Config } from "../config/schema.js"
 import type { Metadata } from "../core/metadata.js"
-import { diffGroups, hasChanges, normalizeGroups, rewrapGroups, type GroupDiff } from "../engine/rekey.js"
+import { diffGroups, hasChanges, normalizeGroups, type GroupDiff } from "../engine/rekey.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
 import { formatForPath, loadStore } from "../stores/index.js"
 import { metadataFromTree } from "../stores/metadata.js"
 import type { EncryptedDocument, Store } from "../stores/store.js"
 import type { Io } from "../files/io.js"
-import { IdentitySession, emitWithMetadata, recoverKey, renderRekeyTable } from "../files/rekey-file.js"
+import { IdentitySession, recoverKey, renderRekeyTable } from "../files/rekey-file.js"
 import { withFileLock } from "../files/file-lock.js"
 import { writeFileAtomic } from "../files/fs-atomic.js"
 import { FILES_IN_FLIGHT, forEachBounded } from "./bounded.js"
+import { readForRekey, rekeyBytes } from "./rekey-yaml-fast.js"
 import { repoFiles } from "./repo-files.js"
 import { offRuleRecipients } from "./rule-recipients.js"
 import { info, warn } from "../files/diagnostics.js"
@@ -59,6 +60,8 @@ export interface FoundFile {
     readonly metadata: Metadata
     /** The bytes `doc` was parsed from: a re-key that finds them unchanged under the lock need not parse again. */
     readonly bytes?: Uint8Array
+    /** A canonical YAML file's values part, which a re-key keeps byte for byte (rekey-yaml-fast.ts). */
+    readonly canonicalValues?: string
 }
 
 /** A file whose recipients differ from its rule's. */
@@ -148,10 +151,11 @@ function readSmallFile(abs: string): Uint8Array | undefined {
 async function parseBytes(io: Io, abs: string, bytes: Uint8Array): Promise<FoundFile | undefined> {
     try {
         const store = await loadStore(formatForPath(abs))
-        const doc = store.parseEncrypted(bytes)
+        const { doc, canonicalValues } = readForRekey(store, bytes)
         const metadata = metadataFromTree(doc.metadata)
         if (metadata.version === "" || metadata.mac === "") return undefined
-        return { abs, shown: relative(io.cwd, abs) || abs, store, doc, metadata, bytes }
+        const found = { abs, shown: relative(io.cwd, abs) || abs, store, doc, metadata, bytes }
+        return canonicalValues === undefined ? found : { ...found, canonicalValues }
     } catch {
         return undefined
     }
@@ -281,9 +285,8 @@ async function applyRekey(io: Io, p: RekeyPlan, session: IdentitySession): Promi
         if (JSON.stringify(diffGroups(fresh.metadata.keyGroups, p.groups)) !== JSON.stringify(p.diff)) {
             throw new SecretsError(ExitCode.Generic, "the file's recipients changed while re-keying", ["run the command again"])
         }
-        const dataKey = await recoverKey(io, p.file.shown, fresh.metadata, undefined, session)
-        const r = await rewrapGroups(fresh.metadata, dataKey, p.groups, p.threshold)
-        await writeFileAtomic(p.file.abs, await emitWithMetadata(fresh.store, fresh.doc, r.metadata))
+        const output = await rekeyBytes(fresh.store, fresh, fresh.metadata, p.groups, p.threshold, (md) => recoverKey(io, p.file.shown, md, undefined, session))
+        await writeFileAtomic(p.file.abs, output)
     })
 }
 
