@@ -108,7 +108,7 @@ async function run() {
         const hot = loadBundle(hotWriteBundle)
         const plan = hot.hotWritePlan(argv)
         if (plan !== undefined) {
-            process.exitCode = await hot.runHotWrite(plan, hot.nodeIo(), argv)
+            process.exitCode = await hot.runHotWrite(plan, hot.hotIo(), argv)
             return
         }
     }

@@ -24,9 +24,12 @@ import { join } from "node:path"
 export async function bundleHotWrite({ root, bundle, load, main, plugins, external }) {
     const outFile = join(root, "dist/hot-write.bundle.cjs")
     const { source, eager } = await bundle(
-        `export { hotWritePlan, runHotWrite } from "./dist/cli/hot/write-run.js"\nexport { nodeIo } from "./dist/files/io.js"\n`,
+        `export { hotWritePlan, runHotWrite } from "./dist/cli/hot/write-run.js"\nexport { hotIo } from "./dist/cli/hot/io.js"\n`,
         outFile,
-        { keepNames: true, plugins, external },
+        // No keepNames, as the read fast path's bundle (its defineProperty calls cost
+        // start-up; no stack frame is ever printed here), and the read fast path's Io:
+        // writeSync on fds 1 and 2 instead of building process.stdout and stderr.
+        { plugins, external },
     )
     const banned = eager.filter((p) => /node_modules\/(commander|zod|@inquirer)\/|(^|\/)dist\/(fleet|sync)\/|(^|\/)dist\/cli\/program\.js$/.test(p))
     if (banned.length > 0) throw new Error(`bundle: the writes' fast-path bundle holds ${banned.join(", ")}`)
