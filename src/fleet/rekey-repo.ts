@@ -28,6 +28,7 @@ import { IdentitySession, recoverKey, renderRekeyTable } from "../files/rekey-fi
 import { withFileLock } from "../files/file-lock.js"
 import { writeFileAtomic } from "../files/fs-atomic.js"
 import { FILES_IN_FLIGHT, forEachBounded } from "./bounded.js"
+import { progressLines } from "./progress-lines.js"
 import { readForRekey, rekeyBytes } from "./rekey-yaml-fast.js"
 import { repoFiles } from "./repo-files.js"
 import { offRuleRecipients } from "./rule-recipients.js"
@@ -233,19 +234,25 @@ export async function rekeyRepo(run: RepoRun, opts: { configPath: string; dryRun
             return e ?? new Error("re-key failed")
         }
     }
+    const lines = progressLines(io)
     const settle = (failure: unknown, i: number): void => {
         const p = plans[i] as RekeyPlan
-        progress(io, "re-keying", i, plans.length, p.file.shown)
+        progress(lines.io, "re-keying", i, plans.length, p.file.shown)
         if (failure === undefined) {
             report.written.push(p.file.shown)
             return
         }
+        lines.flush()
         run.reportFailure(failure instanceof SecretsError ? failure.about(quote(p.file.shown)) : failure)
         report.failed.push({ file: p.file.shown, code: failure instanceof SecretsError ? failure.code : ExitCode.Generic })
     }
     const [first, ...rest] = plans
     if (first !== undefined) settle(await attempt(first), 0)
-    await forEachBounded(rest, FILES_IN_FLIGHT, attempt, (failure, i) => settle(failure, i + 1))
+    try {
+        await forEachBounded(rest, FILES_IN_FLIGHT, attempt, (failure, i) => settle(failure, i + 1))
+    } finally {
+        lines.flush()
+    }
     info(io, `re-keyed ${report.written.length} of ${plans.length} file${plans.length === 1 ? "" : "s"}`)
     reportOffRule(io, plans, report)
     if (report.failed.length > 0) {
@@ -315,7 +322,7 @@ export function upToDateMessage(count: number, unmatched = 0): string {
  * Progress on stderr, only when there are enough files for it to matter (or a
  * terminal to watch): `secrets: re-keying 3/40 secrets/shared/db.yaml`.
  */
-export function progress(io: Io, verb: string, index: number, total: number, shown: string): void {
+export function progress(io: Pick<Io, "stderr">, verb: string, index: number, total: number, shown: string): void {
     if (total >= 5 || io.stderr.isTTY === true) info(io, `${verb} ${index + 1}/${total} ${shown}`)
 }
 
