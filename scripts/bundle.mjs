@@ -338,7 +338,7 @@ export const Argument = lazy("Argument"), Command = lazy("Command"), CommanderEr
     const banned = eager.filter((p) => /node_modules\/(commander|zod|@inquirer)\/|(^|\/)dist\/(fleet|sync)\/|(^|\/)dist\/cli\/program\.js$/.test(p))
     if (banned.length > 0) throw new Error(`bundle: the fast path's bundle holds ${banned.join(", ")}`)
 
-    const { script: hotScript, exports: hot } = load(hotSource, hotOut)
+    const { exports: hot } = load(hotSource, hotOut)
     const hdir = mkdtempSync(join(tmpdir(), "secrets-hot-"))
     try {
         const { generateX25519Identity, identityToRecipient } = await import("age-encryption")
@@ -412,7 +412,7 @@ script.runInThisContext()(m.exports, createRequire(file), m, file, require("node
     } finally {
         rmSync(hdir, { recursive: true, force: true })
     }
-    writeFileSync(`${hotOut}.cache`, hotScript.createCachedData())
+    // No cache of all four commands together: bin/secrets.cjs takes the per-command ones.
 
     // The writes' fast path (issue 14 target 4): dist/hot-write.bundle.cjs, built,
     // checked and warmed by the same rules in scripts/bundle-hot-write.mjs.
