@@ -110,12 +110,14 @@ function quoteString(s: string): string {
  * Push `s` quoted onto `parts`: as three pieces when nothing in it is escaped, so
  * that a large value is not copied into a new string only to be encoded.
  */
-export function pushQuoted(parts: string[], s: string): void {
+export function pushQuoted(parts: { push(piece: string): unknown }, s: string): void {
     // Printable ASCII but " \\ < > & is written as is: one regex with no match over
     // an ENC string (all of it) is several times faster than the general scan.
     const firstUnsafe = s.search(NOT_PLAIN_ASCII)
     if (firstUnsafe === -1) {
-        parts.push("\"", s, "\"")
+        parts.push("\"")
+        parts.push(s)
+        parts.push("\"")
         return
     }
     let out = "\""
@@ -138,8 +140,13 @@ export function pushQuoted(parts: string[], s: string): void {
         out += goEscape(r) ?? ""
         runStart = i + 1
     }
-    if (runStart === 0) parts.push("\"", s, "\"")
-    else parts.push(out + s.slice(runStart) + "\"")
+    if (runStart === 0) {
+        parts.push("\"")
+        parts.push(s)
+        parts.push("\"")
+    } else {
+        parts.push(out + s.slice(runStart) + "\"")
+    }
 }
 
 /** Bytes quoted as Go quotes a string holding them: invalid UTF-8 becomes \ufffd, byte by byte. */

@@ -48,7 +48,9 @@ function scalar(s: Scalar): string {
  * has none (§11.10). Empty objects and arrays stay compact (`{}`, `[]`).
  */
 export function emitJson(node: Node, indent = -1): string {
-    return emitJsonParts(node, indent).join("")
+    const parts: string[] = []
+    emitJsonParts(node, indent, (p) => parts.push(p))
+    return parts.join("")
 }
 
 /**
@@ -57,24 +59,36 @@ export function emitJson(node: Node, indent = -1): string {
  * hold a large file's ENC value twice more (the joined text and its encoding).
  */
 export function emitJsonBytes(node: Node, indent: number, newline: boolean): Uint8Array {
-    const parts = emitJsonParts(node, indent)
-    if (newline) parts.push("\n")
-    // Short pieces are joined (a call per piece cost more than the copy, at 100k
-    // values); a large one stays alone.
+    // Short pieces are joined into chunks of ~64K characters as the walk makes them
+    // (a call per piece cost more than the copy, at 100k values); a large one stays
+    // alone. Joining as we go, not at the end, lets the walk's small strings (quoted
+    // keys, indentation) die young instead of all living until the file is written.
     const chunks: string[] = []
-    let short: string[] = []
-    for (const p of parts) {
-        if (p.length < ALONE) {
-            short.push(p)
-            continue
-        }
-        if (short.length > 0) chunks.push(short.join(""))
-        short = []
-        chunks.push(p)
-    }
-    if (short.length > 0) chunks.push(short.join(""))
     let size = 0
-    for (const c of chunks) size += Buffer.byteLength(c, "utf8")
+    let short: string[] = []
+    let shortLength = 0
+    const chunk = (c: string): void => {
+        chunks.push(c)
+        size += Buffer.byteLength(c, "utf8")
+    }
+    const flush = (): void => {
+        if (short.length > 0) chunk(short.join(""))
+        short = []
+        shortLength = 0
+    }
+    const push = (p: string): void => {
+        if (p.length >= ALONE) {
+            flush()
+            chunk(p)
+            return
+        }
+        short.push(p)
+        shortLength += p.length
+        if (shortLength >= ALONE) flush()
+    }
+    emitJsonParts(node, indent, push)
+    if (newline) push("\n")
+    flush()
     const out = new Uint8Array(size)
     const encoder = new TextEncoder()
     let at = 0
@@ -82,13 +96,13 @@ export function emitJsonBytes(node: Node, indent: number, newline: boolean): Uin
     return out
 }
 
-/** Length from which a piece of JSON text is encoded on its own, not joined first. */
+/** Length from which a piece of JSON text is encoded on its own, not joined first; also the size of a joined chunk. */
 const ALONE = 1 << 16
 
-/** The pieces of `node`'s JSON text, in order. */
-function emitJsonParts(node: Node, indent: number): string[] {
+/** The pieces of `node`'s JSON text, handed to `push` in order. */
+function emitJsonParts(node: Node, indent: number, push: (p: string) => void): void {
     const unit = jsonIndentUnit(indent)
-    const parts: string[] = []
+    const parts = { push }
     const walk = (n: Node, depth: number): void => {
         if (n.kind === "map" || n.kind === "list") {
             const [open, close] = n.kind === "map" ? ["{", "}"] : ["[", "]"]
@@ -112,5 +126,4 @@ function emitJsonParts(node: Node, indent: number): string[] {
         else parts.push(scalar(n))
     }
     walk(node, 0)
-    return parts
 }
