@@ -1,7 +1,7 @@
 // Issue 14, target 3: many values. Decrypt (open + emit) and encrypt (parse + seal)
 // of YAML and JSON files of 1k, 10k and 100k values, in this process after warm-up,
 // against a plain YAML.parse / JSON.parse of the same plaintext; then the peak RSS
-// of each at 100k values, one child process per case (process.resourceUsage()).
+// of each at 100k values, one child process per case (its VmHWM).
 import { spawnSync } from "node:child_process"
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomFillSync } from "node:crypto"
 import { writeFileSync } from "node:fs"
@@ -147,7 +147,12 @@ export default async function scale(ctx) {
             `const { openEncrypted } = await import(${JSON.stringify(ctx.dist("engine/open.js"))})\n` +
             `const { encryptNew } = await import(${JSON.stringify(ctx.dist("engine/seal.js"))})\n` +
             `const store = await loadStore(${JSON.stringify(format)})\n${body}\n` +
-            `process.stdout.write(String(process.resourceUsage().maxRSS / 1024))\n`
+            // VmHWM, not resourceUsage().maxRSS: Linux carries ru_maxrss over exec from
+            // the forked copy of this (large) bench process, so maxRSS read the bench's
+            // own RSS, not the child's (a bare JSON.parse "peaked" at 153-205 MiB; its
+            // real peak is 64).
+            `const hwm = /^VmHWM:\\s+(\\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))\n` +
+            `process.stdout.write(String(hwm === null ? process.resourceUsage().maxRSS / 1024 : Number(hwm[1]) / 1024))\n`
         const cases = {
             parse: `${format === "yaml" ? "YAML" : "JSON"}.parse(readFileSync("scale.${format}", "utf8"))`,
             decrypt: `const o = await openEncrypted(readFileSync("scale.enc.${format}"), store, [${JSON.stringify(ctx.identity)}]); store.emitPlain(o.branches)`,
