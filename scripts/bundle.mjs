@@ -35,6 +35,27 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const out = join(root, "dist/secrets.bundle.cjs")
 
 /**
+ * The general YAML reader (the `yaml` package and yaml-parse.js) on first use, in
+ * every bundle: dist/stores/yaml-general.js imports it statically (ES modules have
+ * no synchronous late import), and is replaced here by a require() inside its one
+ * function, which esbuild makes a module wrapper run on that call. A decrypt of a
+ * file in the emitter's own shape never calls it (stores/yaml.ts; issue 14 target 2).
+ */
+const lazyGeneralYaml = {
+    name: "lazy-general-yaml",
+    setup(b) {
+        b.onLoad({ filter: /[\\/]dist[\\/]stores[\\/]yaml-general\.js$/ }, (args) => {
+            const real = readFileSync(args.path, "utf8")
+            const exported = [...real.matchAll(/^export\b.*$/gm)].map((m) => m[0])
+            if (exported.length !== 1 || !exported[0].startsWith("export function generalYaml()")) {
+                throw new Error(`bundle: ${args.path} must export generalYaml() alone, which the bundles replace (found: ${exported.join("; ")})`)
+            }
+            return { resolveDir: dirname(args.path), loader: "js", contents: `let general\nexport function generalYaml() {\n    return (general ??= require("./yaml-parse.js"))\n}\n` }
+        })
+    },
+}
+
+/**
  * Bundle `entry` (an ES module text of re-exports from dist/) into `outfile`: one
  * CommonJS function expression, ASCII only, with no import() left. Returns the text
  * and the list of input files (esbuild's metafile).
@@ -62,6 +83,7 @@ async function bundle(entry, outfile, options = {}) {
         logLevel: "warning",
         metafile: true,
         ...options,
+        plugins: [lazyGeneralYaml, ...(options.plugins ?? [])],
     })
     if (result.errors.length > 0) process.exit(1)
     const source = readFileSync(outfile, "latin1")

@@ -10,7 +10,8 @@ import type { Branch, MapItem, Mapping, Node } from "../core/tree.js"
 import type { EncryptedDocument, Store, StoreOptions } from "./store.js"
 import { emitEvents } from "./yaml-emitter.js"
 import { documentEvents, valueEvents } from "./yaml-events.js"
-import { parseYaml } from "./yaml-parse.js"
+import { readCanonical } from "./yaml-canonical.js"
+import { generalYaml } from "./yaml-general.js"
 
 const encoder = new TextEncoder()
 
@@ -20,6 +21,31 @@ function decodeText(input: Uint8Array): string {
     } catch {
         throw new FormatError("invalid YAML: the input is not valid UTF-8")
     }
+}
+
+/**
+ * parseEncrypted's general path, for any YAML file sops reads: the `yaml` package
+ * and our typing (loaded on first use, yaml-general.ts). Exported for the tests that
+ * hold the canonical reader to it.
+ */
+export function parseEncryptedYaml(text: string): EncryptedDocument {
+    const docs = generalYaml().parseYaml(text)
+    const first = docs[0]
+    let metadata: Mapping | undefined
+    for (const item of first?.items ?? []) {
+        if (item.kind === "entry" && item.key === "sops") {
+            if (item.value.kind !== "map") throw new FormatError("sops metadata is not a mapping")
+            metadata = item.value
+            break
+        }
+    }
+    if (metadata === undefined) throw new FormatError("sops metadata not found")
+    // sops repeats the metadata in every document and strips it from all of them.
+    const branches = docs.map((d) => ({
+        kind: "map" as const,
+        items: d.items.filter((it) => !(it.kind === "entry" && it.key === "sops")),
+    }))
+    return { branches, metadata }
 }
 
 /** Creates the YAML store; `indent` outside 2–9 becomes 2 as in libyaml (default 4). */
@@ -34,27 +60,19 @@ export function createYamlStore(opts: StoreOptions = {}): Store {
         format: "yaml",
 
         parsePlain(input: Uint8Array): Branch[] {
-            return parseYaml(decodeText(input))
+            return generalYaml().parseYaml(decodeText(input))
         },
 
         parseEncrypted(input: Uint8Array): EncryptedDocument {
-            const docs = parseYaml(decodeText(input))
-            const first = docs[0]
-            let metadata: Mapping | undefined
-            for (const item of first?.items ?? []) {
-                if (item.kind === "entry" && item.key === "sops") {
-                    if (item.value.kind !== "map") throw new FormatError("sops metadata is not a mapping")
-                    metadata = item.value
-                    break
-                }
-            }
-            if (metadata === undefined) throw new FormatError("sops metadata not found")
-            // sops repeats the metadata in every document and strips it from all of them.
-            const branches = docs.map((d) => ({
-                kind: "map" as const,
-                items: d.items.filter((it) => !(it.kind === "entry" && it.key === "sops")),
-            }))
-            return { branches, metadata }
+            const text = decodeText(input)
+            // A file exactly as the emitter writes it (as sops and secrets write files
+            // without comments at this indentation, in the common case) is read by a line
+            // parser, and accepted only when re-emitting its tree gives the same bytes, so
+            // the tree is the one the general parser gives (yaml-canonical.ts says why).
+            // A small decrypt then never loads the `yaml` package (yaml-general.ts).
+            const canonical = readCanonical(text, indent)
+            if (canonical !== undefined) return canonical.doc
+            return parseEncryptedYaml(text)
         },
 
         emitPlain(branches: readonly Branch[]): Uint8Array {

@@ -29,6 +29,14 @@ vm.Script = class extends Script {
     }
 }
 if (process.env.PROBE_MODULES) process.on("exit", () => fs.writeFileSync(process.env.PROBE_MODULES, process.moduleLoadList.join("\\n")))
+// Every require() request the bundles make (they require built-ins and packages left out of them).
+if (process.env.PROBE_REQUIRES) {
+    const Module = require("node:module"), load = Module._load
+    Module._load = function (request, ...rest) {
+        fs.appendFileSync(process.env.PROBE_REQUIRES, request + "\\n")
+        return load.call(this, request, ...rest)
+    }
+}
 `
 
 beforeAll(async () => {
@@ -200,6 +208,32 @@ describe("the fast path answers as the full program does", () => {
         const r = await probed(["filestatus", "a.enc.yaml"], { PROBE_MODULES: modules })
         expect({ code: r.code, stdout: Buffer.from(r.stdout, "base64").toString() }).toEqual({ code: 0, stdout: '{"encrypted":true}\n' })
         expect(readFileSync(modules, "utf8").split("\n")).not.toContain("NativeModule crypto")
+    })
+
+    it("a YAML file in the emitter's shape is decrypted without initialising the yaml package; one with a comment takes it, to the same plaintext (issue 14 target 2)", async () => {
+        // The yaml package is the only code in the bundles that requires the built-ins
+        // by their bare names "process" (its log.js) and "buffer"; ours say "node:…".
+        // So a bare "process" request means the package's module initialisers ran.
+        expect(readFileSync(join(BIN, "../../node_modules/yaml/dist/log.js"), "utf8")).toContain("require('process')")
+        const requires = async (argv: string[], extra: Record<string, string> = {}) => {
+            const file = join(dir, `requires-${Math.random().toString(36).slice(2)}.txt`)
+            const r = await probed(argv, { PROBE_REQUIRES: file, ...extra })
+            return { ...r, requests: existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [] }
+        }
+        const plain = readFileSync(join(dir, "a.yaml"), "utf8")
+        writeFileSync(join(dir, "commented.enc.yaml"), `# a comment\n${readFileSync(join(dir, "a.enc.yaml"), "utf8")}`)
+        for (const argv of [["decrypt", "a.enc.yaml"], ["view", "--extract", '["db"]', "a.enc.yaml"], ["filestatus", "a.enc.yaml"]]) {
+            const r = await requires(argv)
+            expect({ argv, code: r.code, bundles: r.bundles }).toEqual({ argv, code: 0, bundles: FAST })
+            expect({ argv, yaml: r.requests.filter((q) => q === "process" || q === "buffer") }).toEqual({ argv, yaml: [] })
+        }
+        expect(Buffer.from((await requires(["decrypt", "a.enc.yaml"])).stdout, "base64").toString()).toBe(plain)
+        // Not canonical: the general parser runs (the probe sees the package load), and the plaintext keeps the comment.
+        const commented = await requires(["decrypt", "commented.enc.yaml"])
+        expect({ code: commented.code, stdout: Buffer.from(commented.stdout, "base64").toString(), bundles: commented.bundles }).toEqual({ code: 0, stdout: `# a comment\n${plain}`, bundles: FAST })
+        expect(commented.requests).toContain("process")
+        const full = await requires(["decrypt", "commented.enc.yaml"], { SECRETS_FAST_PATH: "0" })
+        expect({ code: full.code, stdout: full.stdout }).toEqual({ code: 0, stdout: commented.stdout })
     })
 
     it("prints what the program prints (a sanity check of the table's first rows)", async () => {
