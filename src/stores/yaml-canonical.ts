@@ -87,8 +87,6 @@ function keyText(key: string): string {
 type ScalarText = { readonly inline: string } | { readonly literal: string; readonly chomp: "" | "-" }
 
 function styleOf(s: string): string {
-    if (ENC_VALUE.test(s)) return "plain"
-    if (PLAIN_LINES.test(s)) return "literal"
     // stringStyle walks the string code point by code point: fine for short strings only.
     return s.length <= 512 ? stringStyle(s) : refuse()
 }
@@ -97,6 +95,9 @@ function scalarText(sc: Scalar): ScalarText {
     switch (sc.kind) {
         case "str": {
             const s = sc.value
+            // The two shapes of nearly every string in a sops file, decided without stringStyle.
+            if (ENC_VALUE.test(s)) return { inline: s }
+            if (PLAIN_LINES.test(s)) return { literal: s, chomp: "" }
             const style = styleOf(s)
             if (style === "plain") return { inline: s }
             if (style === "double") return PRINTABLE_ASCII.test(s) && !s.includes('"') && !s.includes("\\") ? { inline: `"${s}"` } : refuse()
