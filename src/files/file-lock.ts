@@ -28,11 +28,12 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks"
 import { randomBytes } from "node:crypto"
+import { futimes, futimesSync } from "node:fs"
 
 import { lockPathFor } from "../core/side-files.js"
 import { ExitCode, SecretsError, quote } from "../errors.js"
 import { disown } from "./lock-cleanup.js"
-import { breakAbandoned, discardCandidate, readLock, tidyAbandoned, tryTake, unlinkIfSame, writeCandidate, type OwnLock, type SeenLock } from "./lock-files.js"
+import { breakAbandoned, closeQuietly, discardCandidate, readLock, tidyAbandoned, tryTake, unlinkIfSame, writeCandidate, type OwnLock, type SeenLock } from "./lock-files.js"
 import { abandonedBecause, describeHolder, thisProcess } from "./lock-holder.js"
 import { info } from "./diagnostics.js"
 
@@ -70,9 +71,10 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: 
     const staleMs = opts.staleMs ?? 60_000
     const lock = await acquire(lockPath, { ...opts, staleMs, ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
     const beat = setInterval(() => {
-        // Through the handle: a name replaced meanwhile is not touched.
+        // Through the descriptor: a name replaced meanwhile is not touched. On the
+        // thread pool: a heartbeat is not worth blocking the event loop for.
         const now = new Date()
-        lock.fh.utimes(now, now).catch(() => undefined)
+        futimes(lock.fd, now, now, () => undefined)
     }, Math.max(50, Math.floor(staleMs / 3)))
     // The heartbeat must not keep a finished CLI alive.
     beat.unref()
@@ -81,9 +83,9 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: 
     } finally {
         clearInterval(beat)
         // Only our own lock: if it was broken as abandoned, the name is someone else's now.
-        await unlinkIfSame(lockPath, lock.id)
+        unlinkIfSame(lockPath, lock.id)
         disown(lockPath)
-        await lock.fh.close().catch(() => undefined)
+        closeQuietly(lock.fd)
     }
 }
 
@@ -115,7 +117,7 @@ interface AcquireOptions extends FileLockOptions {
 
 async function acquire(lockPath: string, opts: AcquireOptions): Promise<OwnLock> {
     const me = thisProcess(randomBytes(12).toString("hex"))
-    const candidate = await writeCandidate(lockPath, `${JSON.stringify(me)}\n`)
+    const candidate = writeCandidate(lockPath, `${JSON.stringify(me)}\n`)
     let taken: OwnLock | undefined
     const abandoned = (s: SeenLock) => abandonedBecause(s.holder, s.mtimeMs, opts.staleMs) !== undefined
     try {
@@ -126,20 +128,24 @@ async function acquire(lockPath: string, opts: AcquireOptions): Promise<OwnLock>
         let delay = 10
         for (;;) {
             throwIfStopped(lockPath)
-            const got = await tryTake(lockPath, candidate)
+            const got = tryTake(lockPath, candidate)
             if (got !== "exists") {
                 taken = got
                 // Waiting may have taken a while: the heartbeat starts from now.
                 const now = new Date()
-                await got.fh.utimes(now, now).catch(() => undefined)
+                try {
+                    futimesSync(got.fd, now, now)
+                } catch {
+                    // the next heartbeat tries again
+                }
                 await tidyAbandoned(lockPath, abandoned)
                 return got
             }
-            const seen = await readLock(lockPath)
+            const seen = readLock(lockPath)
             if (seen === undefined) continue // released meanwhile: try again at once
             // Broken (or changed meanwhile): look again at once. Busy: another waiter is
             // breaking it, so wait a moment like for a holder.
-            if (abandoned(seen) && (await breakAbandoned(lockPath, seen, candidate, abandoned)) === "retry") continue
+            if (abandoned(seen) && breakAbandoned(lockPath, seen, candidate, abandoned) === "retry") continue
             const waited = Date.now() - started
             if (opts.timeoutMs !== undefined && waited >= opts.timeoutMs) throw timeoutError(lockPath, seen, opts.timeoutMs)
             if (!noticed && waited >= noticeAfterMs) {
@@ -152,7 +158,7 @@ async function acquire(lockPath: string, opts: AcquireOptions): Promise<OwnLock>
         }
     } finally {
         // The temp name goes; the file stays open as our lock when we got it by link.
-        await discardCandidate(candidate, taken?.fh === candidate.fh)
+        discardCandidate(candidate, taken?.fd === candidate.fd)
     }
 }
 

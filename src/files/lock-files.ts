@@ -21,10 +21,14 @@
  *   breaker's break lock. The next holder removes those of dead processes; the
  *   temp files it finds in a listing of the directory read once per run, not per
  *   lock (files/lock-debris.ts).
+ *
+ * Every step is a synchronous call: each takes microseconds on a local disk, but
+ * on libuv's four-thread pool it queued behind other files' fsyncs (a fleet re-key
+ * locks eight files at a time while writing others), which left the re-key idle a
+ * third of its run (issue 14 target 5). Waiting for a holder is still a timer.
  */
 import { randomBytes } from "node:crypto"
-import { constants } from "node:fs"
-import { link, lstat, open, unlink, type FileHandle } from "node:fs/promises"
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, unlinkSync, writeFileSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 
 import { breakPathFor } from "../core/side-files.js"
@@ -36,9 +40,9 @@ import { parseHolder, type LockHolder } from "./lock-holder.js"
 /** A lock is one short line of JSON; anything bigger is somebody's file, not debris. */
 const MAX_LOCK_BYTES = 4096
 
-/** Our lock, written and open (the handle keeps the heartbeat off the path). */
+/** Our lock, written and open (the descriptor keeps the heartbeat off the path). */
 export interface OwnLock {
-    readonly fh: FileHandle
+    readonly fd: number
     readonly id: FileId
 }
 
@@ -55,43 +59,43 @@ export interface SeenLock {
     readonly mtimeMs: number
 }
 
-export async function writeCandidate(lockPath: string, content: string): Promise<Candidate> {
+export function writeCandidate(lockPath: string, content: string): Candidate {
     // The name of an atomic-write temp (core/side-files.ts), so listings and git skip it.
     const tmp = join(dirname(lockPath), `.${basename(lockPath)}.${randomBytes(6).toString("hex")}.tmp`)
-    let fh: FileHandle
+    let fd: number
     try {
-        fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+        fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
     } catch (e) {
         throw lockError(lockPath, e)
     }
-    const st = await fh.stat()
+    const st = fstatSync(fd)
     const id = { dev: st.dev, ino: st.ino }
     own(tmp, id)
     try {
-        await fh.writeFile(content)
+        writeFileSync(fd, content)
     } catch (e) {
-        await discardCandidate({ tmp, fh, id, content })
+        discardCandidate({ tmp, fd, id, content })
         throw lockError(lockPath, e)
     }
-    return { tmp, fh, id, content }
+    return { tmp, fd, id, content }
 }
 
 /** Remove the temp name (the lock, if taken, keeps the file) and, unless kept, close it. */
-export async function discardCandidate(c: Candidate, keepOpen = false): Promise<void> {
-    await unlinkIfSame(c.tmp, c.id)
+export function discardCandidate(c: Candidate, keepOpen = false): void {
+    unlinkIfSame(c.tmp, c.id)
     disown(c.tmp)
-    if (!keepOpen) await c.fh.close().catch(() => undefined)
+    if (!keepOpen) closeQuietly(c.fd)
 }
 
 /**
  * Try to take the lock: our lock when taken, "exists" when someone holds it. The
  * returned lock is registered for removal on exit and signals.
  */
-export async function tryTake(lockPath: string, c: Candidate): Promise<OwnLock | "exists"> {
+export function tryTake(lockPath: string, c: Candidate): OwnLock | "exists" {
     try {
-        await link(c.tmp, lockPath)
+        linkSync(c.tmp, lockPath)
         own(lockPath, c.id)
-        return { fh: c.fh, id: c.id }
+        return { fd: c.fd, id: c.id }
     } catch (e) {
         const code = errnoCode(e)
         if (code === "EEXIST") return "exists"
@@ -101,27 +105,28 @@ export async function tryTake(lockPath: string, c: Candidate): Promise<OwnLock |
 }
 
 /** Without hard links: O_EXCL on the lock's own name, then the content. */
-async function createInPlace(lockPath: string, content: string): Promise<OwnLock | "exists"> {
-    let fh: FileHandle
+function createInPlace(lockPath: string, content: string): OwnLock | "exists" {
+    let fd: number
     try {
-        fh = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+        fd = openSync(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
     } catch (e) {
         if (errnoCode(e) === "EEXIST") return "exists"
         throw lockError(lockPath, e)
     }
-    const st = await fh.stat()
+    const st = fstatSync(fd)
     const id = { dev: st.dev, ino: st.ino }
     own(lockPath, id)
-    await fh.writeFile(content)
-    return { fh, id }
+    writeFileSync(fd, content)
+    return { fd, id }
 }
 
 /** The lock at `lockPath`, or undefined when there is none (released meanwhile). */
-export async function readLock(lockPath: string): Promise<SeenLock | undefined> {
-    let fh: FileHandle
+export function readLock(lockPath: string): SeenLock | undefined {
+    let fd: number
     try {
-        // O_NONBLOCK: opening a FIFO planted there must not hang us.
-        fh = await open(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+        // O_NONBLOCK: opening a FIFO planted there must not hang us (nor, now that
+        // this is a synchronous call, the whole process).
+        fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
     } catch (e) {
         const code = errnoCode(e)
         if (code === "ENOENT") return undefined
@@ -129,14 +134,14 @@ export async function readLock(lockPath: string): Promise<SeenLock | undefined> 
         throw new SecretsError(ExitCode.CouldNotWriteOutputFile, `could not read the lock ${quote(lockPath)}: ${code ?? "unknown error"}`)
     }
     try {
-        const st = await fh.stat()
+        const st = fstatSync(fd)
         if (!st.isFile()) throw refusal(lockPath, "it is not a regular file")
         if (st.size > MAX_LOCK_BYTES) throw refusal(lockPath, `it is ${st.size} bytes, far more than a lock`)
         const buf = Buffer.alloc(MAX_LOCK_BYTES)
-        const { bytesRead } = await fh.read(buf, 0, MAX_LOCK_BYTES, 0)
+        const bytesRead = readSync(fd, buf, 0, MAX_LOCK_BYTES, 0)
         return { id: { dev: st.dev, ino: st.ino }, holder: parseHolder(buf.subarray(0, bytesRead).toString("utf8")), mtimeMs: st.mtimeMs }
     } finally {
-        await fh.close().catch(() => undefined)
+        closeQuietly(fd)
     }
 }
 
@@ -148,36 +153,36 @@ export async function readLock(lockPath: string): Promise<SeenLock | undefined> 
  * a moment). A lock that cannot be removed (another user's, in a directory we may
  * not delete from) is an error: waiting would never end.
  */
-export async function breakAbandoned(
+export function breakAbandoned(
     lockPath: string,
     judged: SeenLock,
     c: Candidate,
     stillAbandoned: (seen: SeenLock) => boolean,
-): Promise<"retry" | "busy"> {
+): "retry" | "busy" {
     const breakPath = breakPathFor(lockPath)
-    const breaking = await tryLinkAs(c, breakPath)
+    const breaking = tryLinkAs(c, breakPath)
     if (!breaking) {
         // Another waiter is at it, or died at it: its break lock is judged like a lock.
-        const other = await readLock(breakPath)
+        const other = readLock(breakPath)
         if (other === undefined) return "retry"
         if (!stillAbandoned(other)) return "busy"
-        await removeAbandoned(breakPath, other.id)
+        removeAbandoned(breakPath, other.id)
         return "retry"
     }
     try {
-        const now = await readLock(lockPath)
-        if (now !== undefined && sameFile(now.id, judged.id) && stillAbandoned(now)) await removeAbandoned(lockPath, judged.id)
+        const now = readLock(lockPath)
+        if (now !== undefined && sameFile(now.id, judged.id) && stillAbandoned(now)) removeAbandoned(lockPath, judged.id)
         return "retry"
     } finally {
-        await unlinkIfSame(breakPath, c.id)
+        unlinkIfSame(breakPath, c.id)
         disown(breakPath)
     }
 }
 
-async function removeAbandoned(path: string, id: FileId): Promise<void> {
+function removeAbandoned(path: string, id: FileId): void {
     try {
-        if (!sameFile(await lstat(path), id)) return
-        await unlink(path)
+        if (!sameFile(lstatSync(path), id)) return
+        unlinkSync(path)
     } catch (e) {
         const code = errnoCode(e)
         if (code === "ENOENT") return
@@ -187,9 +192,9 @@ async function removeAbandoned(path: string, id: FileId): Promise<void> {
     }
 }
 
-async function tryLinkAs(c: Candidate, path: string): Promise<boolean> {
+function tryLinkAs(c: Candidate, path: string): boolean {
     try {
-        await link(c.tmp, path)
+        linkSync(c.tmp, path)
         own(path, c.id)
         return true
     } catch (e) {
@@ -214,10 +219,10 @@ export async function tidyAbandoned(lockPath: string, abandoned: (seen: SeenLock
     const breakPath = breakPathFor(lockPath)
     for (const path of [breakPath, ...(await index.tempsOf(lockPath))]) {
         try {
-            const seen = await readLock(path)
+            const seen = readLock(path)
             // A temp file is written in place: empty, it may be a waiter's that is being written.
             const judged = seen !== undefined && (path === breakPath || seen.holder !== null)
-            if (judged && abandoned(seen)) await unlinkIfSame(path, seen.id)
+            if (judged && abandoned(seen)) unlinkIfSame(path, seen.id)
         } catch {
             // not ours to judge (a link, a directory): left alone
         }
@@ -229,13 +234,22 @@ export async function tidyAbandoned(lockPath: string, abandoned: (seen: SeenLock
  * a lock's own holder remove locks, so the name cannot change between the check
  * and the unlink unless a holder on another host releases in that instant.
  */
-export async function unlinkIfSame(path: string, id: FileId): Promise<boolean> {
+export function unlinkIfSame(path: string, id: FileId): boolean {
     try {
-        if (!sameFile(await lstat(path), id)) return false
-        await unlink(path)
+        if (!sameFile(lstatSync(path), id)) return false
+        unlinkSync(path)
         return true
     } catch {
         return false
+    }
+}
+
+/** Close a descriptor we are done with; a failure to close changes nothing for the lock. */
+export function closeQuietly(fd: number): void {
+    try {
+        closeSync(fd)
+    } catch {
+        // nothing to do: the lock's name is what counts
     }
 }
 
