@@ -21,7 +21,7 @@
 import { createCipheriv, createHmac, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto"
 
 import { FormatError } from "../errors.js"
-import { hkdfSha256To32, x25519PublicKeyFromRaw, x25519RawFromPublicKey } from "./x25519-cheap.js"
+import { hkdfSha256To32, x25519PublicKeyFromRaw } from "./x25519-cheap.js"
 
 /** One recipient stanza: its arguments (type first) and its body. typage's Stanza has this shape. */
 export interface StanzaParts {
@@ -78,6 +78,13 @@ export function armorAgeFile(file: Uint8Array): string {
     return `${out}-----END AGE ENCRYPTED FILE-----\n`
 }
 
+let basePointKey: KeyObject | undefined
+/** X25519's base point (u = 9) as a public KeyObject, made once. */
+function basePoint(): KeyObject {
+    basePointKey ??= x25519PublicKeyFromRaw(Uint8Array.of(9, ...new Array<number>(31).fill(0)))
+    return basePointKey
+}
+
 /** Recipients' public keys as KeyObjects, decoded once per run: a fleet re-key wraps for the same few thousands of times. */
 const recipientKeys = new Map<string, KeyObject>()
 
@@ -95,7 +102,13 @@ export function x25519Stanza(theirs: Uint8Array, fileKey: Uint8Array, shown: str
         recipientKeys.set(cacheKey, theirKey)
     }
     const ephemeral = generateKeyPairSync("x25519")
-    const share = x25519RawFromPublicKey(ephemeral.publicKey)
+    // The ephemeral share is X25519(secret, 9), computed as an ECDH with the base
+    // point, never exported from the key pair: Node 20 deadlocks exporting a key that
+    // generateKeyPairSync made (the JWK export holds the key's mutex while it builds
+    // the JS object; a GC in that allocation finalises the finished key-generation
+    // job, whose destructor takes the same mutex), which hung a write about once in a
+    // hundred runs, and at once under GC pressure (test/unit/keys/wrap-under-gc.test.ts).
+    const share = new Uint8Array(diffieHellman({ privateKey: ephemeral.privateKey, publicKey: basePoint() }))
     let shared: Buffer
     try {
         shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: theirKey })

@@ -21,7 +21,10 @@ export function x25519PublicKeyFromRaw(raw: Uint8Array): KeyObject {
     return createPublicKey({ key: { kty: "OKP", crv: "X25519", x }, format: "jwk" })
 }
 
-/** The 32 raw bytes of an X25519 public KeyObject. */
+/**
+ * The 32 raw bytes of an X25519 public KeyObject. Never for a key that
+ * generateKeyPairSync made: Node 20 can deadlock exporting it (age-wrap-native.ts).
+ */
 export function x25519RawFromPublicKey(key: KeyObject): Uint8Array {
     const { x } = key.export({ format: "jwk" })
     if (typeof x !== "string") throw new Error("internal: an X25519 public key without its x coordinate")
