@@ -10,10 +10,11 @@
 // every start, TAB callbacks included (docs/benchmarks.md), and this file only
 // needs require() and one dynamic import for the unbundled fallback.
 //
-// Three shortcuts before the main bundle, each taken only when its files are fresh
+// Four shortcuts before the main bundle, each taken only when its files are fresh
 // (issue 14): `--version` alone from dist/version.txt; plain `decrypt`, `view`,
 // `filestatus` and `exec-env` from dist/hot.bundle.cjs, without commander
-// (src/cli/hot/); and the shell's TAB callback from dist/complete.bundle.cjs.
+// (src/cli/hot/); plain `encrypt`, `updatekeys -y` and `rotate` likewise from
+// dist/hot-write.bundle.cjs; and the shell's TAB callback from dist/complete.bundle.cjs.
 "use strict"
 const { readFileSync, statSync, writeSync } = require("node:fs")
 const { join } = require("node:path")
