@@ -106,7 +106,8 @@ async function run() {
     }
     if (fast && HOT_WRITE_COMMANDS.has(argv[0]) && isFresh(hotWriteBundle)) {
         // The same for plain encrypt, updatekeys -y and rotate (src/cli/hot/write-argv.ts).
-        const hot = loadBundle(hotWriteBundle)
+        // With this command's own code cache (scripts/bundle-hot-write.mjs).
+        const hot = loadBundle(hotWriteBundle, `${hotWriteBundle}.${argv[0]}.cache`)
         const plan = hot.hotWritePlan(argv)
         if (plan !== undefined) {
             process.exitCode = await hot.runHotWrite(plan, hot.hotIo(), argv)

@@ -12,6 +12,7 @@
 // sync/ would run when the bundle loads. The code cache is made after a warm-up of
 // the very commands the fast path takes, on YAML, JSON and dotenv files under a
 // `.sops.yaml` rule, with a throwaway key (a code cache holds compiled code only).
+import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -76,13 +77,44 @@ export async function bundleHotWrite({ root, bundle, load, main, plugins, extern
             const enc = name.replace(".", ".enc.")
             writeFileSync(join(dir, enc), await run(["encrypt", name]))
             if ((await run(["decrypt", enc], true)).toString() !== text) throw new Error(`bundle: writes' warm-up ${name} does not round-trip`)
-            await run(["rotate", "-i", enc])
-            // Encrypted to the key alone (by the main bundle), then given the rule's two.
-            const one = name.replace(".", ".one.")
-            writeFileSync(join(dir, one), await run(["encrypt", "--age", recipient, name], true))
-            await run(["updatekeys", "-y", one])
-            await run(["encrypt", "-i", name])
+            // Encrypted to the key alone (by the main bundle): updatekeys gives it the rule's two.
+            writeFileSync(join(dir, name.replace(".", ".one.")), await run(["encrypt", "--age", recipient, name], true))
         }
+        // One code cache per command, each made in a fresh process that runs only that
+        // command's warm-up, as scripts/bundle.mjs does for the read fast path: V8
+        // deserialises a whole cache on every start, and encrypt never runs the open
+        // path that updatekeys and rotate do. bin/secrets.cjs loads the command's own.
+        const names = Object.keys(files)
+        const groups = {
+            encrypt: [...names.map((n) => ["encrypt", n]), ["encrypt", "--output", "out.yaml", "a.yaml"]],
+            updatekeys: [["updatekeys", "-y", ...names.map((n) => n.replace(".", ".one."))]],
+            rotate: [...names.map((n) => ["rotate", "-i", n.replace(".", ".enc.")]), ["rotate", "a.enc.yaml"]],
+        }
+        const warm = `const { readFileSync, writeFileSync } = require("node:fs"), { Script } = require("node:vm"), { createRequire } = require("node:module")
+const [file, out, lines] = process.argv.slice(1)
+const script = new Script(readFileSync(file, "latin1"), { filename: file })
+const m = { exports: {} }
+script.runInThisContext()(m.exports, createRequire(file), m, file, require("node:path").dirname(file) + "/")
+;(async () => {
+    for (const argv of JSON.parse(lines)) {
+        const code = await m.exports.runHotWrite(m.exports.hotWritePlan(argv), m.exports.hotIo(), argv)
+        if (code !== 0) throw new Error("bundle: per-command warm-up \`secrets " + argv.join(" ") + "\` exited " + code)
+    }
+    writeFileSync(out, script.createCachedData())
+})()
+`
+        for (const [command, lines] of Object.entries(groups)) {
+            execFileSync(process.execPath, ["-e", warm, outFile, `${outFile}.${command}.cache`, JSON.stringify(lines)], {
+                cwd: dir,
+                env: { HOME: dir, SOPS_AGE_KEY_FILE: key, PATH: process.env.PATH ?? "/usr/bin:/bin" },
+                // The warm-up's info lines ("updated") are not the build's; a failure's
+                // stderr is in the error execFileSync throws.
+                stdio: ["ignore", "ignore", "pipe"],
+            })
+        }
+        // And the same commands in this process, for the whole-bundle cache below.
+        for (const lines of Object.values(groups)) for (const argv of lines) await run(argv)
+        await run(["encrypt", "-i", "a.yaml"])
     } finally {
         rmSync(dir, { recursive: true, force: true })
     }
