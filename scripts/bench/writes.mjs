@@ -42,13 +42,13 @@ export default async function writesBench(ctx) {
     writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n    - path_regex: \\.yaml$\n      age: ${ctx.recipient},${secondRecipient}\n`)
     writeFileSync(join(dir, "small.yaml"), SMALL)
     // The floor: what bin/secrets.cjs does before a write's command runs (read the
-    // writes' bundle and its code cache, run its module initialisers).
+    // writes' bundle and encrypt's code cache, run its module initialisers).
     writeFileSync(
         join(dir, "load-only.cjs"),
         `const { Script } = require("node:vm"), { readFileSync } = require("node:fs"), { createRequire } = require("node:module")
 const file = ${JSON.stringify(join(ctx.root, "dist", "hot-write.bundle.cjs"))}
 let cachedData
-try { cachedData = readFileSync(file + ".cache") } catch {}
+try { cachedData = readFileSync(file + ".encrypt.cache") } catch {}
 const m = { exports: {} }
 new Script(readFileSync(file, "latin1"), { filename: file, cachedData }).runInThisContext()(m.exports, createRequire(file), m, file, "")
 `,
