@@ -7,11 +7,16 @@
  * stdout and stderr, and an environment the caller builds (nothing is added here:
  * `--pristine` must mean pristine). The child's exit status is passed back, or
  * 128 + the signal number when a signal ended it, which is what a shell reports.
+ *
+ * node:child_process's spawn, not execa: with inherited stdio nothing here needs
+ * execa's pipes, buffering or errors, and loading execa (its signal tables, the
+ * streams it sets up for each child) was a few ms of every `exec-env` start
+ * (issue 14 target 2).
  */
+import { spawn, type ChildProcess } from "node:child_process"
 import { closeSync, open as openCallback, constants as fsConstants } from "node:fs"
 import { Socket } from "node:net"
 import { constants as osConstants } from "node:os"
-import { execa } from "execa"
 
 import { ExitCode, SecretsError } from "../errors.js"
 
@@ -55,40 +60,73 @@ export interface ShellResult {
  */
 export async function runShell(command: string, opts: ShellOptions): Promise<ShellResult> {
     const base = {
+        // Exactly the caller's environment (`--pristine` must mean pristine), and no
+        // shell of spawn's own: the command is one argument of ours to /bin/sh.
         env: opts.env,
-        extendEnv: false,
         shell: false,
-        reject: false,
         ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     } as const
     if (opts.background === true) {
-        const sub = execa("/bin/sh", ["-c", command], { ...base, stdio: "ignore", detached: true, cleanup: false })
-        const started = await new Promise<unknown>((resolve) => {
-            sub.once("spawn", () => resolve(undefined))
-            sub.once("error", (e) => resolve(e))
-        })
+        // Its own session (detached) and stdio on /dev/null, and not killed when we exit.
+        const sub = spawn("/bin/sh", ["-c", command], { ...base, stdio: "ignore", detached: true })
+        const started = await spawned(sub)
         if (started !== undefined) throw startError(started)
         sub.unref()
-        // The result promise settles when the child ends; nobody waits for it.
-        sub.catch(() => undefined)
         return { exitCode: 0 }
     }
 
-    const sub = execa("/bin/sh", ["-c", command], { ...base, stdio: "inherit" })
-    const stopRelaying = relaySignals(sub)
+    // The relay (and SIGINT's ignoring) is in place before the child exists: the child
+    // can start, and be seen running by whoever then sends a Ctrl-C or a SIGTERM,
+    // before this process runs again after spawn() returns; a signal then, with no
+    // handler yet, would end us by its default action, leaving the command behind
+    // and its status lost. A signal caught during spawn() is dispatched by the event
+    // loop afterwards, when `sub` is set.
+    let sub: ChildProcess | undefined
+    const stopRelaying = relaySignals({ kill: (signal) => sub?.kill(signal) })
+    try {
+        sub = spawn("/bin/sh", ["-c", command], { ...base, stdio: "inherit" })
+    } catch (e) {
+        stopRelaying()
+        throw e
+    }
     opts.onRunning?.(true)
     try {
-        const result = await sub
-        if (result.signal !== undefined) {
-            const number = osConstants.signals[result.signal]
-            return { exitCode: 128 + number, signal: result.signal }
+        const ended = await exited(sub)
+        if ("error" in ended) throw startError(ended.error)
+        if (ended.signal !== null) {
+            const number = osConstants.signals[ended.signal]
+            return { exitCode: 128 + number, signal: ended.signal }
         }
-        if (result.exitCode !== undefined) return { exitCode: result.exitCode }
-        throw startError(result)
+        return { exitCode: ended.code ?? ExitCode.Generic }
     } finally {
         stopRelaying()
         opts.onRunning?.(false)
     }
+}
+
+/** Undefined once `sub` runs, or the error that kept it from starting (ENOENT, EACCES: spawn reports them as an event). */
+function spawned(sub: ChildProcess): Promise<unknown> {
+    return new Promise((resolve) => {
+        sub.once("spawn", () => resolve(undefined))
+        sub.once("error", resolve)
+    })
+}
+
+/**
+ * How `sub` ended, or the error that kept it from starting. An "error" after the
+ * child started (a failed kill() of the relay) is not its end: its "exit" still comes.
+ */
+function exited(sub: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: unknown }> {
+    return new Promise((resolve) => {
+        let running = false
+        sub.once("spawn", () => {
+            running = true
+        })
+        sub.on("error", (error) => {
+            if (!running) resolve({ error })
+        })
+        sub.once("exit", (code, signal) => resolve({ code, signal }))
+    })
 }
 
 /**
@@ -129,9 +167,9 @@ function startError(e: unknown): SecretsError {
  * no mkfifo of its own; `-m` sets the mode regardless of the umask).
  */
 export async function makeFifo(path: string): Promise<void> {
-    const result = await execa("mkfifo", ["-m", "600", "--", path], { reject: false, stdio: "ignore" })
-    if (result.exitCode === 0) return
-    const code = (result as { code?: unknown }).code
+    const ended = await exited(spawn("mkfifo", ["-m", "600", "--", path], { stdio: "ignore" }))
+    if ("code" in ended && ended.code === 0) return
+    const code = "error" in ended ? (ended.error as { code?: unknown }).code : undefined
     throw new SecretsError(ExitCode.Generic, `could not create a FIFO with mkfifo${typeof code === "string" ? ` (${code})` : ""}`, [
         "use --no-fifo to hand the command a temporary file instead",
     ])
