@@ -203,6 +203,16 @@ describe("the fast path answers as the full program does", () => {
         expect(loaded.filter((m) => /^NativeModule (net|fs\/promises|internal\/readline\/interface|internal\/fs\/sync_write_stream|tty)$/.test(m))).toEqual([])
     })
 
+    it("exec-env runs the command without execa: no fs/promises, readline, tty or v8 (issue 14 target 2)", async () => {
+        // execa's start-up (its modules and the streams it builds for a child) loaded these;
+        // child_process.spawn with inherited stdio needs none of them.
+        const modules = join(dir, "modules-exec-env.txt")
+        const r = await probed(["exec-env", "a.enc.env", 'echo "$USER"'], { PROBE_MODULES: modules })
+        expect({ code: r.code, stdout: Buffer.from(r.stdout, "base64").toString() }).toEqual({ code: 0, stdout: "admin\n" })
+        const loaded = readFileSync(modules, "utf8").split("\n")
+        expect(loaded.filter((m) => /^NativeModule (fs\/promises|internal\/fs\/promises|internal\/readline\/interface|tty|v8)$/.test(m))).toEqual([])
+    })
+
     it("filestatus loads neither node:crypto nor the engine: it only reads the metadata (issue 14 target 2)", async () => {
         const modules = join(dir, "modules-filestatus-crypto.txt")
         const r = await probed(["filestatus", "a.enc.yaml"], { PROBE_MODULES: modules })
