@@ -48,24 +48,26 @@ export interface ProgramResult {
 
 export async function runProgram(file: string, args: readonly string[], opts: RunProgramOptions): Promise<ProgramResult> {
     const filter = opts.filter
-    const sub = execa(file, [...args], {
-        env: opts.env,
-        extendEnv: false,
-        shell: false,
-        reject: false,
-        // Our own pipes carry the output; execa must not buffer it in memory too.
-        buffer: false,
-        stdin: "inherit",
-        stdout: filter === undefined ? "inherit" : "pipe",
-        stderr: filter === undefined ? "inherit" : "pipe",
-        ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
-    })
+    // Signals are relayed before the child starts (as exec.ts's runShell): a SIGTERM
+    // or Ctrl-C in the gap between the spawn and the handlers would otherwise kill
+    // us with the default action, leaving the program running unsupervised and its
+    // status lost. One caught during the spawn is dispatched by the event loop
+    // afterwards, when `child` is set.
+    let child: { kill(signal: NodeJS.Signals): unknown } | undefined
+    const stopRelaying = relaySignals({ kill: (signal) => child?.kill(signal) })
+    let sub: ReturnType<typeof startProgram>
+    try {
+        sub = startProgram(file, args, opts)
+    } catch (e) {
+        stopRelaying()
+        throw e
+    }
+    child = sub
     const pipes: Promise<void>[] = []
     if (filter !== undefined && sub.stdout !== null && sub.stderr !== null) {
         pipes.push(pump(sub.stdout, filter.make(), filter.stdout))
         pipes.push(pump(sub.stderr, filter.make(), filter.stderr))
     }
-    const stopRelaying = relaySignals(sub)
     try {
         const result = await sub
         // A reader that went away (EPIPE on our stdout) must not turn into a crash.
@@ -78,6 +80,23 @@ export async function runProgram(file: string, args: readonly string[], opts: Ru
     } finally {
         stopRelaying()
     }
+}
+
+/** The program, with no shell, its output on our pipes when there is a filter. */
+function startProgram(file: string, args: readonly string[], opts: RunProgramOptions) {
+    const filter = opts.filter
+    return execa(file, [...args], {
+        env: opts.env,
+        extendEnv: false,
+        shell: false,
+        reject: false,
+        // Our own pipes carry the output; execa must not buffer it in memory too.
+        buffer: false,
+        stdin: "inherit",
+        stdout: filter === undefined ? "inherit" : "pipe",
+        stderr: filter === undefined ? "inherit" : "pipe",
+        ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    })
 }
 
 /**
