@@ -160,8 +160,8 @@ export default async function fleetBench(ctx) {
     const floor = await floors(ctx, fleet, runs)
     const budget = { median: TARGET_MS, min: TARGET_MS }
     if (floor.io !== undefined) {
-        ctx.row(`5. floor: lock + atomic write of ${FILES} files as the re-key does them, in-process`, { ours: floor.io, base: budget }, 1, "1 fsync a file + 1 a directory, no parse, no crypto, 8 in flight")
+        ctx.row(`   floor: lock + atomic write of ${FILES} files as the re-key does them, in-process`, { ours: floor.io, base: budget }, undefined, "1 fsync a file + 1 a directory, no parse, no crypto, 8 in flight")
     }
-    ctx.row(`5. floor: lock + atomic write (2 fsyncs each) of ${FILES} files, in-process`, { ours: floor.io2, base: budget }, 1, "no parse, no crypto, 8 in flight")
-    ctx.row(`5. floor: open + wrap ${FILES} data keys, in-process`, { ours: floor.crypto, base: budget }, 1, "node:crypto X25519, one thread")
+    ctx.row(`   floor: lock + atomic write (2 fsyncs each) of ${FILES} files, in-process`, { ours: floor.io2, base: budget }, undefined, "no parse, no crypto, 8 in flight")
+    ctx.row(`   floor: open + wrap ${FILES} data keys, in-process`, { ours: floor.crypto, base: budget }, undefined, "node:crypto X25519, one thread")
 }
