@@ -12,7 +12,8 @@
  * would have called the same run function with the same options
  * (test/e2e/hot-path.test.ts compares both on a table of argv).
  */
-import { FORMATS, type Format } from "../../stores/store.js"
+import type { Format } from "../../stores/store.js"
+import { readPlainWords, type FlagSpec } from "./plain-words.js"
 
 /** A command line the fast path runs: the command, its positional arguments and its options as commander would pass them. */
 export type HotPlan =
@@ -33,8 +34,6 @@ export interface HotExecEnvOptions {
     ignoreMac?: boolean
 }
 
-/** Flags each hot command accepts here: a boolean flag, or one that takes a value (a format when `format`). */
-type FlagSpec = { readonly key: string; readonly value: "none" | "text" | "format" }
 
 const DECRYPT_FLAGS: Readonly<Record<string, FlagSpec>> = {
     "--extract": { key: "extract", value: "text" },
@@ -68,29 +67,9 @@ export function hotPlan(argv: readonly string[]): HotPlan | undefined {
     const command = argv[0]
     if (command === undefined || !Object.hasOwn(COMMANDS, command)) return undefined
     const spec = COMMANDS[command]!
-    const opts: Record<string, string | boolean> = {}
-    const positionals: string[] = []
-    for (let i = 1; i < argv.length; i++) {
-        const word = argv[i]!
-        // Empty words and anything dash-led that is not a known flag (including "-",
-        // "--", "--help", "--flag=value" and short flags) belong to commander.
-        if (word === "") return undefined
-        if (word.startsWith("-")) {
-            if (!Object.hasOwn(spec.flags, word)) return undefined
-            const flag = spec.flags[word]!
-            if (Object.hasOwn(opts, flag.key)) return undefined
-            if (flag.value === "none") {
-                opts[flag.key] = true
-                continue
-            }
-            const value = argv[++i]
-            if (value === undefined || value === "" || value.startsWith("-")) return undefined
-            if (flag.value === "format" && !(FORMATS as readonly string[]).includes(value)) return undefined
-            opts[flag.key] = value
-            continue
-        }
-        positionals.push(word)
-    }
+    const words = readPlainWords(argv, spec.flags)
+    if (words === undefined) return undefined
+    const { opts, positionals } = words
     if (positionals.length !== spec.positionals) return undefined
     const file = positionals[0]!
     if (command === "exec-env") return { command, file, shellCommand: positionals[1]!, opts: opts as HotExecEnvOptions }

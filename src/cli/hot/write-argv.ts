@@ -15,7 +15,8 @@
  * `updatekeys` without `-y` or `--dry-run` is left to the full program: it asks on a
  * terminal, and the prompt package is the program's business.
  */
-import { FORMATS, type Format } from "../../stores/store.js"
+import type { Format } from "../../stores/store.js"
+import { readPlainWords, type FlagSpec } from "./plain-words.js"
 
 /** A write command line the fast path runs: the command, its files and its options as commander would pass them. */
 export type HotWritePlan =
@@ -45,8 +46,6 @@ export interface HotRotateOptions {
     ignoreMac?: boolean
 }
 
-/** A flag: the option key commander gives it, and whether it is boolean or takes a value (a format when `format`). */
-type FlagSpec = { readonly key: string; readonly value: "none" | "text" | "format" }
 
 const IN_PLACE: FlagSpec = { key: "inPlace", value: "none" }
 const OUTPUT: FlagSpec = { key: "output", value: "text" }
@@ -91,27 +90,9 @@ export function hotWritePlan(argv: readonly string[]): HotWritePlan | undefined 
     const command = argv[0]
     if (command === undefined || !Object.hasOwn(COMMANDS, command)) return undefined
     const spec = COMMANDS[command]!
-    const opts: Record<string, string | boolean> = {}
-    const files: string[] = []
-    for (let i = 1; i < argv.length; i++) {
-        const word = argv[i]!
-        if (word === "") return undefined
-        if (word.startsWith("-")) {
-            if (!Object.hasOwn(spec.flags, word)) return undefined
-            const flag = spec.flags[word]!
-            if (Object.hasOwn(opts, flag.key)) return undefined
-            if (flag.value === "none") {
-                opts[flag.key] = true
-                continue
-            }
-            const value = argv[++i]
-            if (value === undefined || value === "" || value.startsWith("-")) return undefined
-            if (flag.value === "format" && !(FORMATS as readonly string[]).includes(value)) return undefined
-            opts[flag.key] = value
-            continue
-        }
-        files.push(word)
-    }
+    const words = readPlainWords(argv, spec.flags)
+    if (words === undefined) return undefined
+    const { opts, positionals: files } = words
     if (files.length === 0 || (spec.files === "one" && files.length !== 1)) return undefined
     if (command === "updatekeys") {
         if (opts["yes"] !== true && opts["dryRun"] !== true) return undefined
