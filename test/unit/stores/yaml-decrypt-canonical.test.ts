@@ -51,6 +51,20 @@ const { map } = fc.letrec<{ node: Node; map: Node; list: Node }>((tie) => ({
     list: fc.array(tie("node"), { minLength: 1, maxLength: 3 }).map((items): Node => ({ kind: "list", items: items as ListItem[] })),
 }))
 
+/**
+ * Whether `node` holds, in clear (under an `_unencrypted` key), a multi-line string
+ * that starts with a space or a line break. go-yaml writes such a string in a list
+ * item as a block scalar it cannot read back, and so do we (docs/format.md, "a flaw
+ * we share with sops"): neither reader can open that file, which is not what this
+ * test is about.
+ */
+function clearUnreadableBlock(node: Node, clear = false): boolean {
+    if (node.kind === "str") return clear && node.value.includes("\n") && /^[ \n]/.test(node.value)
+    if (node.kind === "map") return node.items.some((i) => i.kind === "entry" && clearUnreadableBlock(i.value, clear || i.key.endsWith("_unencrypted")))
+    if (node.kind === "list") return node.items.some((i) => i.kind !== "comment" && clearUnreadableBlock(i as Node, clear))
+    return false
+}
+
 let pair: KeyPair
 beforeAll(async () => {
     pair = await generateX25519Identity()
@@ -85,7 +99,7 @@ describe("YAML decrypt through the canonical reader", () => {
         let canonical = 0
         let runs = 0
         await fc.assert(
-            fc.asyncProperty(map, async (m) => {
+            fc.asyncProperty(map.filter((m) => !clearUnreadableBlock(m)), async (m) => {
                 runs++
                 if (await decryptBothWays((m as { items: MapItem[] }).items)) canonical++
             }),
