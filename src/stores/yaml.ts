@@ -48,6 +48,32 @@ export function parseEncryptedYaml(text: string): EncryptedDocument {
     return { branches, metadata }
 }
 
+/**
+ * A block scalar header with an indentation indicator (`|4-`, `>2`): the emitter
+ * writes one only for a multi-line string that starts with a space or a line
+ * break. Anchored at a line's end, no nested quantifier: linear on any text.
+ */
+const INDENT_INDICATOR = /[|>](?:[1-9][+-]?|[+-][1-9])$/m
+
+/**
+ * Refuse to write an encrypted file that could not be read back. go-yaml (and so
+ * sops, and our emitter, which writes its bytes) counts the indentation indicator
+ * of a block scalar in a list item from the wrong column (docs/format.md, "a flaw
+ * we share with sops"): such a value kept in clear (`unencrypted_suffix`, …) would
+ * make a file that neither sops nor secrets can open, and the values in it lost.
+ * Only text with such a header is read again, so other writes pay for one scan.
+ */
+function refuseUnreadable(text: string): void {
+    if (!INDENT_INDICATOR.test(text)) return
+    try {
+        parseEncryptedYaml(text)
+    } catch {
+        throw new FormatError("error emitting YAML: the file would not read back (a multi-line value kept in clear in a list starts with a space or a line break, which YAML writers sops uses cannot write readably)", [
+            "encrypt that value (do not keep it in clear), or start it with another character",
+        ])
+    }
+}
+
 /** Creates the YAML store; `indent` outside 2–9 becomes 2 as in libyaml (default 4). */
 export function createYamlStore(opts: StoreOptions = {}): Store {
     const requested = opts.indent ?? 4
@@ -81,7 +107,11 @@ export function createYamlStore(opts: StoreOptions = {}): Store {
 
         emitEncrypted(doc: EncryptedDocument): Uint8Array {
             const sops: MapItem = { kind: "entry", key: "sops", value: doc.metadata }
-            return emitDocs(doc.branches.map((b) => [...b.items, sops]))
+            const docs = doc.branches.map((b) => [...b.items, sops])
+            if (docs.length === 0) return new Uint8Array()
+            const text = emitEvents(documentEvents(docs), indent)
+            refuseUnreadable(text)
+            return encoder.encode(text)
         },
 
         emitValue(node: Node): Uint8Array {
