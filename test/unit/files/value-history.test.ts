@@ -182,6 +182,45 @@ describe("valueHistory", () => {
         expect(withRetired.map((e) => e.commit)).toEqual([8, 6, 4, 2, 1, 0].map((n) => b.commits[n]))
     }, 60_000)
 
+    it("reports a plaintext revision as no sops file, and a deletion as every path removed", async () => {
+        const dir = tempDir()
+        const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, GIT_CONFIG_NOSYSTEM: "1" }
+        const git = (args: string[]) =>
+            execFileSync("git", args, {
+                cwd: dir,
+                env: { ...env, GIT_AUTHOR_NAME: "Eve", GIT_AUTHOR_EMAIL: "eve@example.org", GIT_COMMITTER_NAME: "Eve", GIT_COMMITTER_EMAIL: "eve@example.org" },
+                stdio: ["ignore", "pipe", "pipe"],
+            })
+                .toString()
+                .trim()
+        git(["init", "-q", "-b", "main"])
+        const store = await loadStore("yaml")
+        const alice = await generateX25519Identity()
+        const file = join(dir, "app.yaml")
+        const commits: string[] = []
+        const step = (write: () => void, message: string) => {
+            write()
+            git(["add", "-A"])
+            git(["commit", "-q", "-m", message])
+            commits.push(git(["rev-parse", "HEAD"]))
+        }
+        step(() => writeFileSync(file, "password: hunter2\n"), "oops, plaintext")
+        const enc = await encryptNew([map(entry("password", str("hunter2")))], store, { groups: [[alice.recipient]] }, new Date())
+        step(() => writeFileSync(file, enc), "encrypted")
+        step(() => rmSync(file), "deleted")
+        step(() => writeFileSync(file, enc), "back")
+        const got = await valueHistory(file, { identities: [alice.identity], env })
+        const none = { added: [], changed: [], removed: [] }
+        expect(got.map((e) => ({ commit: e.commit, author: e.author, changes: e.changes, undecided: e.undecided, unreadable: e.unreadable }))).toEqual([
+            { commit: commits[3], author: "Eve <eve@example.org>", changes: { ...none, added: ['["password"]'] }, undecided: [], unreadable: undefined },
+            { commit: commits[2], author: "Eve <eve@example.org>", changes: { ...none, removed: ['["password"]'] }, undecided: [], unreadable: undefined },
+            { commit: commits[1], author: "Eve <eve@example.org>", changes: { ...none, added: ['["password"]'] }, undecided: [], unreadable: undefined },
+            { commit: commits[0], author: "Eve <eve@example.org>", changes: none, undecided: [], unreadable: "not a sops file" },
+        ])
+        // The plaintext revision's value is never in the history.
+        expect(JSON.stringify(got)).not.toContain("hunter2")
+    }, 60_000)
+
     it("refuses a file outside any git work tree with one clear line", async () => {
         const dir = tempDir()
         await expect(valueHistory(join(dir, "x.yaml"), { identities: [], env: { PATH: process.env.PATH ?? "", HOME: dir, GIT_CEILING_DIRECTORIES: dir } })).rejects.toThrow(
