@@ -82,10 +82,7 @@ export async function valueHistory(file: string, opts: ValueHistoryOptions): Pro
         throw new SecretsError(ExitCode.Generic, "this git cannot list the history in one pass (it is older than 2.31)", ["upgrade git to 2.31 or later"])
     }
     // Oldest first, the blob each commit left at the path (undefined: deleted).
-    const versions = history
-        .map((c) => ({ commit: c.commit, date: c.date, blob: c.changes.find((ch) => ch.path === rel)?.blob }))
-        .filter((v, i, all) => all.findIndex((w) => w.commit === v.commit) === i)
-        .reverse()
+    const versions = history.map((c) => ({ commit: c.commit, date: c.date, blob: c.changes.find((ch) => ch.path === rel)?.blob })).reverse()
     if (versions.length === 0) return []
     const reader = blobReader(top, opts.env, MAX_REVISION_BYTES)
     let bytes: Map<string, Uint8Array | undefined>
