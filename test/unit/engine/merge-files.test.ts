@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest"
 import { setAt, unsetAt } from "../../../src/core/tree-path.js"
-import { entry, int, list, map, str, type Branch } from "../../../src/core/tree.js"
+import { comment, entry, int, list, map, str, type Branch } from "../../../src/core/tree.js"
 import { mergeEncryptedFiles, mergeOpenedFiles } from "../../../src/engine/merge-files.js"
 import { openEncrypted, recoverFileKey, type OpenedFile } from "../../../src/engine/open.js"
 import { rotateDataKey } from "../../../src/engine/rekey.js"
@@ -45,6 +45,7 @@ function aliceKey(): KeyPair {
 
 const BASE_TREE: Branch = map(
     entry("user", str("app")),
+    comment(" rotated by hand"), // sops encrypts comments: its ENC string must stay too
     entry("password", str("old-password")),
     entry("db", map(entry("host", str("db1.internal")), entry("port", int(5432)))),
     entry("hosts", list(str("web1"), str("web2"))),
@@ -93,7 +94,9 @@ describe("mergeEncryptedFiles", () => {
         expect(r.conflicts).toEqual([])
         expect(r.keyFrom).toBe("ours")
         expect(r.base).toBe("opened")
-        // Every ENC string theirs did not change is ours' byte for byte (password included: ours' edit).
+        // Every ENC string theirs did not change is ours' byte for byte (password included:
+        // ours' edit; the comment too, which is encrypted).
+        expect(Buffer.from(r.output).toString("utf8")).toMatch(/^#ENC\[AES256_GCM,/m)
         expect(changedLines(r.output, ours).sort()).toEqual(["host", "lastmodified", "mac"])
         expect(await plain(r.output)).toEqual({
             user: "app",
@@ -199,5 +202,58 @@ describe("mergeOpenedFiles", () => {
         expect(r.keyFrom).toBe("ours")
         expect(r.rotationUnknown).toBe(true)
         expect((await open(r.output)).dataKey).toEqual(ours.dataKey)
+    })
+})
+
+describe("mergeEncryptedFiles in the other formats", () => {
+    const cases: [string, Branch][] = [
+        ["json", map(entry("a", str("1")), entry("b", str("2")), entry("c", map(entry("d", str("3")))))],
+        ["dotenv", map(entry("A", str("1")), entry("B", str("2")), entry("C", str("3")))],
+        ["ini", map(entry("sec", map(entry("a", str("1")), entry("b", str("2")))), entry("other", map(entry("c", str("3")))))],
+    ]
+    for (const [format, tree] of cases) {
+        it(`${format}: merges disjoint edits keeping ours' other ENC strings, and conflicts on a shared one`, async () => {
+            const st = await loadStore(format as "json")
+            const k = aliceKey()
+            const ids = [k.identity]
+            const reopen = (b: Uint8Array) => openEncrypted(b, st, ids)
+            const change = async (b: Uint8Array, path: string[], v: string, at: Date) => {
+                const o = await reopen(b)
+                return seal([setAt(o.branches[0]!, path, str(v))], st, o.metadata, o.dataKey, o.stash, at)
+            }
+            const leaves = format === "dotenv" ? [["A"], ["C"]] : format === "ini" ? [["sec", "a"], ["other", "c"]] : [["a"], ["c", "d"]]
+            const base = await encryptNew([tree], st, { groups: [[k.recipient]] }, T0)
+            const ours = await change(base, leaves[0]!, "ours", T1)
+            const theirs = await change(base, leaves[1]!, "theirs", T2)
+            const r = await mergeEncryptedFiles({ base, ours, theirs }, st, ids, MERGED_AT)
+            expect(r.conflicts).toEqual([])
+            const merged = await reopen(r.output)
+            const js = treeToJs(merged.branches[0]!) as Record<string, unknown>
+            expect(JSON.stringify(js)).toContain('"ours"')
+            expect(JSON.stringify(js)).toContain('"theirs"')
+            // Only theirs' value, the MAC and lastmodified differ from ours (dotenv and INI flatten the sops block).
+            expect(changedLines(r.output, ours).length).toBe(3)
+            const clash = await change(base, leaves[0]!, "other", T2)
+            expect((await mergeEncryptedFiles({ base, ours, theirs: clash }, st, ids, MERGED_AT)).conflicts).toEqual([
+                leaves[0]!.map((s) => `["${s}"]`).join(""),
+            ])
+        })
+    }
+
+    it("binary: the one value merges as a whole", async () => {
+        const st = await loadStore("binary")
+        const k = aliceKey()
+        const ids = [k.identity]
+        const withData = async (b: Uint8Array, text: string, at: Date) => {
+            const o = await openEncrypted(b, st, ids)
+            return seal([map(entry("data", str(text)))], st, o.metadata, o.dataKey, o.stash, at)
+        }
+        const base = await encryptNew([map(entry("data", str("base\n")))], st, { groups: [[k.recipient]] }, T0)
+        const ours = await withData(base, "ours\n", T1)
+        const one = await mergeEncryptedFiles({ base, ours, theirs: base }, st, ids, MERGED_AT)
+        expect(one.conflicts).toEqual([])
+        expect(Buffer.from(st.emitPlain((await openEncrypted(one.output, st, ids)).branches)).toString()).toBe("ours\n")
+        const both = await mergeEncryptedFiles({ base, ours, theirs: await withData(base, "theirs\n", T2) }, st, ids, MERGED_AT)
+        expect(both.conflicts).toEqual(['["data"]'])
     })
 })
