@@ -17,6 +17,7 @@
  * file-service layer re-wraps to the creation rule.
  */
 import { mergeDocuments } from "../core/tree-merge.js"
+import { SecretsError } from "../errors.js"
 import type { AgeIdentity } from "../keys/age.js"
 import type { Store } from "../stores/store.js"
 import { openDocument, type OpenedFile, type OpenOptions } from "./open.js"
@@ -110,7 +111,9 @@ export async function mergeEncryptedFiles(
         try {
             base = await open(sides.base)
             state = "opened"
-        } catch {
+        } catch (e) {
+            // Only the file's own faults (no identity, bad MAC, not a sops file); a bug still surfaces.
+            if (!(e instanceof SecretsError)) throw e
             state = "unreadable"
         }
     }

@@ -188,6 +188,9 @@ describe("mergeEncryptedFiles", () => {
         expect(r.base).toBe("unreadable")
         expect(r.conflicts.sort()).toEqual(['["password"]', '["user"]'])
         expect(r.rotationUnknown).toBe(false)
+        // A base that was still plaintext (the file was encrypted on both branches since).
+        const plaintextBase = Buffer.from("user: app\npassword: old-password\n")
+        expect((await mergeEncryptedFiles({ base: plaintextBase, ours, theirs }, store, [aliceKey().identity], MERGED_AT)).base).toBe("unreadable")
         const absent = await mergeEncryptedFiles({ base: new Uint8Array(0), ours, theirs }, store, [aliceKey().identity], MERGED_AT)
         expect(absent.base).toBe("absent")
     })
