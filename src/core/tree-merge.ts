@@ -131,13 +131,14 @@ function mergeMaps(b: Mapping, o: Mapping, t: Mapping, path: string[], conflicts
     for (const item of kept) {
         // An inline comment (`key: v # note`) belongs to the key before it: the added keys go after it.
         if (item.kind !== "comment" || item.inline !== true) {
-            items.push(...pending)
+            for (const e of pending) items.push(e) // a loop: spreading 100k keys overflows the call stack
             pending = []
         }
         items.push(item)
         if (item.kind === "entry" && merged.has(item)) pending = after.get(item.key) ?? []
     }
-    items.push(...pending, ...tail)
+    for (const e of pending) items.push(e)
+    for (const e of tail) items.push(e)
     return { kind: "map", items }
 }
 

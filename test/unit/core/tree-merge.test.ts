@@ -273,6 +273,24 @@ describe("mergeTree: the rules case by case", () => {
     })
 })
 
+describe("mergeTree at scale", () => {
+    it("merges a mapping to which theirs added 300k keys (no per-key search, no spread of them as arguments)", () => {
+        const b = doc(entry("a", str("1")), entry("b", str("1")))
+        const items: MapItem[] = [entry("a", str("1"))]
+        for (let i = 0; i < 300_000; i++) {
+            if (i === 150_000) items.push(entry("b", str("1")))
+            items.push(entry(`k${i}`, str("v")))
+        }
+        const theirs: Branch = { kind: "map", items }
+        const r = mergeTree(b, setAt(b, ["a"], str("2")), theirs)
+        expect(r.conflicts).toEqual([])
+        expect(r.tree.items.length).toBe(300_002)
+        expect(keysOf(r.tree).slice(0, 2)).toEqual(["a", "k0"])
+        expect(keysOf(r.tree)[150_001]).toBe("b")
+        expect(getAt(r.tree, ["a"])).toEqual(str("2"))
+    })
+})
+
 describe("mergeDocuments", () => {
     const d1 = doc(entry("a", str("1")))
     const d2 = doc(entry("b", str("1")))
