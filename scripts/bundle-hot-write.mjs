@@ -12,10 +12,10 @@
 // sync/ would run when the bundle loads. The code cache is made after a warm-up of
 // the very commands the fast path takes, on YAML, JSON and dotenv files under a
 // `.sops.yaml` rule, with a throwaway key (a code cache holds compiled code only).
-import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { writeCommandCaches } from "./bundle-command-caches.mjs"
 
 /**
  * Build, check, warm and cache dist/hot-write.bundle.cjs. `bundle` and `load` are
@@ -90,28 +90,12 @@ export async function bundleHotWrite({ root, bundle, load, main, plugins, extern
             updatekeys: [["updatekeys", "-y", ...names.map((n) => n.replace(".", ".one."))]],
             rotate: [...names.map((n) => ["rotate", "-i", n.replace(".", ".enc.")]), ["rotate", "a.enc.yaml"]],
         }
-        const warm = `const { readFileSync, writeFileSync } = require("node:fs"), { Script } = require("node:vm"), { createRequire } = require("node:module")
-const [file, out, lines] = process.argv.slice(1)
-const script = new Script(readFileSync(file, "latin1"), { filename: file })
-const m = { exports: {} }
-script.runInThisContext()(m.exports, createRequire(file), m, file, require("node:path").dirname(file) + "/")
-;(async () => {
-    for (const argv of JSON.parse(lines)) {
-        const code = await m.exports.runHotWrite(m.exports.hotWritePlan(argv), m.exports.hotIo(), argv)
-        if (code !== 0) throw new Error("bundle: per-command warm-up \`secrets " + argv.join(" ") + "\` exited " + code)
-    }
-    writeFileSync(out, script.createCachedData())
-})()
-`
-        for (const [command, lines] of Object.entries(groups)) {
-            execFileSync(process.execPath, ["-e", warm, outFile, `${outFile}.${command}.cache`, JSON.stringify(lines)], {
-                cwd: dir,
-                env: { HOME: dir, SOPS_AGE_KEY_FILE: key, PATH: process.env.PATH ?? "/usr/bin:/bin" },
-                // The warm-up's info lines ("updated") are not the build's; a failure's
-                // stderr is in the error execFileSync throws.
-                stdio: ["ignore", "ignore", "pipe"],
-            })
-        }
+        writeCommandCaches(outFile, { planFn: "hotWritePlan", runFn: "runHotWrite" }, groups, {
+            cwd: dir,
+            env: { HOME: dir, SOPS_AGE_KEY_FILE: key, PATH: process.env.PATH ?? "/usr/bin:/bin" },
+            // The warm-up's info lines ("updated") are not the build's.
+            stderr: "pipe",
+        })
         // And the same commands in this process, for the whole-bundle cache below.
         for (const lines of Object.values(groups)) for (const argv of lines) await run(argv)
         await run(["encrypt", "-i", "a.yaml"])

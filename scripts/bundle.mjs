@@ -30,6 +30,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import vm from "node:vm"
+import { writeCommandCaches } from "./bundle-command-caches.mjs"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const out = join(root, "dist/secrets.bundle.cjs")
@@ -408,32 +409,12 @@ export const Argument = lazy("Argument"), Command = lazy("Command"), CommanderEr
         // exec-env's own code (the environment, execa) is worth caching too: `true` ends at once.
         await run(["exec-env", "a.enc.env", "true"])
 
-        // One code cache per command as well, each made in a fresh process that runs only
-        // that command's warm-up: V8 deserialises a whole cache on every start, and the
-        // cache of all four commands (execa's code for exec-env, the decrypt path for
-        // filestatus) is ~40% larger than each command's own (~2 ms of CPU a start, issue
-        // 14 target 2). Any cache of this same text is accepted, so a command that runs
-        // code outside its warm-up only compiles that code lazily.
-        const warm = `const { readFileSync, writeFileSync } = require("node:fs"), { Script } = require("node:vm"), { createRequire } = require("node:module")
-const [file, out, lines] = process.argv.slice(1)
-const script = new Script(readFileSync(file, "latin1"), { filename: file })
-const m = { exports: {} }
-script.runInThisContext()(m.exports, createRequire(file), m, file, require("node:path").dirname(file) + "/")
-;(async () => {
-    for (const argv of JSON.parse(lines)) {
-        const code = await m.exports.runHot(m.exports.hotPlan(argv), m.exports.hotIo(), argv)
-        if (code !== 0) throw new Error("bundle: per-command warm-up \`secrets " + argv.join(" ") + "\` exited " + code)
-    }
-    writeFileSync(out, script.createCachedData())
-})()
-`
-        for (const [group, lines] of Object.entries(HOT_CACHE_WARMUPS)) {
-            execFileSync(process.execPath, ["-e", warm, hotOut, `${hotOut}.${group}.cache`, JSON.stringify(lines)], {
-                cwd: hdir,
-                env: { HOME: hdir, SOPS_AGE_KEY_FILE: key, PATH: process.env.PATH ?? "/usr/bin:/bin" },
-                stdio: ["ignore", "ignore", "inherit"],
-            })
-        }
+        // One code cache per command as well (scripts/bundle-command-caches.mjs says why).
+        writeCommandCaches(hotOut, { planFn: "hotPlan", runFn: "runHot" }, HOT_CACHE_WARMUPS, {
+            cwd: hdir,
+            env: { HOME: hdir, SOPS_AGE_KEY_FILE: key, PATH: process.env.PATH ?? "/usr/bin:/bin" },
+            stderr: "inherit",
+        })
     } finally {
         rmSync(hdir, { recursive: true, force: true })
     }
