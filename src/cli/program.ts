@@ -34,6 +34,7 @@ import { registerStatus } from "./commands/status.js"
 import { registerOp } from "./commands/op.js"
 import { registerCompletion } from "./commands/completion.js"
 import { registerDeploy } from "./commands/deploy.js"
+import { registerGit } from "./commands/git.js"
 import { unknownCommandHints } from "./command-suggestions.js"
 
 export const VERSION = "0.1.0"
@@ -120,6 +121,7 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerStatus(program, ctx)
     registerOp(program, ctx)
     registerDeploy(program, ctx)
+    registerGit(program, ctx)
     registerCompletion(program, ctx)
     registerLegacyRoot(program, ctx)
     return program

@@ -45,6 +45,7 @@ describe("bash completion (real bash + bash-completion)", () => {
             "secrets completion ",
             "secrets updatekeys --",
             "secrets g",
+            "secrets git d",
         ])
         expect(registered).toBe("complete -F _secrets_completion secrets")
         expect(replies).toEqual([
@@ -57,7 +58,8 @@ describe("bash completion (real bash + bash-completion)", () => {
             ["json"],
             ["bash", "zsh", "fish"],
             replies[7],
-            ["get", "groups"],
+            ["get", "groups", "git"],
+            ["diff-text"],
         ])
         // Other flags may join updatekeys (issue 5 adds some); these must be there, long forms only.
         expect(replies[7]).toEqual(expect.arrayContaining(["--yes", "--dry-run", "--input-type", "--shamir-secret-sharing-threshold", "--help"]))
