@@ -26,11 +26,13 @@ describe("suggestCommands, over the program's own commands", () => {
         ["exec", ["exec-env", "exec-file"]],
         ["stat", ["status"]],
         ["ecrypt", ["encrypt"]],
+        ["gti", ["git"]],
     ])("%s -> %j", (word, expected) => {
         expect(suggestCommands(word, rootNames)).toEqual(expected)
     })
 
-    it.each(["get", "cat", "ls", "rm", "add", "run", "zzz", "x", "crypt", "hepl"])("%s -> nothing", (word) => {
+    // "get" left this list when it became a command (and `git` one edit from it): a command's own name is never unknown.
+    it.each(["cat", "ls", "rm", "add", "run", "zzz", "x", "crypt", "hepl"])("%s -> nothing", (word) => {
         expect(suggestCommands(word, rootNames)).toEqual([])
     })
 
