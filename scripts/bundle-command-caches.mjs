@@ -36,3 +36,40 @@ script.runInThisContext()(m.exports, createRequire(file), m, file, require("node
         })
     }
 }
+
+/** The plaintexts both fast paths' warm-ups encrypt and open: one per structured format they cover. */
+export const WARM_PLAINTEXTS = {
+    "a.yaml": "db:\n    user: admin\n    password: p\n    port: 5432\nlist:\n    - 1.5\n    - true\n",
+    "a.json": '{\n\t"db": {\n\t\t"user": "admin",\n\t\t"port": 5432\n\t}\n}\n',
+    "a.env": "USER=admin\nPASSWORD=p\n",
+}
+
+/**
+ * A warm-up runner in this process: `run(argv)` runs `secrets ARGV` through the fast
+ * path's `plan` and `execute` exports (which must take it: `what` names the fast
+ * path in the error), `run(argv, other)` through `other(argv, io)` instead (the main
+ * bundle's `main`; the main bundle's own warm-up passes no fast path); stdout is
+ * returned, stderr dropped, and a non-zero exit fails the build.
+ */
+export function warmUpRunner({ cwd, env }, { plan, execute, what } = {}) {
+    return async (argv, other) => {
+        const chunks = []
+        const io = {
+            cwd,
+            env,
+            stdin: process.stdin,
+            stdout: { write: (c) => void chunks.push(Buffer.from(c)), isTTY: false },
+            stderr: { write: () => true, isTTY: false },
+            now: () => new Date("2026-01-01T00:00:00Z"),
+        }
+        let code
+        if (other !== undefined) code = await other(argv, io)
+        else {
+            const p = plan?.(argv)
+            if (p === undefined) throw new Error(`bundle: ${what ?? "no fast path"} does not take \`secrets ${argv.join(" ")}\``)
+            code = await execute(p, io, argv)
+        }
+        if (code !== 0) throw new Error(`bundle: warm-up \`secrets ${argv.join(" ")}\` exited ${code}`)
+        return Buffer.concat(chunks)
+    }
+}

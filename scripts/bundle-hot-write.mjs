@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { writeCommandCaches } from "./bundle-command-caches.mjs"
+import { WARM_PLAINTEXTS, warmUpRunner, writeCommandCaches } from "./bundle-command-caches.mjs"
 
 /**
  * Build, check, warm and cache dist/hot-write.bundle.cjs. `bundle` and `load` are
@@ -47,44 +47,23 @@ export async function bundleHotWrite({ root, bundle, load, main, plugins, extern
         // The key's holder is a recipient, so the warm-up prints no "you will not be
         // able to decrypt" warning; the second recipient is what updatekeys adds.
         writeFileSync(join(dir, ".sops.yaml"), `creation_rules:\n    - path_regex: \\.(yaml|json|env)$\n      age: ${recipient},${other}\n`)
-        const run = async (argv, withMain = false) => {
-            const chunks = []
-            const io = {
-                cwd: dir,
-                env: { HOME: dir, SOPS_AGE_KEY_FILE: key, PATH: process.env.PATH ?? "/usr/bin:/bin" },
-                stdin: process.stdin,
-                stdout: { write: (c) => void chunks.push(Buffer.from(c)), isTTY: false },
-                stderr: { write: () => true, isTTY: false },
-                now: () => new Date("2026-01-01T00:00:00Z"),
-            }
-            let code
-            if (withMain) code = await main(argv, io)
-            else {
-                const plan = hot.hotWritePlan(argv)
-                if (plan === undefined) throw new Error(`bundle: the writes' fast path does not take \`secrets ${argv.join(" ")}\``)
-                code = await hot.runHotWrite(plan, io, argv)
-            }
-            if (code !== 0) throw new Error(`bundle: warm-up \`secrets ${argv.join(" ")}\` exited ${code}`)
-            return Buffer.concat(chunks)
-        }
-        const files = {
-            "a.yaml": "db:\n    user: admin\n    password: p\n    port: 5432\nlist:\n    - 1.5\n    - true\n",
-            "a.json": '{\n\t"db": {\n\t\t"user": "admin",\n\t\t"port": 5432\n\t}\n}\n',
-            "a.env": "USER=admin\nPASSWORD=p\n",
-        }
-        for (const [name, text] of Object.entries(files)) {
+        const run = warmUpRunner(
+            { cwd: dir, env: { HOME: dir, SOPS_AGE_KEY_FILE: key, PATH: process.env.PATH ?? "/usr/bin:/bin" } },
+            { plan: hot.hotWritePlan, execute: hot.runHotWrite, what: "the writes' fast path" },
+        )
+        for (const [name, text] of Object.entries(WARM_PLAINTEXTS)) {
             writeFileSync(join(dir, name), text)
             const enc = name.replace(".", ".enc.")
             writeFileSync(join(dir, enc), await run(["encrypt", name]))
-            if ((await run(["decrypt", enc], true)).toString() !== text) throw new Error(`bundle: writes' warm-up ${name} does not round-trip`)
+            if ((await run(["decrypt", enc], main)).toString() !== text) throw new Error(`bundle: writes' warm-up ${name} does not round-trip`)
             // Encrypted to the key alone (by the main bundle): updatekeys gives it the rule's two.
-            writeFileSync(join(dir, name.replace(".", ".one.")), await run(["encrypt", "--age", recipient, name], true))
+            writeFileSync(join(dir, name.replace(".", ".one.")), await run(["encrypt", "--age", recipient, name], main))
         }
         // One code cache per command, each made in a fresh process that runs only that
         // command's warm-up, as scripts/bundle.mjs does for the read fast path: V8
         // deserialises a whole cache on every start, and encrypt never runs the open
         // path that updatekeys and rotate do. bin/secrets.cjs loads the command's own.
-        const names = Object.keys(files)
+        const names = Object.keys(WARM_PLAINTEXTS)
         const groups = {
             encrypt: [...names.map((n) => ["encrypt", n]), ["encrypt", "--output", "out.yaml", "a.yaml"]],
             updatekeys: [["updatekeys", "-y", ...names.map((n) => n.replace(".", ".one."))]],

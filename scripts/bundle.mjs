@@ -30,7 +30,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import vm from "node:vm"
-import { writeCommandCaches } from "./bundle-command-caches.mjs"
+import { WARM_PLAINTEXTS, warmUpRunner, writeCommandCaches } from "./bundle-command-caches.mjs"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const out = join(root, "dist/secrets.bundle.cjs")
@@ -145,27 +145,9 @@ try {
     const recipient = await identityToRecipient(identity)
     const key = join(dir, "key.txt")
     writeFileSync(key, `${identity}\n`, { mode: 0o600 })
-    const files = {
-        "a.yaml": "db:\n    user: admin\n    password: p\n    port: 5432\nlist:\n    - 1.5\n    - true\n",
-        "a.json": '{\n\t"db": {\n\t\t"user": "admin",\n\t\t"port": 5432\n\t}\n}\n',
-        "a.env": "USER=admin\nPASSWORD=p\n",
-    }
-    const run = async (argv) => {
-        const chunks = []
-        const sink = { write: (c) => void chunks.push(Buffer.from(c)), isTTY: false }
-        const io = {
-            cwd: dir,
-            env: { HOME: dir, SOPS_AGE_KEY_FILE: key },
-            stdin: process.stdin,
-            stdout: sink,
-            stderr: { write: () => true, isTTY: false },
-            now: () => new Date("2026-01-01T00:00:00Z"),
-        }
-        const code = await main(argv, io)
-        if (code !== 0) throw new Error(`bundle: warm-up \`secrets ${argv.join(" ")}\` exited ${code}`)
-        return Buffer.concat(chunks)
-    }
-    for (const [name, text] of Object.entries(files)) {
+    const runner = warmUpRunner({ cwd: dir, env: { HOME: dir, SOPS_AGE_KEY_FILE: key } })
+    const run = (argv) => runner(argv, main)
+    for (const [name, text] of Object.entries(WARM_PLAINTEXTS)) {
         writeFileSync(join(dir, name), text)
         const enc = name.replace(".", ".enc.")
         // Encrypted by the unbundled build in a child: the cache covers only what
@@ -371,32 +353,11 @@ export const Argument = lazy("Argument"), Command = lazy("Command"), CommanderEr
         const recipient = await identityToRecipient(identity)
         const key = join(hdir, "key.txt")
         writeFileSync(key, `${identity}\n`, { mode: 0o600 })
-        const run = async (argv, encryptWith) => {
-            const chunks = []
-            const io = {
-                cwd: hdir,
-                env: { HOME: hdir, SOPS_AGE_KEY_FILE: key, PATH: process.env.PATH ?? "/usr/bin:/bin" },
-                stdin: process.stdin,
-                stdout: { write: (c) => void chunks.push(Buffer.from(c)), isTTY: false },
-                stderr: { write: () => true, isTTY: false },
-                now: () => new Date("2026-01-01T00:00:00Z"),
-            }
-            let code
-            if (encryptWith !== undefined) code = await encryptWith(argv, io)
-            else {
-                const plan = hot.hotPlan(argv)
-                if (plan === undefined) throw new Error(`bundle: the fast path does not take \`secrets ${argv.join(" ")}\``)
-                code = await hot.runHot(plan, io, argv)
-            }
-            if (code !== 0) throw new Error(`bundle: warm-up \`secrets ${argv.join(" ")}\` exited ${code}`)
-            return Buffer.concat(chunks)
-        }
-        const files = {
-            "a.yaml": "db:\n    user: admin\n    password: p\n    port: 5432\nlist:\n    - 1.5\n    - true\n",
-            "a.json": '{\n\t"db": {\n\t\t"user": "admin",\n\t\t"port": 5432\n\t}\n}\n',
-            "a.env": "USER=admin\nPASSWORD=p\n",
-        }
-        for (const [name, text] of Object.entries(files)) {
+        const run = warmUpRunner(
+            { cwd: hdir, env: { HOME: hdir, SOPS_AGE_KEY_FILE: key, PATH: process.env.PATH ?? "/usr/bin:/bin" } },
+            { plan: hot.hotPlan, execute: hot.runHot, what: "the fast path" },
+        )
+        for (const [name, text] of Object.entries(WARM_PLAINTEXTS)) {
             writeFileSync(join(hdir, name), text)
             const enc = name.replace(".", ".enc.")
             // Encrypted with the main bundle, whose code cache is already written.
