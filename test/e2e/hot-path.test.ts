@@ -13,22 +13,15 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { BIN, runCli } from "../helpers/cli.js"
 import { runProcess } from "../helpers/process.js"
+import { BUNDLE_PROBE } from "../helpers/bundle-probe.js"
 import { ageKeygen } from "../helpers/tmp.js"
 
 const hasPython = spawnSync("python3", ["-c", "import fcntl, termios"]).status === 0
 let dir = ""
 let env: Record<string, string> = {}
 
-// Patches vm.Script before bin/secrets.cjs takes it, and notes each bundle compiled.
-const PROBE = `const vm = require("node:vm"), fs = require("node:fs"), path = require("node:path")
-const Script = vm.Script
-vm.Script = class extends Script {
-    constructor(source, options) {
-        super(source, options)
-        fs.appendFileSync(process.env.PROBE_OUT, path.basename(options.filename) + "\\n")
-    }
-}
-if (process.env.PROBE_MODULES) process.on("exit", () => fs.writeFileSync(process.env.PROBE_MODULES, process.moduleLoadList.join("\\n")))
+// The bundle probe, and the built-in modules and require() requests a run makes.
+const PROBE = `${BUNDLE_PROBE}if (process.env.PROBE_MODULES) process.on("exit", () => fs.writeFileSync(process.env.PROBE_MODULES, process.moduleLoadList.join("\\n")))
 // Every require() request the bundles make (they require built-ins and packages left out of them).
 if (process.env.PROBE_REQUIRES) {
     const Module = require("node:module"), load = Module._load

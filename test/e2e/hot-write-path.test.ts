@@ -15,6 +15,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { runCli } from "../helpers/cli.js"
+import { BUNDLE_PROBE } from "../helpers/bundle-probe.js"
 import { ageKeygen } from "../helpers/tmp.js"
 
 let root = ""
@@ -22,16 +23,7 @@ let template = ""
 let key = { file: "", recipient: "" }
 let other = { file: "", recipient: "" }
 
-// Patches vm.Script before bin/secrets.cjs takes it, and notes each bundle compiled.
-const PROBE = `const vm = require("node:vm"), fs = require("node:fs"), path = require("node:path")
-const Script = vm.Script
-vm.Script = class extends Script {
-    constructor(source, options) {
-        super(source, options)
-        fs.appendFileSync(process.env.PROBE_OUT, path.basename(options.filename) + "\\n")
-    }
-}
-`
+const PROBE = BUNDLE_PROBE
 const PLAIN: Record<string, string> = {
     "a.yaml": "db:\n    user: admin\n    password: p w\n    port: 5432\nlist:\n    - 1.5\n    - true\n",
     "a.json": '{\n\t"db": {\n\t\t"user": "admin",\n\t\t"port": 5432\n\t}\n}\n',
