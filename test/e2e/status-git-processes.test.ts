@@ -5,12 +5,12 @@
  * `access` starts none. Counted with a `git` on PATH that logs each start, not
  * timed. (File by file it was a log per file and a show per version read.)
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { runCli } from "../helpers/cli.js"
 import { tempDir } from "../helpers/tmp.js"
-import { fiveRecipients, HistoryRepo } from "../unit/fleet-status/history-repo.js"
+import { fiveRecipients, HistoryRepo, recordingGit } from "../unit/fleet-status/history-repo.js"
 
 const FILES = 40
 
@@ -26,16 +26,11 @@ describe("repository-wide reads start git a fixed number of times", () => {
         for (let i = 0; i < FILES; i += 4) await r.write(`secrets/s${i}/f${i}.yaml`, "new")
         r.commit("2030-03-01T00:00:00Z", "rotate a quarter")
 
-        const bin = join(tempDir(), "bin")
-        const log = join(bin, "git.log")
-        mkdirSync(bin)
-        const real = r.git(["--exec-path"]).trim()
-        writeFileSync(join(bin, "git"), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}/git' "$@"\n`)
-        chmodSync(join(bin, "git"), 0o755)
+        const git = recordingGit(r, tempDir())
         const cli = async (args: string[]) => {
-            writeFileSync(log, "")
-            const res = await runCli(args, { cwd: r.dir, env: { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`, SECRETS_NOW: "2030-03-10T00:00:00Z" } })
-            return { ...res, gits: readFileSync(log, "utf8").split("\n").filter(Boolean) }
+            git.reset()
+            const res = await runCli(args, { cwd: r.dir, env: { PATH: `${git.bin}:${process.env.PATH ?? "/usr/bin:/bin"}`, SECRETS_NOW: "2030-03-10T00:00:00Z" } })
+            return { ...res, gits: git.calls() }
         }
 
         const status = await cli(["status", "--json"])

@@ -9,7 +9,7 @@
  */
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import type { AgeKey, KeyGroup } from "../../../src/core/metadata.js"
 import { SOPS_VERSION } from "../../../src/core/metadata.js"
@@ -165,4 +165,33 @@ export async function sopsFilesUnder(dir: string): Promise<KeyDateFile[]> {
     }
     await walk(join(dir, "secrets"))
     return out
+}
+
+/** A `git` that logs each call's arguments and then runs the real one; see {@link recordingGit}. */
+export interface GitRecorder {
+    /** The directory holding the `git` shim: put it first in PATH. */
+    readonly bin: string
+    /** Forget the calls recorded so far. */
+    reset(): void
+    /** The argument lines of the calls since the last reset, in order. */
+    calls(): string[]
+}
+
+/**
+ * A `git` shim in a fresh directory under `parent` that records every call, so a
+ * test can count the git processes a command starts (issue 14 target 7).
+ */
+export function recordingGit(r: HistoryRepo, parent: string): GitRecorder {
+    const bin = join(parent, "bin")
+    const log = join(bin, "git.log")
+    mkdirSync(bin)
+    const real = r.git(["--exec-path"]).trim()
+    writeFileSync(join(bin, "git"), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}/git' "$@"\n`)
+    chmodSync(join(bin, "git"), 0o755)
+    writeFileSync(log, "")
+    return {
+        bin,
+        reset: () => writeFileSync(log, ""),
+        calls: () => readFileSync(log, "utf8").split("\n").filter(Boolean),
+    }
 }

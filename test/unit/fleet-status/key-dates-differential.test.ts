@@ -7,14 +7,13 @@
  * committed, and shallow clones of it; then on random histories (fast-check).
  * And the claim it exists for: two git processes however many files.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { keyDate, workTreeOf, type KeyDate } from "../../../src/fleet/key-age.js"
 import { keyDates, type KeyDateFile } from "../../../src/fleet/key-dates.js"
 import { tempDir } from "../../helpers/tmp.js"
-import { HistoryRepo, NAMES, sopsFilesUnder, WRITE_KINDS, type WriteKind } from "./history-repo.js"
+import { HistoryRepo, NAMES, recordingGit, sopsFilesUnder, WRITE_KINDS, type WriteKind } from "./history-repo.js"
 
 /** Both answers for every sops file under `dir`; fails on the first file where they differ. */
 async function compare(dir: string, env: Record<string, string>): Promise<Map<string, KeyDate>> {
@@ -153,28 +152,22 @@ describe("keyDates, one pass for the repository, against keyDate file by file", 
         r.commit(day(80), "many")
         for (let i = 0; i < 30; i += 2) await r.write(`secrets/many/m${i}.yaml`, "edit")
         r.commit(day(81), "edit half")
-        const bin = join(tempDir(), "bin")
-        const log = join(bin, "git.log")
-        mkdirSync(bin)
-        const real = r.git(["--exec-path"]).trim()
-        writeFileSync(join(bin, "git"), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}/git' "$@"\n`)
-        chmodSync(join(bin, "git"), 0o755)
-        writeFileSync(log, "")
-        const env = { ...r.env, PATH: `${bin}:${r.env.PATH}` }
+        const git = recordingGit(r, tempDir())
+        const env = { ...r.env, PATH: `${git.bin}:${r.env.PATH}` }
         const files = await sopsFilesUnder(r.dir)
         expect(files.length).toBeGreaterThan(35)
         const top = await workTreeOf(r.dir, env)
-        writeFileSync(log, "")
+        git.reset()
         const dates = await keyDates(files, env, top)
         expect([...dates.values()].filter((k) => k.source === "git").length).toBeGreaterThan(30)
-        const calls = readFileSync(log, "utf8").split("\n").filter(Boolean)
+        const calls = git.calls()
         expect(calls).toHaveLength(2)
         expect(calls[0]).toMatch(/^-c log\.follow=false log --first-parent /)
         expect(calls[1]).toBe("cat-file --batch")
         // The reference, for scale: a log per file and a show per version read.
-        writeFileSync(log, "")
+        git.reset()
         for (const f of files) await keyDate(f.abs, f.metadata, env, top)
-        expect(readFileSync(log, "utf8").split("\n").filter(Boolean).length).toBeGreaterThan(2 * files.length)
+        expect(git.calls().length).toBeGreaterThan(2 * files.length)
     }, 120_000)
 })
 
