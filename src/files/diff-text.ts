@@ -17,15 +17,14 @@
  * store it in refs/notes, which is why `secrets git setup` never enables it.
  */
 import { createHmac } from "node:crypto"
-import { readFileSync } from "node:fs"
 import { isAbsolute, relative, resolve } from "node:path"
 import { FormatError, NoIdentityError, SecretsError } from "../errors.js"
-import { kindOfAnchor, readNamedKeys } from "../config/named-keys.js"
 import { formatForPath, type Format } from "../stores/store.js"
 import { warn } from "./diagnostics.js"
 import type { Io } from "./io.js"
 import { governingConfig } from "./node-identities.js"
 import { openInput, readInput } from "./open-file.js"
+import { recipientNames } from "./recipient-names.js"
 
 /** The HMAC message of the data key id: a label, so that the id is of no use for anything else. */
 const DATA_KEY_ID_LABEL = "secrets diff data key id"
@@ -76,18 +75,9 @@ function commentMarker(format: Format): string {
  * key is in the encrypted text anyway).
  */
 function recipientLabels(recipients: readonly string[], configPath: string | undefined): string[] {
-    const names = new Map<string, string>()
-    if (configPath !== undefined) {
-        try {
-            for (const k of readNamedKeys(readFileSync(configPath, "utf8"))) {
-                const { kind, name } = kindOfAnchor(k.anchor)
-                if (!names.has(k.recipient)) names.set(k.recipient, kind === "other" || kind === "recovery" ? name : `${kind} ${name}`)
-            }
-        } catch {
-            // Names are a courtesy: an unreadable config gives short keys instead.
-        }
-    }
-    const labels = recipients.map((r) => names.get(r.trim()) ?? r.trim().slice(0, 12))
+    // Names are a courtesy: an unreadable config gives short keys instead.
+    const nameOf = recipientNames(configPath)
+    const labels = recipients.map((r) => nameOf(r) ?? r.trim().slice(0, 12))
     return [...new Set(labels)].sort()
 }
 

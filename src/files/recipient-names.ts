@@ -11,13 +11,22 @@ export type RecipientNamer = (recipient: string) => string
 
 /** A namer from the named keys of the config at `configPath` (none: keys only). */
 export function recipientNamer(configPath: string | undefined): RecipientNamer {
+    const nameOf = recipientNames(configPath)
+    return (recipient) => {
+        const name = nameOf(recipient)
+        return name === undefined ? shortKey(recipient) : `${name} (${shortKey(recipient)})`
+    }
+}
+
+/**
+ * The bare `.sops.yaml` name of each recipient (`host web1`), undefined for a key
+ * the config does not name; the first anchor of a key names it.
+ */
+export function recipientNames(configPath: string | undefined): (recipient: string) => string | undefined {
     const named = configPath === undefined ? [] : namedKeysOf(configPath)
     const byRecipient = new Map<string, string>()
     for (const k of named) if (!byRecipient.has(k.recipient)) byRecipient.set(k.recipient, label(k))
-    return (recipient) => {
-        const name = byRecipient.get(recipient.trim())
-        return name === undefined ? shortKey(recipient) : `${name} (${shortKey(recipient)})`
-    }
+    return (recipient) => byRecipient.get(recipient.trim())
 }
 
 /** `age1ql3z…cac8p`; an SSH key as its type and the start of its blob. */
