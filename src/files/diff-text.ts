@@ -17,8 +17,10 @@
  * store it in refs/notes, which is why `secrets git setup` never enables it.
  */
 import { createHmac } from "node:crypto"
+import { closeSync, openSync, readSync, statSync } from "node:fs"
 import { isAbsolute, relative, resolve } from "node:path"
-import { FormatError, NoIdentityError, SecretsError } from "../errors.js"
+import { MAX_INPUT_BYTES } from "../core/input-limits.js"
+import { FormatError, NoIdentityError, quote, SecretsError } from "../errors.js"
 import { formatForPath, type Format } from "../stores/store.js"
 import { warn } from "./diagnostics.js"
 import type { Io } from "./io.js"
@@ -81,9 +83,24 @@ function recipientLabels(recipients: readonly string[], configPath: string | und
     return [...new Set(labels)].sort()
 }
 
+export interface DiffTextOptions {
+    readonly inputType?: Format
+    /** Above this size the file is shown as it is, undecrypted (MAX_INPUT_BYTES; smaller in tests). */
+    readonly maxBytes?: number
+}
+
 /** Print the diff text of `file` on io.stdout. */
-export async function diffText(io: Io, file: string, opts: { inputType?: Format } = {}): Promise<void> {
-    const bytes = await readInput(io, file)
+export async function diffText(io: Io, file: string, opts: DiffTextOptions = {}): Promise<void> {
+    const maxBytes = opts.maxBytes ?? MAX_INPUT_BYTES
+    const size = fileSize(io, file)
+    if (size !== undefined && size > maxBytes) {
+        // Too large to decrypt (input-limits.ts): a diff of the encrypted text is still a
+        // diff, where failing would break `git log -p` for the whole range.
+        warn(io, `${quote(file)} is too large to decrypt for a diff (${size} bytes); showing the encrypted text`)
+        await copyToStdout(io, resolve(io.cwd, file))
+        return
+    }
+    const bytes = await readInput(io, file, { bytes: maxBytes, tooLarge: () => new FormatError(`${quote(file)} grew while being read`) })
     const format = diffFormat(file, bytes, opts.inputType)
     const { loadStore } = await import("../stores/index.js")
     const store = await loadStore(format, {})
@@ -95,7 +112,12 @@ export async function diffText(io: Io, file: string, opts: { inputType?: Format 
         // Not a sops file, or nobody here can read it: git still needs a diff, of the
         // encrypted text. A MAC that fails is said, as decrypt would refuse the file.
         if (!(e instanceof SecretsError)) throw e
-        if (!(e instanceof NoIdentityError) && !(e instanceof FormatError)) warn(io, `${e.message}; showing the encrypted text`)
+        // A FormatError is the quiet case for a file that is no sops file at all (a
+        // `diff=secrets` pattern may cover clear files); one that looks like a sops
+        // file but does not parse as one is said, since decrypt would refuse it.
+        const looksSops = sniffFormat(new TextDecoder().decode(bytes.subarray(0, 1 << 20))) !== "binary"
+        const say = e instanceof FormatError ? looksSops : !(e instanceof NoIdentityError)
+        if (say) warn(io, `${e.message}; showing the encrypted text`)
         io.stdout.write(bytes)
         return
     }
@@ -118,6 +140,32 @@ export async function diffText(io: Io, file: string, opts: { inputType?: Format 
     ]
     io.stdout.write(header.join("\n") + "\n")
     io.stdout.write(out)
+}
+
+/** The file's size, or undefined when it cannot be stat'ed (readInput then says why). */
+function fileSize(io: Io, file: string): number | undefined {
+    try {
+        return statSync(resolve(io.cwd, file)).size
+    } catch {
+        return undefined
+    }
+}
+
+/** Copy a file to stdout a MiB at a time, waiting for a pipe to drain (bounded memory). */
+async function copyToStdout(io: Io, path: string): Promise<void> {
+    const out = io.stdout as Io["stdout"] & { once?: (event: "drain", cb: () => void) => unknown }
+    const fd = openSync(path, "r")
+    try {
+        const chunk = Buffer.alloc(1 << 20)
+        for (;;) {
+            const n = readSync(fd, chunk, 0, chunk.length, null)
+            if (n === 0) return
+            const flowing = out.write(Buffer.from(chunk.subarray(0, n)))
+            if (flowing === false && out.once !== undefined) await new Promise<void>((done) => out.once?.("drain", done))
+        }
+    } finally {
+        closeSync(fd)
+    }
 }
 
 /**
