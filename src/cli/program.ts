@@ -35,6 +35,9 @@ import { registerOp } from "./commands/op.js"
 import { registerCompletion } from "./commands/completion.js"
 import { registerDeploy } from "./commands/deploy.js"
 import { registerGit } from "./commands/git.js"
+import { registerLog } from "./commands/log.js"
+import { registerShow } from "./commands/show.js"
+import { registerRestore } from "./commands/restore.js"
 import { unknownCommandHints } from "./command-suggestions.js"
 
 export const VERSION = "0.1.0"
@@ -122,6 +125,9 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerOp(program, ctx)
     registerDeploy(program, ctx)
     registerGit(program, ctx)
+    registerLog(program, ctx)
+    registerShow(program, ctx)
+    registerRestore(program, ctx)
     registerCompletion(program, ctx)
     registerLegacyRoot(program, ctx)
     return program

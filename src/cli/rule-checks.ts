@@ -92,7 +92,7 @@ function listPaths(paths: readonly string[]): string {
  */
 export function checkClearValues(
     io: Io,
-    command: "set" | "edit" | "import",
+    command: "set" | "edit" | "import" | "restore",
     file: string,
     before: readonly Branch[],
     after: readonly Branch[],
