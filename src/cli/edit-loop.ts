@@ -48,6 +48,10 @@ export interface EditLoopOptions {
     readonly passIdentityEnv?: boolean
     /** Refuses saved content that parses but must not be written (a SecretsError), as a parse error does. */
     readonly check?: (edited: EditContent) => void
+    /** The buffer to edit instead of the emitted documents (`git resolve`'s conflict buffer). */
+    readonly text?: Uint8Array
+    /** Refuses saved bytes before they are parsed (a SecretsError), as a parse error does. */
+    readonly checkText?: (edited: Uint8Array) => void
 }
 
 /**
@@ -58,9 +62,9 @@ export interface EditLoopOptions {
  */
 export async function editUntilValid(io: Io, content: EditContent, opts: EditLoopOptions): Promise<EditContent> {
     const { store, showMasterKeys } = opts
-    const text = showMasterKeys
+    const text = opts.text ?? (showMasterKeys
         ? store.emitEncrypted({ branches: content.branches, metadata: metadataToTree(content.metadata) })
-        : store.emitPlain(content.branches)
+        : store.emitPlain(content.branches))
     const edit: (path: string, setRunning: (running: boolean) => void) => Promise<void> =
         opts.runEditor ?? defaultEditor(io, opts.passIdentityEnv === true)
     const original = sha256(text)
@@ -72,6 +76,7 @@ export async function editUntilValid(io: Io, content: EditContent, opts: EditLoo
                 throw new SecretsError(ExitCode.FileHasNotBeenModified, `${quote(opts.name)} has not changed, nothing written`)
             }
             try {
+                opts.checkText?.(edited)
                 const parsed = parseEdited(edited, store, showMasterKeys, content.metadata)
                 opts.check?.(parsed)
                 return parsed

@@ -7,6 +7,9 @@ import { Command } from "commander"
 import type { Format } from "../../stores/store.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
+import { registerGitSetup } from "./git-setup.js"
+import { registerGitMerge } from "./git-merge.js"
+import { registerGitPreCommit } from "./git-pre-commit.js"
 
 interface DiffTextOptions {
     inputType?: Format
@@ -14,6 +17,7 @@ interface DiffTextOptions {
 
 export function registerGit(program: Command, ctx: CommandContext): void {
     const git = program.command("git").description("git integration: readable diffs of encrypted files")
+    registerGitSetup(git, ctx)
     git.command("diff-text")
         .description("print a file as a diff should show it (git's textconv): recipients, a data key id, the plaintext; the file unchanged for whoever cannot decrypt")
         .argument("<file>", "the file git hands over (a temporary copy of the blob)")
@@ -28,4 +32,6 @@ export function registerGit(program: Command, ctx: CommandContext): void {
                 await diffText(io, file, opts.inputType !== undefined ? { inputType: opts.inputType } : {})
             })
         })
+    registerGitMerge(git, ctx)
+    registerGitPreCommit(git, ctx)
 }
