@@ -195,10 +195,14 @@ function normalise(items: Item[]): Item[] {
     return out
 }
 
-/** Escape wildmatch's special characters in a literal, and what would start a comment or a negation. */
+/** Escape wildmatch's special characters in a literal. */
 function escapeGlob(s: string): string {
-    const e = s.replace(/[*?[\]\\]/g, (c) => `\\${c}`)
-    return /^[#!]/.test(e) ? `\\${e}` : e
+    return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`)
+}
+
+/** A pattern starting with `#` would be a comment line, with `!` a (forbidden) negation. */
+function guardStart(p: string): string {
+    return /^[#!]/.test(p) ? `\\${p}` : p
 }
 
 /**
@@ -251,9 +255,9 @@ function toGlobs(items: readonly Item[]): string[] {
 function withBase(glob: string, base: string): string {
     const rest = glob.startsWith("**/") ? glob.slice(3) : undefined
     if (base === "") {
-        if (rest !== undefined && !rest.includes("/")) return rest
+        if (rest !== undefined && !rest.includes("/")) return guardStart(rest)
         if (rest !== undefined) return glob
-        return glob.includes("/") ? glob : `/${glob}`
+        return glob.includes("/") ? guardStart(glob) : `/${glob}`
     }
-    return `${escapeGlob(base)}/${glob}`
+    return guardStart(`${escapeGlob(base)}/${glob}`)
 }
