@@ -35,6 +35,7 @@ import { registerOp } from "./commands/op.js"
 import { registerCompletion } from "./commands/completion.js"
 import { registerDeploy } from "./commands/deploy.js"
 import { registerGit } from "./commands/git.js"
+import { registerScan } from "./commands/scan.js"
 import { registerLog } from "./commands/log.js"
 import { registerShow } from "./commands/show.js"
 import { registerRestore } from "./commands/restore.js"
@@ -125,6 +126,7 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerOp(program, ctx)
     registerDeploy(program, ctx)
     registerGit(program, ctx)
+    registerScan(program, ctx)
     registerLog(program, ctx)
     registerShow(program, ctx)
     registerRestore(program, ctx)
