@@ -8,7 +8,7 @@ import type { KeyGroup } from "../../../src/core/metadata.js"
 import { map } from "../../../src/core/tree.js"
 import { mergedRecipientGroups } from "../../../src/files/merge-driver.js"
 
-const group = (...recipients: string[]): KeyGroup => recipients.map((recipient) => ({ type: "age", recipient }))
+const group = (...recipients: string[]): KeyGroup => recipients.map((recipient) => ({ type: "age", recipient, enc: "" }))
 
 describe("mergedRecipientGroups", () => {
     it("theirs' additions since the base are added to the rule, in theirs' order", () => {
