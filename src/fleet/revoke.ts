@@ -17,8 +17,6 @@
 import { readFile } from "node:fs/promises"
 import { relative } from "node:path"
 import { isScalar, isSeq, parseDocument, visit, type Document } from "yaml"
-import type { Branch, Node } from "../core/tree.js"
-import { describePath, type PathStep } from "../core/tree-path.js"
 import { rotateDataKey, type GroupDiff } from "../engine/rekey.js"
 import { ConfigError, ExitCode, SecretsError, quote } from "../errors.js"
 import type { Io } from "../files/io.js"
@@ -29,6 +27,7 @@ import { findNamedKey as findConfigKey, removeNamedKey as removeConfigKey, strin
 import { readNamedKeys, type NamedKey } from "../config/named-keys.js"
 import { confirmOrRefuse, findEncryptedFiles, loadFleetConfig, progress, type FoundFile, type RepoRun } from "./rekey-repo.js"
 import { planRevoke, type RevokeTarget } from "./revoke-plan.js"
+import { encryptedPaths, historyExposure, type HistoryExposed } from "./history-exposure.js"
 
 // ---- .sops.yaml edits (yaml Document API: comments and layout are kept) --------------
 
@@ -87,31 +86,9 @@ export function replaceNamedKeyRecipient(configText: string, anchor: string, rec
     return stringifyLike(doc, configText)
 }
 
-// ---- what a key could read ----------------------------------------------------------
+// ---- what a key could read: fleet/history-exposure.ts (now, and in git history) --------
 
-/**
- * The key paths of the encrypted values of a file, read from its ENC strings: what
- * anyone holding its data key could read. Nothing is decrypted.
- */
-export function encryptedPaths(branches: readonly Branch[]): string[] {
-    const perDoc = branches.map((b) => {
-        const found: string[] = []
-        const visitNode = (node: Node, path: PathStep[]): void => {
-            if (node.kind === "map") {
-                for (const item of node.items) if (item.kind === "entry") visitNode(item.value, [...path, item.key])
-            } else if (node.kind === "list") {
-                let i = 0
-                for (const item of node.items) if (item.kind !== "comment") visitNode(item, [...path, i++])
-            } else if (node.kind === "str" && node.value.startsWith("ENC[")) {
-                found.push(describePath(path))
-            }
-        }
-        visitNode(b, [])
-        return found
-    })
-    if (perDoc.length <= 1) return perDoc[0] ?? []
-    return perDoc.flatMap((paths, d) => paths.map((p) => `document ${d + 1}: ${p}`))
-}
+export { encryptedPaths } from "./history-exposure.js"
 
 // ---- the command --------------------------------------------------------------------
 
@@ -127,6 +104,8 @@ export interface RevokeReport {
     readonly exposed: { file: string; paths: string[] }[]
     /** Files (as shown) that do not list the key but hold recipients their rule does not name. */
     readonly offRuleExposed: { file: string; paths: string[] }[]
+    /** Files (as shown) whose committed revisions the key could open, with the key paths not listed in `exposed`. */
+    readonly historyExposed: HistoryExposed[]
     /** Per file (as shown), the recipients dropped because its creation rule does not name them. */
     readonly offRuleRemoved: { file: string; recipients: string[] }[]
     readonly rotated: string[]
@@ -151,12 +130,16 @@ export async function revokeKey(run: RepoRun, name: string, opts: RevokeOptions)
     const key = findNamedKey(loaded.text, name)
     // The rules as they are now, minus the key: a file in the key's own directory
     // (whose rule the config edit removes) still goes to the rule's other readers.
-    const targets = planRevoke(loaded.config, loaded.dir, await findEncryptedFiles(io, loaded.dir), key.recipient)
+    const found = await findEncryptedFiles(io, loaded.dir)
+    const targets = planRevoke(loaded.config, loaded.dir, found, key.recipient)
     const exposed = targets.filter((t) => t.listsKey).map((t) => ({ file: t.file.shown, paths: encryptedPaths(t.file.doc.branches) }))
     const offRuleExposed = targets.filter((t) => !t.listsKey).map((t) => ({ file: t.file.shown, paths: encryptedPaths(t.file.doc.branches) }))
-    const report: RevokeReport = { key, exposed, offRuleExposed, offRuleRemoved: [], rotated: [], notRotatable: [], noRule: [], failed: [], configChanged: false }
+    const history = await historyExposure(io, loaded.dir, key.recipient, found.map((f) => f.abs), new Map(exposed.map((e) => [e.file, e.paths])))
+    if (history.kind === "skipped") info(io, `git history not searched for values ${key.anchor} could read: ${history.why}`)
+    const historyExposed = history.kind === "read" ? history.files : []
+    const report: RevokeReport = { key, exposed, offRuleExposed, historyExposed, offRuleRemoved: [], rotated: [], notRotatable: [], noRule: [], failed: [], configChanged: false }
 
-    printExposure(io, key, exposed, offRuleExposed)
+    printExposure(io, key, exposed, offRuleExposed, historyExposed)
     const rotatable = targets.filter((t) => !hasForeignKeys(t.file))
     for (const t of targets) if (hasForeignKeys(t.file)) report.notRotatable.push(t.file.shown)
     for (const f of report.notRotatable) {
@@ -200,7 +183,7 @@ export async function revokeKey(run: RepoRun, name: string, opts: RevokeOptions)
         report.configChanged = true
     }
     info(io, `revoked ${key.anchor}: removed from ${quote(configShown)}, new data key for ${files(report.rotated.length)}`)
-    if (exposed.length + offRuleExposed.length > 0) {
+    if (exposed.length + offRuleExposed.length + historyExposed.length > 0) {
         const who = offRuleExposed.length > 0 || report.offRuleRemoved.length > 0 ? "the revoked key and the keys outside the creation rules" : "the revoked key"
         info(io, `${who} could read the values listed above: change those secrets at their source (new passwords, new tokens), then store the new values`)
     }
@@ -232,7 +215,13 @@ async function rotateOne(io: Io, t: RevokeTarget, recipient: string): Promise<re
  * On stdout: each file the key could open and the key paths of its encrypted values;
  * then the files it could not open that hold keys their rule does not name.
  */
-function printExposure(io: Io, key: NamedKey, exposed: readonly { file: string; paths: string[] }[], offRule: readonly { file: string; paths: string[] }[]): void {
+function printExposure(
+    io: Io,
+    key: NamedKey,
+    exposed: readonly { file: string; paths: string[] }[],
+    offRule: readonly { file: string; paths: string[] }[],
+    history: readonly HistoryExposed[],
+): void {
     if (exposed.length === 0) info(io, `no encrypted file lists ${key.anchor}`)
     const lines: string[] = []
     const section = (title: string, list: readonly { file: string; paths: string[] }[]) => {
@@ -246,5 +235,10 @@ function printExposure(io: Io, key: NamedKey, exposed: readonly { file: string; 
     }
     section(`values ${key.anchor} could read:`, exposed)
     section("values keys outside the creation rules could read:", offRule)
+    // Rotation cannot reach these: the old revisions stay in git, wrapped for the key.
+    section(
+        `values ${key.anchor} could read in git history (old revisions stay readable to it in every clone):`,
+        history.map((h) => ({ file: `${h.file} (${h.now})`, paths: h.paths })),
+    )
     if (lines.length > 0) io.stdout.write(lines.join("\n") + "\n")
 }

@@ -64,6 +64,11 @@ async function runLog(ctx: CommandContext, file: string, keyPath: string | undef
     if (!existsSync(dirname(abs))) {
         throw new SecretsError(ExitCode.NoFileSpecified, `${quote(file)}: its directory does not exist`, ["give the path of the file in the work tree (a deleted file's directory must still exist)"])
     }
+    const { gitTopLevel, fileCommits } = await import("../../integrations/git.js")
+    const top = await gitTopLevel(dirname(abs), io.env)
+    if (top === undefined) {
+        throw new SecretsError(ExitCode.Generic, `${quote(file)} is not in a git work tree: it has no history to list`, ["run this inside the repository that holds the file"])
+    }
     const { valueHistory } = await import("../../files/value-history.js")
     const { withIdentities } = await import("../../files/node-identities.js")
     const { NO_IDENTITY_ADVICE } = await import("../../files/open-file.js")
@@ -72,11 +77,15 @@ async function runLog(ctx: CommandContext, file: string, keyPath: string | undef
         valueHistory(abs, { identities, env: io.env, ...(keyPath !== undefined ? { keyPath } : {}) }),
     )
     if (entries.length === 0) {
-        const { gitTopLevel, fileCommits } = await import("../../integrations/git.js")
-        const top = await gitTopLevel(dirname(abs), io.env)
+        const { realpathSync } = await import("node:fs")
         const { relative, sep } = await import("node:path")
-        const rel = top === undefined ? "" : relative(top, abs).split(sep).join("/")
-        if (top !== undefined && (await fileCommits(top, rel, io.env)).length === 0) {
+        let real = abs
+        try {
+            real = realpathSync.native(abs)
+        } catch {
+            // A deleted file: its path as given.
+        }
+        if ((await fileCommits(top, relative(top, real).split(sep).join("/"), io.env)).length === 0) {
             throw new SecretsError(ExitCode.Generic, `${quote(file)} has never been committed: it has no history yet`, [`commit it first: git add ${file} && git commit`])
         }
     }
