@@ -161,7 +161,7 @@ describe("secrets git setup", () => {
     })
 
     it("installs into core.hooksPath, relative to the top of the work tree", { timeout: 120_000 }, async () => {
-        const { repo, git, cli } = demoRepo()
+        const { repo, env, git, cli } = demoRepo()
         git(["config", "core.hooksPath", ".githooks"])
         mkdirSync(join(repo, "sub"))
         const r = await cli(["--command", REAL], join(repo, "sub"))
@@ -170,6 +170,17 @@ describe("secrets git setup", () => {
         expect(lstatSync(join(repo, ".githooks", "pre-commit")).mode & 0o777).toBe(0o755)
         expect(existsSync(join(repo, ".git", "hooks", "pre-commit"))).toBe(false)
         expect((await cli(["--check", "--command", REAL])).code).toBe(0)
+
+        // The installed hook runs the real `secrets git pre-commit`: a plaintext file
+        // under an encrypted path is refused, the encrypted demo files go through.
+        git(["add", "."])
+        git(["commit", "-qm", "demo"])
+        writeFileSync(join(repo, "secrets", "dev", "plain.yaml"), "password: not-encrypted\n")
+        git(["add", "secrets/dev/plain.yaml"])
+        const refused = spawnSync("git", ["commit", "-qm", "plain"], { cwd: repo, env, encoding: "utf8" })
+        expect(refused.status).not.toBe(0)
+        expect(refused.stderr).toContain("secrets/dev/plain.yaml: not encrypted")
+        expect(git(["log", "--format=%s"])).toBe("demo\n")
     })
 
     it("--global writes the user's ~/.gitconfig and nothing in the repository", { timeout: 120_000 }, async () => {
