@@ -124,7 +124,8 @@ async function scanSources(io: Io, set: SourceSet): Promise<ScanResult> {
         const wholeFile: { ruleId: string; message: string }[] = []
         const state = toolStateReason(f.file, looksLikeOurLock(f.file, text))
         if (state !== undefined) wholeFile.push({ ruleId: TOOL_STATE_RULE, message: `${state}; not for a commit` })
-        if (sops.kind !== "sops") {
+        // A lock under an encrypted path is debris to unstage, not a secret to encrypt.
+        if (sops.kind !== "sops" && state === undefined) {
             const rule = await encryptedPathRule(configs, f.file)
             if (rule !== undefined) wholeFile.push({ ruleId: PLAINTEXT_RULE, message: `not encrypted, but ${rule} says it must be` })
         }
@@ -155,12 +156,14 @@ function looksLikeOurLock(file: string, text: string): boolean {
  * the secret's tail outside the mask. Masking runs over what the range touches.
  */
 function widenToToken(text: string): (m: TextMatch) => { start: number; end: number } {
-    const tokenChar = /[A-Za-z0-9+/=_.~-]/
+    // `=` only to the right (base64 padding): to the left it is `NAME=`, which stays readable.
+    const before = /[A-Za-z0-9+/_.~-]/
+    const after = /[A-Za-z0-9+/=_.~-]/
     return (m) => {
         let start = m.start
         let end = m.end
-        while (start > 0 && tokenChar.test(text[start - 1] as string)) start--
-        while (end < text.length && tokenChar.test(text[end] as string)) end++
+        while (start > 0 && before.test(text[start - 1] as string)) start--
+        while (end < text.length && after.test(text[end] as string)) end++
         return { start, end }
     }
 }
