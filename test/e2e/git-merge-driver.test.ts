@@ -173,7 +173,20 @@ describe("secrets git merge-driver under real git", () => {
         expect(nokey.stderr).toMatch(/^secrets: error: cannot merge "app\.yaml": no identity here opens it/)
         expect(readFileSync(ours, "utf8")).toBe(oursBytes)
 
-        // And the same files with the key: a clean merge written into %A.
+        // The same key changed on both sides, run directly: exit 1, %A untouched, the path listed.
+        writeFileSync(join(r.repo, "app.yaml"), readFileSync(base))
+        await r.cli(["set", "app.yaml", '["mode"]', '"theirs-mode"'])
+        writeFileSync(theirs, r.read())
+        const conflict = await r.cli(["git", "merge-driver", base, ours, theirs, "app.yaml"], { allowFail: true })
+        expect(conflict.code).toBe(1)
+        expect(conflict.stderr).toContain('secrets:   ["mode"]\n')
+        expect(conflict.stderr).not.toContain("theirs-mode")
+        expect(readFileSync(ours, "utf8")).toBe(oursBytes)
+
+        // And disjoint changes with the key: a clean merge written into %A.
+        writeFileSync(join(r.repo, "app.yaml"), readFileSync(ours))
+        await r.cli(["set", "app.yaml", '["api"]["token"]', '"theirs-token"'])
+        writeFileSync(theirs, r.read())
         const ok = await r.cli(["git", "merge-driver", base, ours, theirs, "app.yaml"])
         expect(ok.stderr).toBe("")
         writeFileSync(join(r.repo, "app.yaml"), readFileSync(ours))
