@@ -48,7 +48,9 @@ export async function sopsClassOf(file: string, bytes: Uint8Array): Promise<Sops
     const { metadataFromTree } = await import("../stores/metadata.js")
     const format = formatForPath(file)
     const text = new TextDecoder().decode(bytes.subarray(0, 1 << 20))
-    if (!hasSopsMarker(format, text)) return { kind: "plain" }
+    // The marker alone could be any tool's `sops:` setting; a sops file also has an
+    // ENC value or a lastmodified date (even one cut short or hand-made has one).
+    if (!hasSopsMarker(format, text) || !/ENC\[AES256_GCM,|lastmodified/.test(text)) return { kind: "plain" }
     try {
         const md = metadataFromTree((await loadStore(format)).parseEncrypted(bytes).metadata)
         if (md.version === "" || md.mac === "") return { kind: "broken", format, problem: "its sops metadata has no version or no MAC" }

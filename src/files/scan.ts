@@ -130,7 +130,7 @@ async function scanSources(io: Io, set: SourceSet): Promise<ScanResult> {
             if (rule !== undefined) wholeFile.push({ ruleId: PLAINTEXT_RULE, message: `not encrypted, but ${rule} says it must be` })
         }
         const scanned = sops.kind === "sops" ? clearPartsOfSopsText(text) : text
-        matches.push(...ageSecretKeyMatches(scanned), ...(await lint.lint(scanned, f.abs)))
+        matches.push(...ageSecretKeyMatches(scanned), ...(await lintOrFail(lint, scanned, f)))
         const ranges = matches.map(widenToToken(text))
         const own: ScanFinding[] = [
             ...wholeFile.map((w) => ({ file: f.file, line: 1, column: 1, ruleId: w.ruleId, message: w.message, excerpt: "" })),
@@ -143,6 +143,17 @@ async function scanSources(io: Io, set: SourceSet): Promise<ScanResult> {
     }
     findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column))
     return { root: set.root, findings, ignored, scanned: set.files.length, skipped: set.skipped, sources }
+}
+
+/** secretlint's findings; a rule that throws stops the scan (exit 2) naming the file, as secretlint's CLI would. */
+async function lintOrFail(lint: Secretlint, text: string, f: { file: string; abs: string }): Promise<TextMatch[]> {
+    try {
+        return await lint.lint(text, f.abs)
+    } catch (e) {
+        // Only the error's first line: never the file's content.
+        const why = e instanceof Error ? (e.message.split("\n")[0] ?? "") : "unknown error"
+        throw new SecretsError(ExitCode.CouldNotReadInputFile, `${quote(f.file)}: secretlint failed: ${why.slice(0, 200)}`)
+    }
 }
 
 /** A `.lock` whose content is our lock's JSON line. */
