@@ -7,10 +7,12 @@
  * conflict stages is a one-line error; a merge made without the driver (git's
  * text conflict in the ENC strings and the MAC) is resolved without an editor.
  */
-import { chmodSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { BIN } from "../helpers/cli.js"
 import { encStrings, mergeRepo, type MergeRepo } from "../helpers/git-merge-repo.js"
+import { exitOf, hasTmux, Tty } from "../helpers/tty.js"
 
 /** An editor that prints the buffer it got, then keeps theirs' side of every conflict. */
 function keepTheirsEditor(dir: string): string {
@@ -119,5 +121,37 @@ describe("secrets git resolve under real git", () => {
         r.git(["add", "app.yaml"])
         r.git(["commit", "-q", "--no-edit"])
         expect(r.git(["status", "--porcelain"])).toBe("")
+    })
+
+    it.skipIf(!hasTmux())("at a terminal, markers left reopen the editor after Enter, as edit does on a parse error", { timeout: 180_000 }, async () => {
+        const r = await mergeRepo()
+        await conflicted(r)
+        const tty = join(r.root, "tty")
+        mkdirSync(tty)
+        // First run: a careless save with the markers still there; second run: theirs kept.
+        const editor = join(r.root, "twice.sh")
+        writeFileSync(
+            editor,
+            `#!/bin/sh
+if [ ! -f "${join(r.root, "once")}" ]; then touch "${join(r.root, "once")}"; echo 'extra: 1' >> "$1"; exit 0; fi
+awk '/^<<<<<<< ours$/ { skip = 1; next } /^=======$/ { skip = 0; next } /^>>>>>>> theirs$/ { next } !skip { print }' "$1" > "$1.new"
+cat "$1.new" > "$1"
+rm -f "$1.new"
+`,
+            { mode: 0o755 },
+        )
+        const t = new Tty(
+            tty,
+            `cd ${r.repo} && HOME=${r.home} GIT_CONFIG_NOSYSTEM=1 SOPS_AGE_KEY_FILE=${r.alice.file} EDITOR=${editor} "${process.execPath}" "${BIN}" git resolve app.yaml`,
+        )
+        try {
+            await t.waitFor(/conflict markers remain on lines 2, 4, 6/)
+            await t.waitFor(/press Enter to reopen the editor/)
+            t.type("")
+            expect(await exitOf(tty)).toBe("exit=0")
+        } finally {
+            t.kill()
+        }
+        expect(JSON.parse(await r.decrypt())).toMatchObject({ db: { password: "feature-password" }, api: { token: "feature-token" }, mode: "main-mode" })
     })
 })
