@@ -100,6 +100,12 @@ describe("secrets git pre-commit as git's hook", () => {
         expect(leak.stderr).toContain("secrets: hint: remove the credential")
         expect(leak.stderr).not.toContain(token)
         git("rm", "-q", "--cached", "deploy.sh")
+        // `git commit -a` stages into its own index (GIT_INDEX_FILE): that is the one checked.
+        appendFileSync(join(repo, ".sops.yaml"), `# token: ${token}\n`)
+        const all = spawnSync("git", ["commit", "-qam", "all"], { cwd: repo, env: withKey, encoding: "utf8" })
+        expect(all.status).toBe(1)
+        expect(all.stderr).toContain("secrets: error: .sops.yaml: line 6, column 10: @secretlint/secretlint-rule-github: # token: ghp_…")
+        git("checkout", "--", ".sops.yaml")
 
         // A file the committer cannot open (bob's): parsed, said unchecked, let through.
         mkdirSync(join(repo, "secrets", "bob"), { recursive: true })
