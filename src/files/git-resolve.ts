@@ -29,7 +29,7 @@ import { ExitCode, SecretsError, quote } from "../errors.js"
 import { conflictStages } from "../integrations/git-stages.js"
 import { formatForPath, loadStore } from "../stores/index.js"
 import type { Format, Store } from "../stores/store.js"
-import { info } from "./diagnostics.js"
+import { info, warn } from "./diagnostics.js"
 import { withFileLock } from "./file-lock.js"
 import { writeFileAtomic } from "./fs-atomic.js"
 import type { Io } from "./io.js"
@@ -70,6 +70,7 @@ export async function resolveConflict(io: Io, file: string, edit: ResolveEditor,
         checkUntouched(abs, file, stages.ours!)
         const opened = await openMergeSides(io, file, store, { base: stages.base, ours: stages.ours!, theirs: stages.theirs! })
         const { sides } = opened
+        if (opened.baseState === "unreadable") warn(io, `${quote(file)}: the common ancestor could not be opened; it was merged as empty, so every value changed on both sides conflicts`)
         const keyFrom = chooseKeySide(sides)
         const chosen = sides[keyFrom]
         const metadata = await ruleMetadata(io, file, sides, keyFrom, opened.baseMetadata)
