@@ -64,6 +64,8 @@ export function toolStateReason(path: string, looksLikeOurLock: boolean): string
     const name = path.slice(path.lastIndexOf("/") + 1)
     if (LEGACY_ROTATION_STATE.test(path)) return "a keys rotate state file (the tool keeps it outside the repository now)"
     if (name.endsWith(".lock.break")) return "a lock of the tool, taken while a dead lock is removed"
+    // delivery/generations.ts writes a generation's manifest through this name.
+    if (name === ".manifest.json.tmp") return "an unfinished deploy manifest of the tool"
     if (!isSideFile(name)) return undefined
     if (name.endsWith(".tmp")) return "an unfinished atomic write of the tool"
     const locked = name.slice(0, -".lock".length)

@@ -57,6 +57,7 @@ describe("secrets/tool-state-file", () => {
         expect(toolStateReason("flake.lock", false)).toBeUndefined()
         // A yarn.lock-like name holding our lock's JSON is ours.
         expect(toolStateReason("run/store.d.lock", true)).toBe("a lock file of the tool")
+        expect(toolStateReason("run/secrets.d/3/.manifest.json.tmp", false)).toMatch(/deploy manifest/)
         expect(toolStateReason("notes.tmp", false)).toBeUndefined()
         expect(toolStateReason("app.yaml", false)).toBeUndefined()
     })
