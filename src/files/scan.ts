@@ -78,6 +78,8 @@ export interface ScanResult {
 }
 
 export interface ScanRequest {
+    /** Where the repository is looked for (its top is the scan's root); default io.cwd. Paths stay relative to io.cwd. */
+    readonly root?: string
     /** Files or directories (relative to io.cwd); none: the whole work tree. */
     readonly paths?: readonly string[]
     /** Scan git's index instead of the work tree. */
@@ -95,7 +97,8 @@ interface SourceSet {
 
 export async function scanFiles(io: Io, req: ScanRequest): Promise<ScanResult> {
     const { gitTopLevel } = await import("../integrations/git.js")
-    const top = await gitTopLevel(io.cwd, io.env)
+    const from = req.root === undefined ? io.cwd : resolve(io.cwd, req.root)
+    const top = await gitTopLevel(from, io.env)
     let set: SourceSet
     if (req.staged === true) {
         if (top === undefined) {
@@ -103,7 +106,7 @@ export async function scanFiles(io: Io, req: ScanRequest): Promise<ScanResult> {
         }
         set = await stagedSources(io, top, req.paths ?? [])
     } else {
-        set = await diskSources(io, top, req.paths ?? [])
+        set = await diskSources(io, top ?? from, req.paths ?? [], top !== undefined)
     }
     return scanSources(io, set)
 }
@@ -224,14 +227,13 @@ export function looksBinary(bytes: Uint8Array): boolean {
     return bytes.subarray(0, 8000).includes(0)
 }
 
-async function diskSources(io: Io, top: string | undefined, paths: readonly string[]): Promise<SourceSet> {
-    const root = top ?? io.cwd
+async function diskSources(io: Io, root: string, paths: readonly string[], inRepo: boolean): Promise<SourceSet> {
     const absList: string[] = []
     const skipped: SkippedFile[] = []
     if (paths.length === 0) {
-        if (top !== undefined) {
+        if (inRepo) {
             const { workTreeFiles } = await import("../integrations/git-index.js")
-            for (const rel of await workTreeFiles(top, io.env)) absList.push(join(top, rel))
+            for (const rel of await workTreeFiles(root, io.env)) absList.push(join(root, rel))
         } else {
             await walk(root, absList)
         }

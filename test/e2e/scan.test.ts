@@ -73,6 +73,7 @@ describe("secrets scan", () => {
         // Never scanned: dependencies, and binary files (said in --json).
         writeFileSync(join(work, "node_modules", "dep", "token.txt"), `token: ${c.github}\n`)
         writeFileSync(join(work, "blob.bin"), Buffer.concat([Buffer.from(`x\0${c.github}`)]))
+        writeFileSync(join(work, "big.txt"), `token: ${c.github}\n${"x".repeat(3 * 1024 * 1024)}\n`)
 
         const r = await runCli(["scan"], { cwd: work })
         expect(r.code, r.stderr).toBe(1)
@@ -85,7 +86,7 @@ describe("secrets scan", () => {
         expect(at("keys/id_ed25519:1:1", "@secretlint/secretlint-rule-privatekey")).toHaveLength(1)
         expect(at("keys/age.txt:3:1", "secrets/age-secret-key")).toHaveLength(1)
         expect(at("secrets/db.yaml:1:1", "secrets/plaintext-in-encrypted-path")).toHaveLength(1)
-        expect(lines.some((l) => l.startsWith("node_modules/") || l.startsWith("blob.bin"))).toBe(false)
+        expect(lines.some((l) => l.startsWith("node_modules/") || l.startsWith("blob.bin") || l.startsWith("big.txt"))).toBe(false)
         // Masked: the first 4 characters and an ellipsis, never more.
         expect(at("config/creds.txt:4:", "@secretlint/secretlint-rule-github")[0]).toContain(`github_token: ${c.github.slice(0, 4)}…`)
         expect(at("keys/age.txt:3:", "secrets/age-secret-key")[0]).toMatch(/ {2}AGE-…$/)
@@ -103,10 +104,16 @@ describe("secrets scan", () => {
             "keys/id_ed25519:1 @secretlint/secretlint-rule-privatekey",
             "secrets/db.yaml:1 secrets/plaintext-in-encrypted-path",
         ])
-        expect(report.skipped).toEqual([{ file: "blob.bin", reason: "binary" }])
+        expect(report.skipped).toEqual([
+            { file: "big.txt", reason: "too large" },
+            { file: "blob.bin", reason: "binary" },
+        ])
+        expect(r.stderr).toContain("2 skipped (--verbose lists them)")
+        const verbose = await runCli(["--verbose", "scan"], { cwd: work })
+        expect(verbose.stderr).toContain("secrets: skipped big.txt (too large)\nsecrets: skipped blob.bin (binary)\n")
 
         // No credential whole, anywhere: not in the text, not in the JSON (nor any half of the AWS secret).
-        for (const out of [output(r), output(json)]) {
+        for (const out of [output(r), output(json), output(verbose)]) {
             for (const secret of [c.awsId, c.awsSecret, c.awsSecret.slice(20), c.github, c.slack, c.ageSecret, ...pemLines(c.pem)]) expect(out).not.toContain(secret)
         }
 
