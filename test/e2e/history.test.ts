@@ -243,6 +243,19 @@ describe("secrets log / show / restore over 20 commits", () => {
         expect(denied.stdout).toBe("")
         // ...while the current file opens with it: the rotation did happen.
         expect((await withNew(["decrypt", FILE])).code).toBe(0)
+        // log with the new identity only: the commits since the identity rotation as with both keys; the older
+        // ones it cannot decide are reported (exit 0, no crash), never guessed.
+        const partial = await withNew(["log", "--json", FILE])
+        expect(partial.code, partial.stderr).toBe(0)
+        const got = JSON.parse(partial.stdout) as { commit: string; undecided: string[]; unreadable?: string }[]
+        const since = expectedLog(repo.made.slice(13))
+        expect(got.slice(0, since.length)).toEqual(since)
+        const unknown = got.filter((e) => e.unreadable !== undefined)
+        expect(unknown.map((e) => e.unreadable)).toContain("no identity opens this revision or the one before")
+        expect(unknown.flatMap((e) => e.undecided)).toContain(P("db", "password"))
+        const text = await withNew(["log", FILE])
+        expect(text.stdout).toContain("    (no identity opens this revision or the one before)\n")
+        expect(text.stdout).toMatch(/^ {4}\? \["db"\]\["password"\]$/m)
     })
 
     it("restore puts an old value back as a normal change: other ciphertexts byte-equal, MAC valid", SLOW, async () => {
