@@ -32,6 +32,7 @@ import { registerKeys } from "./commands/keys.js"
 import { registerAccess } from "./commands/access.js"
 import { registerStatus } from "./commands/status.js"
 import { registerOp } from "./commands/op.js"
+import { registerAudit } from "./commands/audit.js"
 import { registerCompletion } from "./commands/completion.js"
 import { registerDeploy } from "./commands/deploy.js"
 import { registerGit } from "./commands/git.js"
@@ -130,6 +131,7 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerLog(program, ctx)
     registerShow(program, ctx)
     registerRestore(program, ctx)
+    registerAudit(program, ctx)
     registerCompletion(program, ctx)
     registerLegacyRoot(program, ctx)
     return program

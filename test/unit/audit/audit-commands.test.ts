@@ -1,0 +1,78 @@
+/**
+ * `secrets audit verify|show` (src/cli/commands/audit.ts) on logs written by the
+ * real appender (src/files/audit-log.ts): an intact log verifies, each kind of
+ * tampering fails with the integrity exit code and names the line, and show
+ * filters records.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { appendAudit, auditTargetAt } from "../../../src/files/audit-log.js"
+import { runInProcess } from "../../helpers/in-process.js"
+
+const dirs: string[] = []
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+function record(command: string, time: string) {
+    return { time, user: "alice", host: "laptop", command, files: ["secrets/app.yaml"], keyPaths: ['["db"]["password"]'], identity: "user alice", result: "ok", exitCode: 0, durationMs: 12 }
+}
+
+async function logOf(n: number) {
+    const dir = mkdtempSync(join(tmpdir(), "audit-cli-"))
+    dirs.push(dir)
+    const target = auditTargetAt(join(dir, "audit.jsonl"))
+    for (let i = 0; i < n; i++) await appendAudit(target, record(i % 3 === 0 ? "set" : "decrypt", new Date(Date.UTC(2026, 11, 1 + (i % 5))).toISOString()))
+    return { dir, target }
+}
+
+describe("audit verify", () => {
+    it("passes an intact log and fails an edited, shortened or deleted one with exit 51, naming the line", async () => {
+        const { dir, target } = await logOf(10)
+        const ok = await runInProcess(["audit", "verify", "--log", target.log], { cwd: dir })
+        expect(ok.code).toBe(0)
+        expect(ok.stdout).toContain("10 line(s), chain intact")
+        const lines = readFileSync(target.log, "utf8").split("\n")
+
+        writeFileSync(target.log, lines.map((l, i) => (i === 4 ? l.replace('"decrypt"', '"decrypx"') : l)).join("\n"))
+        const edited = await runInProcess(["audit", "verify", "--log", target.log], { cwd: dir })
+        expect(edited.code).toBe(51)
+        expect(edited.stderr).toContain("line 6 does not follow line 5")
+
+        writeFileSync(target.log, lines.slice(0, 8).join("\n") + "\n")
+        const cut = await runInProcess(["audit", "verify", "--log", target.log, "--json"], { cwd: dir })
+        expect(cut.code).toBe(51)
+        expect(JSON.parse(cut.stdout)).toMatchObject({ ok: false, lines: 8, kinds: ["truncated"] })
+
+        rmSync(target.log)
+        const gone = await runInProcess(["audit", "verify", "--log", target.log], { cwd: dir })
+        expect(gone.code).toBe(51)
+        expect(gone.stderr).toContain("the log was deleted")
+    })
+
+    it("says nothing was recorded yet when neither the log nor its anchor exists", async () => {
+        const dir = mkdtempSync(join(tmpdir(), "audit-cli-"))
+        dirs.push(dir)
+        const r = await runInProcess(["audit", "verify"], { cwd: dir, env: { SECRETS_AUDIT_LOG: join(dir, "none.jsonl") } })
+        expect(r.code).toBe(0)
+        expect(r.stdout).toContain("0 line(s)")
+    })
+})
+
+describe("audit show", () => {
+    it("filters by --since, --command and --file, as lines or --json", async () => {
+        const { dir, target } = await logOf(10)
+        const all = await runInProcess(["audit", "show", "--log", target.log, "--json"], { cwd: dir })
+        expect(JSON.parse(all.stdout)).toHaveLength(10)
+        const sets = await runInProcess(["audit", "show", "--log", target.log, "--command", "set", "--json"], { cwd: dir })
+        expect((JSON.parse(sets.stdout) as { command: string }[]).map((e) => e.command)).toEqual(["set", "set", "set", "set"])
+        const recent = await runInProcess(["audit", "show", "--log", target.log, "--since", "2026-12-04"], { cwd: dir })
+        expect(recent.stdout.trimEnd().split("\n")).toHaveLength(4)
+        expect(recent.stdout).toContain('decrypt secrets/app.yaml ["db"]["password"]  alice@laptop as user alice  12 ms')
+        const other = await runInProcess(["audit", "show", "--log", target.log, "--file", "other.yaml"], { cwd: dir })
+        expect(other.stdout).toBe("")
+        const bad = await runInProcess(["audit", "show", "--log", target.log, "--since", "3 months"], { cwd: dir })
+        expect(bad.code).toBe(1)
+        expect(bad.stderr).toMatch(/^secrets: error: --since "3 months" is neither a span/)
+    })
+})
