@@ -4,7 +4,7 @@
  * versions between git-style conflict markers, which the user edits down to one.
  *
  *     db:
- *     <<<<<<< ours
+ *     <<<<<<< ours ["db"]["password"]
  *         password: from-main
  *     =======
  *         password: from-branch
@@ -33,23 +33,34 @@ export interface ConflictBuffer {
 /** Past this many differing lines the diff stops looking and makes one hunk of the middle. */
 const MAX_EDIT_DISTANCE = 2000
 
+/**
+ * A name for the hunk that replaces ours' lines [start, end) (0-based; start ===
+ * end for lines only theirs has), put after `ours` on its opening marker.
+ */
+export type HunkLabel = (start: number, end: number) => string | undefined
+
 /** The buffer for two texts that differ only where the conflicts are. */
-export function conflictBuffer(ours: string, theirs: string): ConflictBuffer {
+export function conflictBuffer(ours: string, theirs: string, label?: HunkLabel): ConflictBuffer {
     const a = splitLines(ours)
     const b = splitLines(theirs)
     const markerSize = markerSizeFor([...a, ...b])
-    const open = `${"<".repeat(markerSize)} ours\n`
+    const open = `${"<".repeat(markerSize)} ours`
     const middle = `${"=".repeat(markerSize)}\n`
     const close = `${">".repeat(markerSize)} theirs\n`
     const out: string[] = []
     let hunks = 0
+    let line = 0 // ours' line index
     for (const part of diffLines(a, b)) {
         if (part.kind === "same") {
             for (const l of part.lines) out.push(l)
+            line += part.lines.length
             continue
         }
         hunks++
-        out.push(open)
+        const name = label?.(line, line + part.ours.length)
+        // A label is one line: a key with a line break in it must not end the marker line.
+        out.push(`${open}${name === undefined ? "" : ` ${name.replace(/[\r\n]+/g, " ")}`}\n`)
+        line += part.ours.length
         for (const l of part.ours) out.push(withNewline(l))
         out.push(middle)
         for (const l of part.theirs) out.push(withNewline(l))
@@ -101,6 +112,24 @@ function splitLines(text: string): string[] {
         start = i + 1
     }
     if (start < text.length) out.push(text.slice(start))
+    return out
+}
+
+/**
+ * Ours' line ranges [start, end) that differ from `theirs` (0-based, end exclusive;
+ * an empty range where theirs has lines that ours has not): where one conflict's
+ * value sits in ours' text, to name the buffer's hunks.
+ */
+export function changedRanges(ours: string, theirs: string): [number, number][] {
+    const out: [number, number][] = []
+    let line = 0
+    for (const part of diffLines(splitLines(ours), splitLines(theirs))) {
+        if (part.kind === "same") line += part.lines.length
+        else {
+            out.push([line, line + part.ours.length])
+            line += part.ours.length
+        }
+    }
     return out
 }
 

@@ -18,7 +18,7 @@
  */
 import { resolve } from "node:path"
 import { readFileSync } from "node:fs"
-import { conflictBuffer, type ConflictBuffer } from "../core/conflict-buffer.js"
+import { changedRanges, conflictBuffer, type ConflictBuffer, type HunkLabel } from "../core/conflict-buffer.js"
 import type { Metadata } from "../core/metadata.js"
 import { mergeDocuments } from "../core/tree-merge.js"
 import { getAt, parseTreePath, setAt, unsetAt, type PathStep } from "../core/tree-path.js"
@@ -82,7 +82,9 @@ export async function resolveConflict(io: Io, file: string, edit: ResolveEditor,
                 // A path the index syntax cannot name back (a key with a `"`): theirs' side
                 // of the whole merge; the diff is larger but either choice stays valid.
                 mergeDocuments(sides.base?.branches, sides.theirs.branches, sides.ours.branches).documents
-            const buffer = conflictBuffer(plainText(store, merged.documents, file), plainText(store, theirsChoice, file))
+            const oursText = plainText(store, merged.documents, file)
+            const label = hunkLabels(store, merged.documents, sides.theirs.branches, merged.conflicts, oursText, file)
+            const buffer = conflictBuffer(oursText, plainText(store, theirsChoice, file), label)
             branches = await edit({ buffer, store, metadata, conflicts: merged.conflicts })
         } else {
             info(io, `${quote(file)}: the two versions merge without a conflict; no editor needed`)
@@ -133,6 +135,27 @@ function withTheirs(documents: readonly Branch[], theirs: readonly Branch[], con
         else out[doc] = unsetAt(target, path) ?? target
     }
     return out
+}
+
+/** Past this many conflicts the hunks are not named: naming costs one emit and one diff per conflict. */
+const MAX_NAMED_CONFLICTS = 50
+
+/**
+ * Names for the buffer's hunks: the key paths whose value sits in each. Each
+ * conflict is swapped to theirs' value alone and diffed against ours' text; a hunk
+ * is named by the conflicts whose changed lines meet it.
+ */
+function hunkLabels(store: Store, documents: readonly Branch[], theirs: readonly Branch[], conflicts: readonly string[], oursText: string, file: string): HunkLabel | undefined {
+    if (conflicts.length > MAX_NAMED_CONFLICTS) return undefined
+    const where: { name: string; ranges: [number, number][] }[] = []
+    for (const name of conflicts) {
+        const one = withTheirs(documents, theirs, [name])
+        if (one !== undefined) where.push({ name, ranges: changedRanges(oursText, plainText(store, one, file)) })
+    }
+    return (start, end) => {
+        const names = where.filter((w) => w.ranges.some(([s, e]) => s <= end && start <= e)).map((w) => w.name)
+        return names.length === 0 ? undefined : names.join(", ")
+    }
 }
 
 /** The emitted plaintext as text; a binary file that is not UTF-8 cannot be edited in a text buffer. */

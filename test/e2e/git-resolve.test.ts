@@ -21,7 +21,7 @@ function keepTheirsEditor(dir: string): string {
         path,
         `#!/bin/sh
 cat "$1"
-awk '/^<<<<<<< ours$/ { skip = 1; next } /^=======$/ { skip = 0; next } /^>>>>>>> theirs$/ { next } !skip { print }' "$1" > "$1.new"
+awk '/^<<<<<<< ours/ { skip = 1; next } /^=======$/ { skip = 0; next } /^>>>>>>> theirs$/ { next } !skip { print }' "$1" > "$1.new"
 cat "$1.new" > "$1"
 rm -f "$1.new"
 `,
@@ -61,7 +61,7 @@ describe("secrets git resolve under real git", () => {
         const done = await r.cli(["git", "resolve", "app.yaml"], { env: { EDITOR: keepTheirsEditor(r.root) } })
         // The buffer: the non-conflicting changes of both sides merged, the one conflict between markers.
         expect(done.stdout).toBe(
-            "db:\n<<<<<<< ours\n    password: main-password\n=======\n    password: feature-password\n>>>>>>> theirs\n    host: db.internal\napi:\n    token: feature-token\nmode: main-mode\n",
+            "db:\n<<<<<<< ours [\"db\"][\"password\"]\n    password: main-password\n=======\n    password: feature-password\n>>>>>>> theirs\n    host: db.internal\napi:\n    token: feature-token\nmode: main-mode\n",
         )
         expect(done.stderr).toContain('secrets: "app.yaml": 1 value to choose: ["db"]["password"]')
         expect(done.stderr).toContain("mark it so with: git add app.yaml")
@@ -134,7 +134,7 @@ describe("secrets git resolve under real git", () => {
             editor,
             `#!/bin/sh
 if [ ! -f "${join(r.root, "once")}" ]; then touch "${join(r.root, "once")}"; echo 'extra: 1' >> "$1"; exit 0; fi
-awk '/^<<<<<<< ours$/ { skip = 1; next } /^=======$/ { skip = 0; next } /^>>>>>>> theirs$/ { next } !skip { print }' "$1" > "$1.new"
+awk '/^<<<<<<< ours/ { skip = 1; next } /^=======$/ { skip = 0; next } /^>>>>>>> theirs$/ { next } !skip { print }' "$1" > "$1.new"
 cat "$1.new" > "$1"
 rm -f "$1.new"
 `,

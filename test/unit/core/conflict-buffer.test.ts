@@ -7,7 +7,7 @@
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { conflictBuffer, diffLines, remainingMarkers } from "../../../src/core/conflict-buffer.js"
+import { changedRanges, conflictBuffer, diffLines, remainingMarkers } from "../../../src/core/conflict-buffer.js"
 import { entry, int, map, str } from "../../../src/core/tree.js"
 import { loadStore } from "../../../src/stores/index.js"
 
@@ -85,6 +85,23 @@ describe("conflictBuffer", () => {
     it("a key only one side has gets an empty side; a last line without a newline gets one before the marker", () => {
         expect(conflictBuffer("a: 1\n", "a: 1\nb: 2\n").text).toBe("a: 1\n<<<<<<< ours\n=======\nb: 2\n>>>>>>> theirs\n")
         expect(conflictBuffer("x", "y").text).toBe("<<<<<<< ours\nx\n=======\ny\n>>>>>>> theirs\n")
+    })
+
+    it("names each hunk by the label for ours' line range it replaces; the label stays on one line", () => {
+        const ours = "a: 1\nb: ours-b\nc: 3\n"
+        const theirs = "a: 1\nb: theirs-b\nc: 3\nd: 4\n"
+        const seen: [number, number][] = []
+        const buf = conflictBuffer(ours, theirs, (start, end) => {
+            seen.push([start, end])
+            return start === 1 ? '["b"]' : 'line\nbreak'
+        })
+        expect(seen).toEqual([
+            [1, 2],
+            [3, 3],
+        ])
+        expect(buf.text).toBe('a: 1\n<<<<<<< ours ["b"]\nb: ours-b\n=======\nb: theirs-b\n>>>>>>> theirs\nc: 3\n<<<<<<< ours line break\n=======\nd: 4\n>>>>>>> theirs\n')
+        expect(remainingMarkers(buf.text, 7)).toEqual([2, 4, 6, 8, 9, 11])
+        expect(changedRanges(ours, theirs)).toEqual(seen)
     })
 
     it("markers grow past lines of the texts that start like them, and only the real ones count as left", () => {
