@@ -18,7 +18,8 @@
  * read), paths with a text format's extension (yaml, json, env, ini) or the path of
  * an encrypted file found now (binary files), blobs up to 16 MiB.
  */
-import { relative, resolve } from "node:path"
+import { realpathSync } from "node:fs"
+import { relative, resolve, sep } from "node:path"
 import type { Branch, Node } from "../core/tree.js"
 import { describePath, type PathStep } from "../core/tree-path.js"
 import type { Io } from "../files/io.js"
@@ -70,8 +71,9 @@ export type HistoryExposure = { readonly kind: "read"; readonly files: HistoryEx
 
 /**
  * The files under `dir` whose committed revisions listed `recipient` (an age
- * recipient), with the key paths those revisions held. `already` maps a file (as
- * shown) to the paths reported for it elsewhere (the current exposure): they are
+ * recipient), with the key paths those revisions held. `currentFiles` are the
+ * encrypted files found now (absolute paths); `already` maps a file (absolute
+ * path) to the paths reported for it elsewhere (the current exposure): they are
  * left out, and so is a file with nothing left.
  */
 export async function historyExposure(
@@ -81,10 +83,16 @@ export async function historyExposure(
     currentFiles: readonly string[],
     already: ReadonlyMap<string, readonly string[]>,
 ): Promise<HistoryExposure> {
-    const top = await gitTopLevel(dir, io.env)
-    if (top === undefined) return { kind: "skipped", why: "the repository is not a git work tree (or git is missing)" }
-    const under = relative(top, resolve(dir)).split("\\").join("/")
-    const current = new Set(currentFiles.map((f) => relative(top, resolve(f)).split("\\").join("/")))
+    const found = await gitTopLevel(dir, io.env)
+    if (found === undefined) return { kind: "skipped", why: "the repository is not a git work tree (or git is missing)" }
+    // git names the top by its real path: every path compared with it must be real too (a symlinked checkout).
+    const top = real(found)
+    const inRepo = (abs: string) => relative(top, real(abs)).split(sep).join("/")
+    const under = inRepo(dir)
+    if (under.startsWith("../")) return { kind: "skipped", why: `${dir} is outside the work tree at ${top}` }
+    const current = new Set(currentFiles.map(inRepo))
+    const listed = new Map([...already].map(([abs, paths]) => [inRepo(abs), paths]))
+    const cwd = real(io.cwd)
     const keep = (p: string) => formatForPath(p) !== "binary" || current.has(p)
     const history = await firstParentHistory(top, under === "" ? undefined : under, io.env, keep)
     if (history === undefined) return { kind: "skipped", why: "this git cannot list the history in one pass (it is older than 2.31)" }
@@ -119,15 +127,15 @@ export async function historyExposure(
 
     const files: HistoryExposed[] = []
     for (const [path, blobs] of [...blobsOf].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const shown = relative(io.cwd, resolve(top, path)) || path
-        const listed = new Set(already.get(shown) ?? [])
+        const shown = relative(cwd, resolve(top, path)) || path
+        const before = new Set(listed.get(path) ?? [])
         const paths = new Set<string>()
         let any = false
         for (const b of blobs) {
             const r = readable.get(b)
             if (r === undefined) continue
             any = true
-            for (const p of r) if (!listed.has(p)) paths.add(p)
+            for (const p of r) if (!before.has(p)) paths.add(p)
         }
         if (!any || paths.size === 0) continue
         const last = newest.get(path)
@@ -148,5 +156,16 @@ async function pathsReadableBy(bytes: Uint8Array, path: string, recipient: strin
         return lists ? encryptedPaths(doc.branches) : undefined
     } catch {
         return undefined
+    }
+}
+
+/** The real path of `p`, or `p` resolved when it does not exist (a deleted file: its directory may still resolve). */
+function real(p: string): string {
+    const abs = resolve(p)
+    try {
+        return realpathSync.native(abs)
+    } catch {
+        const parent = resolve(abs, "..")
+        return parent === abs ? abs : resolve(real(parent), relative(parent, abs))
     }
 }

@@ -132,9 +132,10 @@ export async function revokeKey(run: RepoRun, name: string, opts: RevokeOptions)
     // (whose rule the config edit removes) still goes to the rule's other readers.
     const found = await findEncryptedFiles(io, loaded.dir)
     const targets = planRevoke(loaded.config, loaded.dir, found, key.recipient)
-    const exposed = targets.filter((t) => t.listsKey).map((t) => ({ file: t.file.shown, paths: encryptedPaths(t.file.doc.branches) }))
+    const listing = targets.filter((t) => t.listsKey).map((t) => ({ abs: t.file.abs, file: t.file.shown, paths: encryptedPaths(t.file.doc.branches) }))
+    const exposed = listing.map(({ file, paths }) => ({ file, paths }))
     const offRuleExposed = targets.filter((t) => !t.listsKey).map((t) => ({ file: t.file.shown, paths: encryptedPaths(t.file.doc.branches) }))
-    const history = await historyExposure(io, loaded.dir, key.recipient, found.map((f) => f.abs), new Map(exposed.map((e) => [e.file, e.paths])))
+    const history = await historyExposure(io, loaded.dir, key.recipient, found.map((f) => f.abs), new Map(listing.map((l) => [l.abs, l.paths])))
     if (history.kind === "skipped") info(io, `git history not searched for values ${key.anchor} could read: ${history.why}`)
     const historyExposed = history.kind === "read" ? history.files : []
     const report: RevokeReport = { key, exposed, offRuleExposed, historyExposed, offRuleRemoved: [], rotated: [], notRotatable: [], noRule: [], failed: [], configChanged: false }

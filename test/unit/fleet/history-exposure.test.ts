@@ -9,7 +9,7 @@
  * counted through a recording shim: one log pass, one cat-file batch.
  */
 import { execFileSync } from "node:child_process"
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { runInProcess } from "../../helpers/in-process.js"
@@ -88,6 +88,11 @@ describe("keys revoke: values the key could read in git history", () => {
         expect(ran.filter((c) => c.startsWith("cat-file"))).toEqual(["cat-file --batch"])
         // Still a dry run: nothing changed.
         expect(git(["status", "--porcelain"])).toBe("")
+        // The same through a symlinked checkout (git names the top by its real path).
+        symlinkSync(dir, join(root, "link"))
+        const linked = await runInProcess(["keys", "revoke", "bob", "--dry-run"], { cwd: join(root, "link"), home, env })
+        expect(linked.code, linked.stderr).toBe(0)
+        expect(linked.stdout).toBe(r.stdout)
     })
 
     it("outside a git work tree, the history is skipped with a note", { timeout: 60_000 }, async () => {
