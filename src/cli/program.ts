@@ -33,6 +33,7 @@ import { registerAccess } from "./commands/access.js"
 import { registerStatus } from "./commands/status.js"
 import { registerOp } from "./commands/op.js"
 import { registerAudit } from "./commands/audit.js"
+import { registerMetrics } from "./commands/metrics.js"
 import { registerCompletion } from "./commands/completion.js"
 import { registerDeploy } from "./commands/deploy.js"
 import { registerGit } from "./commands/git.js"
@@ -132,6 +133,7 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerShow(program, ctx)
     registerRestore(program, ctx)
     registerAudit(program, ctx)
+    registerMetrics(program, ctx)
     registerCompletion(program, ctx)
     registerLegacyRoot(program, ctx)
     return program

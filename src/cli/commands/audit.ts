@@ -30,7 +30,7 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
         .action(async (flags: LogFlag) => {
             await ctx.dispatch("audit verify", [], flags, async () => {
                 const { verifyAuditLog } = await import("../../files/audit-read.js")
-                const result = verifyAuditLog(await target(ctx.io, flags))
+                const result = verifyAuditLog(await auditLogTarget(ctx.io, flags))
                 if (flags.json === true) ctx.io.stdout.write(JSON.stringify(result, null, 2) + "\n")
                 else if (result.ok) {
                     const tail = result.unanchored > 0 ? `; ${result.unanchored} line(s) after the anchored head (a command stopped between its two writes)` : ""
@@ -58,7 +58,7 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
                 const { parseSince } = await import("../../core/since.js")
                 const since = flags.since === undefined ? undefined : parseSince(flags.since, ctx.io.now())
                 if (since !== undefined && !(since instanceof Date)) throw new SecretsError(ExitCode.Generic, since.error)
-                const entries = auditEntries(await target(ctx.io, flags), {
+                const entries = auditEntries(await auditLogTarget(ctx.io, flags), {
                     ...(since !== undefined ? { since } : {}),
                     ...(flags.file !== undefined ? { file: flags.file } : {}),
                     ...(flags.command !== undefined ? { command: flags.command } : {}),
@@ -78,7 +78,8 @@ function showLine(e: AuditEntry): string {
     return `${e.time}  ${result.padEnd(9)} ${e.command}${what !== "" ? ` ${what}` : ""}  ${who}  ${e.durationMs} ms\n`
 }
 
-async function target(io: Io, flags: LogFlag) {
+/** The log `--log` names, else the user's (audit-location.ts); an error when it is off. */
+export async function auditLogTarget(io: Io, flags: { log?: string }) {
     const { auditTargetAt } = await import("../../files/audit-log.js")
     if (flags.log !== undefined) return auditTargetAt(flags.log)
     const { auditPlace } = await import("../../files/audit-location.js")

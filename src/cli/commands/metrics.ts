@@ -1,0 +1,51 @@
+/**
+ * `secrets metrics [--since] [--json] [--prometheus FILE]` (issue 16 §2): the audit
+ * log summarized per command (count, errors, error rate, p50/p95 latency) and its
+ * rotations. `--prometheus FILE` writes node_exporter's textfile-collector format
+ * atomically (a temp file in the same directory, then rename), so a scrape never
+ * sees half a file; the file is 0644, since the collector runs as its own user and
+ * the numbers name no secret.
+ */
+import { Command, Option } from "commander"
+import { ExitCode, SecretsError } from "../../errors.js"
+import type { CommandContext } from "../context.js"
+
+interface MetricsFlags {
+    log?: string
+    since?: string
+    json?: boolean
+    prometheus?: string
+}
+
+export function registerMetrics(program: Command, ctx: CommandContext): void {
+    program
+        .command("metrics")
+        .description("summarize the audit log: counts, error rates and p50/p95 latency per command, rotations")
+        .addOption(new Option("--log <file>", "the audit log to read (default: $SECRETS_AUDIT_LOG, else ~/.local/state/secrets/audit.jsonl)"))
+        .addOption(new Option("--since <when>", "only records since a span back (30m, 24h, 7d, 2w) or a date (2026-12-01)"))
+        .addOption(new Option("--json", "print the summary as JSON"))
+        .addOption(new Option("--prometheus <file>", "also write node_exporter's textfile format to this file (atomically)"))
+        .action(async (flags: MetricsFlags) => {
+            await ctx.dispatch("metrics", [], flags, async () => {
+                const { auditEntries } = await import("../../files/audit-read.js")
+                const { auditMetrics, prometheusText } = await import("../../core/audit-metrics.js")
+                const { parseSince } = await import("../../core/since.js")
+                const { auditLogTarget } = await import("./audit.js")
+                const since = flags.since === undefined ? undefined : parseSince(flags.since, ctx.io.now())
+                if (since !== undefined && !(since instanceof Date)) throw new SecretsError(ExitCode.Generic, since.error)
+                const m = auditMetrics(auditEntries(await auditLogTarget(ctx.io, flags), since !== undefined ? { since } : {}))
+                if (flags.prometheus !== undefined) {
+                    const { writeFileAtomic } = await import("../../files/fs-atomic.js")
+                    const { resolve } = await import("node:path")
+                    await writeFileAtomic(resolve(ctx.io.cwd, flags.prometheus), new TextEncoder().encode(prometheusText(m)), { mode: 0o644 })
+                }
+                if (flags.json === true) {
+                    ctx.io.stdout.write(JSON.stringify(m, null, 2) + "\n")
+                    return
+                }
+                if (flags.prometheus !== undefined) return
+                const rows = m.commands.map((c) => `${c.command.padEnd(16)} ${String(c.count).padStart(6)} ${String(c.errors).padStart(6)} ${(c.errorRate * 100).toFixed(1).padStart(6)}% ${String(c.p50Ms).padStart(7)} ${String(c.p95Ms).padStart(7)}`)
+                ctx.io.stdout.write([`${"COMMAND".padEnd(16)} ${"COUNT".padStart(6)} ${"ERRORS".padStart(6)} ${"RATE".padStart(7)} ${"P50 MS".padStart(7)} ${"P95 MS".padStart(7)}`, ...rows, `rotations: ${m.rotations}`].join("\n") + "\n")
+            })
+        })
+}
