@@ -161,6 +161,18 @@ describe("secrets scan", () => {
         const tree = await runCli(["scan"], { cwd: repo, env })
         expect(tree.code, tree.stdout).toBe(0)
 
+        // The staged .secretsignore is the one that counts: an unstaged entry hides nothing from --staged.
+        writeFileSync(join(repo, ".secretsignore"), "# none yet\n")
+        git("add", ".secretsignore")
+        writeFileSync(join(repo, ".secretsignore"), "app.txt  # a token revoked long ago\n")
+        expect((await runCli(["scan", "--staged"], { cwd: repo, env })).code).toBe(1)
+        git("add", ".secretsignore")
+        const accepted = await runCli(["scan", "--staged"], { cwd: repo, env })
+        expect(accepted.code, accepted.stdout).toBe(0)
+        expect(accepted.stderr).toContain("no findings, 1 ignored by .secretsignore (2 files scanned)")
+        git("rm", "-q", "--cached", ".secretsignore")
+        writeFileSync(join(repo, ".secretsignore"), "")
+
         // A sops file: ENC values and the metadata are not scanned, a clear value is.
         writeFileSync(join(repo, "vals.yaml"), `password: ${c.slack}\napi_unencrypted: ${c.github}\n`)
         const enc = await runCli(["encrypt", "-i", "--age", alice.recipient, "vals.yaml"], { cwd: repo, env })
