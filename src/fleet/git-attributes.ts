@@ -47,38 +47,67 @@ export interface AttributesInput {
     readonly files: () => Promise<readonly string[]>
 }
 
-/** Our block for this config. */
-export async function attributesBlock(input: AttributesInput): Promise<AttributesBlock> {
+/** Each creation rule's patterns, or (for a regex without a glob) the files it matches now. */
+interface RulePaths {
+    readonly index: number
+    readonly regex: string
+    readonly globs?: readonly string[]
+    readonly files?: readonly string[]
+    /** Why the rule is listed by files. */
+    readonly why?: string
+}
+
+async function rulePaths(input: AttributesInput): Promise<RulePaths[]> {
     const base = relative(input.top, input.configDir).split("\\").join("/")
     // A config outside the work tree sees paths that do not start at the top: every
     // regex is then listed by the files it matches.
     const outside = base.startsWith("..") || isAbsolute(base)
+    const out: RulePaths[] = []
+    for (const [index, rule] of (input.config.creation_rules ?? []).entries()) {
+        const regex = rule.path_regex ?? ""
+        const layout = parseLayoutRegex(regex)
+        const derived = outside
+            ? { kind: "unsupported" as const, reason: "the config is outside the work tree" }
+            : layout !== undefined
+              ? { kind: "globs" as const, globs: [`${base === "" ? "" : `${base}/`}${dirFor(layout.kind, layout.name)}/**`] }
+              : pathRegexGlobs(regex, base)
+        if (derived.kind === "globs") {
+            out.push({ index, regex, globs: derived.globs })
+            continue
+        }
+        const matched = await filesMatching(input, index, regex)
+        const files = derived.kind === "everything" ? matched.filter((f) => looksLikeSopsFile(join(input.top, f))) : matched
+        const why = derived.kind === "everything" ? "matches every file, so only the sops files it matches are listed" : `cannot be a .gitattributes pattern (${derived.reason}), so the ${files.length} file${files.length === 1 ? "" : "s"} it matches now are listed`
+        out.push({ index, regex, files, why })
+    }
+    return out
+}
+
+/** The repository's files (our own files aside) that the rule's regex matches, as sops would see their paths. */
+async function filesMatching(input: AttributesInput, index: number, regex: string): Promise<string[]> {
+    const matcher = pathRegex(regex, `creation_rules[${index}].path_regex`)
+    return (await input.files()).filter((f) => {
+        const abs = join(input.top, f)
+        const seen = pathForRules(input.configDir, abs)
+        if (seen === abs || isOurs(f)) return false
+        return regex === "" || matcher.test(seen)
+    })
+}
+
+/** Our block for this config. */
+export async function attributesBlock(input: AttributesInput): Promise<AttributesBlock> {
     const patterns: string[] = []
     const notes: string[] = []
     const body: string[] = []
-    let files: readonly string[] | undefined
-    for (const [i, rule] of (input.config.creation_rules ?? []).entries()) {
-        const regex = rule.path_regex ?? ""
-        const layout = parseLayoutRegex(regex)
-        const derived = outside ? { kind: "unsupported" as const, reason: "the config is outside the work tree" } : layout !== undefined ? { kind: "globs" as const, globs: [`${base === "" ? "" : `${base}/`}${dirFor(layout.kind, layout.name)}/**`] } : pathRegexGlobs(regex, base)
-        if (derived.kind === "globs") {
-            for (const g of derived.globs) patterns.push(g)
+    for (const r of await rulePaths(input)) {
+        if (r.globs !== undefined) {
+            patterns.push(...r.globs)
             continue
         }
-        files ??= await input.files()
-        const matcher = pathRegex(regex, `creation_rules[${i}].path_regex`)
-        const matched = files.filter((f) => {
-            const abs = join(input.top, f)
-            const seen = pathForRules(input.configDir, abs)
-            if (seen === abs || isOurs(f)) return false
-            return regex === "" || matcher.test(seen)
-        })
-        const listed = derived.kind === "everything" ? matched.filter((f) => looksLikeSopsFile(join(input.top, f))) : matched
-        const shown = regex === "" ? "(no path_regex)" : `path_regex ${quote(regex)}`
-        const why = derived.kind === "everything" ? "matches every file, so only the sops files it matches are listed" : `cannot be a .gitattributes pattern (${derived.reason}), so the ${listed.length} file${listed.length === 1 ? "" : "s"} it matches now are listed`
-        notes.push(`creation_rules[${i}] ${shown} ${why}: re-run \`secrets git setup\` after adding files there`)
-        body.push(`# creation_rules[${i}] ${shown.replace(/\n/g, " ")}: the files it matches today (re-run \`secrets git setup\` for new ones)`)
-        for (const f of listed) patterns.push(literalPathPattern(f))
+        const shown = r.regex === "" ? "(no path_regex)" : `path_regex ${quote(r.regex)}`
+        notes.push(`creation_rules[${r.index}] ${shown} ${r.why ?? ""}: re-run \`secrets git setup\` after adding files there`)
+        body.push(`# creation_rules[${r.index}] ${shown.replace(/\n/g, " ")}: the files it matches today (re-run \`secrets git setup\` for new ones)`)
+        for (const f of r.files ?? []) patterns.push(literalPathPattern(f))
     }
     const unique = [...new Set(patterns)]
     const lines = [
@@ -88,6 +117,21 @@ export async function attributesBlock(input: AttributesInput): Promise<Attribute
         BLOCK_END,
     ]
     return { lines, paths: unique.length, notes }
+}
+
+/**
+ * The files the block is for: what the creation rules match in the repository now
+ * (the sops files only, for a rule that matches everything). setup asks git which
+ * attributes they really get, since a later line, a `.gitattributes` deeper down or
+ * `.git/info/attributes` overrides ours.
+ */
+export async function coveredFiles(input: AttributesInput): Promise<string[]> {
+    const out = new Set<string>()
+    for (const r of await rulePaths(input)) {
+        const files = r.files ?? (await filesMatching(input, r.index, r.regex))
+        for (const f of files) out.add(f)
+    }
+    return [...out].sort()
 }
 
 function relativeOrAbsolute(top: string, p: string): string {

@@ -22,10 +22,8 @@
  * `.gitattributes`, a hooks path leading out of the work tree) leaves everything as
  * it was.
  */
-import { accessSync, constants } from "node:fs"
+import { accessSync, constants, realpathSync } from "node:fs"
 import { delimiter, dirname, isAbsolute, join } from "node:path"
-import { realpathSync } from "node:fs"
-import type { Config } from "../config/schema.js"
 import { ExitCode, SecretsError } from "../errors.js"
 import { writeFileAtomic } from "../files/fs-atomic.js"
 import type { Io } from "../files/io.js"
@@ -34,13 +32,14 @@ import {
     gitConfigSet,
     gitConfigUnset,
     gitDeleteRef,
+    gitCheckAttr,
     gitListFiles,
     gitRefExists,
     gitRepository,
     type GitConfigScope,
-    type GitRepository,
 } from "../integrations/git-config.js"
-import { attributesBlock, blockIsCurrent, readAttributesFile, withBlock } from "./git-attributes.js"
+import type { Config } from "../config/schema.js"
+import { attributesBlock, blockIsCurrent, coveredFiles, readAttributesFile, withBlock, type AttributesInput } from "./git-attributes.js"
 import { hookProblem, hookScript, inspectHook, installHook } from "./git-hook.js"
 
 /** The driver name in `.gitattributes` and git config. */
@@ -76,6 +75,12 @@ export interface GitSetupPlan {
     readonly notes: readonly string[]
     /** `secrets` is not on PATH and no --command was given. */
     readonly commandNotOnPath: boolean
+    /**
+     * The covered files whose `diff`/`merge` attributes are not `secrets` once our
+     * block is in place (a later line, a deeper `.gitattributes`, `.git/info/attributes`
+     * overriding ours), one line each; undefined for `--global`.
+     */
+    readonly overrides: (() => Promise<string[]>) | undefined
 }
 
 /** The config setup writes, for `command`. */
@@ -100,12 +105,21 @@ export async function planGitSetup(io: Io, opts: GitSetupOptions): Promise<GitSe
     const cwd = repo?.top ?? io.cwd
     const items: SetupItem[] = []
     const notes: string[] = []
+    let overrides: (() => Promise<string[]>) | undefined
 
     if (repo !== undefined) {
         const loaded = await opts.loadConfig()
-        const attributes = await attributesItem(io, repo, loaded.config, dirname(loaded.path))
+        let listed: Promise<string[]> | undefined
+        const input: AttributesInput = {
+            top: realpathSync(repo.top),
+            config: loaded.config,
+            configDir: realpathSync(dirname(loaded.path)),
+            files: () => (listed ??= gitListFiles(repo.top, io.env)),
+        }
+        const attributes = await attributesItem(input)
         notes.push(...attributes.notes)
         if (attributes.item !== undefined) items.push(attributes.item)
+        overrides = () => attributeOverrides(io, input)
     }
     items.push(...(await configItems(io, cwd, scope, command)))
     if (repo !== undefined) {
@@ -114,17 +128,28 @@ export async function planGitSetup(io: Io, opts: GitSetupOptions): Promise<GitSe
         const problem = hookProblem(hook)
         if (problem !== undefined) items.push({ part: "hook", problem, apply: () => installHook(hook, script) })
     }
-    return { scope, top: repo?.top, items, notes, commandNotOnPath }
+    return { scope, top: repo?.top, items, notes, commandNotOnPath, overrides }
 }
 
-async function attributesItem(io: Io, repo: GitRepository, config: Config, configDir: string): Promise<{ item?: SetupItem; notes: readonly string[] }> {
-    const current = readAttributesFile(repo.top)
-    const block = await attributesBlock({
-        top: realpathSync(repo.top),
-        config,
-        configDir: realpathSync(configDir),
-        files: () => gitListFiles(repo.top, io.env),
-    })
+/** How many overridden files are named before "and N more". */
+const MAX_OVERRIDES_SHOWN = 10
+
+async function attributeOverrides(io: Io, input: AttributesInput): Promise<string[]> {
+    const files = await coveredFiles(input)
+    const attrs = await gitCheckAttr(input.top, files, ["diff", "merge"], io.env)
+    const lines: string[] = []
+    for (const f of files) {
+        const a = attrs.get(f) ?? {}
+        const wrong = ["diff", "merge"].filter((k) => a[k] !== DRIVER).map((k) => `${k} is ${JSON.stringify(a[k] ?? "unspecified")}`)
+        if (wrong.length > 0) lines.push(`${f}: ${wrong.join(", ")}, not "${DRIVER}" (another attributes line overrides setup's)`)
+    }
+    if (lines.length <= MAX_OVERRIDES_SHOWN) return lines
+    return [...lines.slice(0, MAX_OVERRIDES_SHOWN), `and ${lines.length - MAX_OVERRIDES_SHOWN} more files whose attributes another line overrides`]
+}
+
+async function attributesItem(input: AttributesInput): Promise<{ item?: SetupItem; notes: readonly string[] }> {
+    const current = readAttributesFile(input.top)
+    const block = await attributesBlock(input)
     if (blockIsCurrent(current, block.lines)) return { notes: block.notes }
     const count = `${block.paths} path${block.paths === 1 ? "" : "s"}`
     const problem = current.block === undefined ? `.gitattributes: no secrets lines (setup writes ${count})` : `.gitattributes: the secrets lines are out of date with .sops.yaml (setup writes ${count})`

@@ -26,9 +26,10 @@ export interface GitRepository {
     readonly commonDir: string
 }
 
-async function git(cwd: string, args: readonly string[], env: Env) {
+async function git(cwd: string, args: readonly string[], env: Env, input?: string) {
     try {
-        return await execa("git", args, { cwd, env: gitEnv(env), extendEnv: false, reject: false, stdin: "ignore", stripFinalNewline: false })
+        const stdin = input === undefined ? { stdin: "ignore" as const } : { input }
+        return await execa("git", args, { cwd, env: gitEnv(env), extendEnv: false, reject: false, ...stdin, stripFinalNewline: false })
     } catch (e) {
         // execa rejects (even with reject: false) only when git cannot be started.
         throw new SecretsError(ExitCode.Generic, `cannot run git: ${(e as NodeJS.ErrnoException).code ?? "unknown error"}`, ["install git, or put it on PATH"])
@@ -105,4 +106,23 @@ export async function gitListFiles(top: string, env: Env): Promise<string[]> {
     const r = await git(top, ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate"], env)
     if (r.exitCode !== 0) throw failed("ls-files", r)
     return [...new Set(r.stdout.split("\0").filter((p) => p !== ""))].sort()
+}
+
+/**
+ * The values of `attrs` for each of `paths` (relative to `top`) as git sees them,
+ * every attributes file counted: `set`, `unset`, `unspecified` or the value.
+ */
+export async function gitCheckAttr(top: string, paths: readonly string[], attrs: readonly string[], env: Env): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>()
+    if (paths.length === 0) return out
+    const r = await git(top, ["check-attr", "-z", "--stdin", ...attrs], env, paths.map((p) => `${p}\0`).join(""))
+    if (r.exitCode !== 0) throw failed("check-attr", r)
+    const f = r.stdout.split("\0")
+    for (let k = 0; k + 2 < f.length; k += 3) {
+        const path = f[k] as string
+        const entry = out.get(path) ?? {}
+        entry[f[k + 1] as string] = f[k + 2] as string
+        out.set(path, entry)
+    }
+    return out
 }

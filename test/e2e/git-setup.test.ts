@@ -226,6 +226,20 @@ describe("secrets git setup", () => {
         expect((await cli(["--check", "--command", REAL])).code).toBe(0)
     })
 
+    it("reports files whose attributes another attributes file overrides", { timeout: 120_000 }, async () => {
+        const { repo, cli } = demoRepo()
+        expect((await cli(["--command", REAL])).code).toBe(0)
+        // A deeper .gitattributes wins over the top one's lines.
+        writeFileSync(join(repo, "secrets", "dev", ".gitattributes"), "* -diff\n")
+        const check = await cli(["--check", "--command", REAL])
+        expect(check.code).toBe(1)
+        expect(check.stdout).toBe('secrets/dev/app.yaml: diff is "unset", not "secrets" (another attributes line overrides setup\'s)\n')
+        const setup = await cli(["--command", REAL])
+        expect(setup.code).toBe(0)
+        expect(setup.stderr).toContain('secrets: warning: secrets/dev/app.yaml: diff is "unset", not "secrets"')
+        expect(setup.stderr).toContain("secrets: already set up\n")
+    })
+
     it("refuses a planted symlink with one line and writes nothing; outside a repository exits 2", { timeout: 120_000 }, async () => {
         const { root, repo, git, gitStatus, cli } = demoRepo()
         const victim = join(root, "victim")

@@ -50,6 +50,8 @@ async function runGitSetup(ctx: CommandContext, opts: GitSetupFlags & o.GlobalOp
     const base = { scope: plan.scope === "global" ? "global" : "repository", top: plan.top ?? null, notes: plan.notes }
     if (opts.check === true) {
         const problems = plan.items.map((i) => ({ part: i.part, problem: i.problem }))
+        // With our block current, ask git what the files really get.
+        if (!plan.items.some((i) => i.part === "attributes")) for (const problem of (await plan.overrides?.()) ?? []) problems.push({ part: "attributes", problem })
         if (opts.json === true) io.stdout.write(`${JSON.stringify({ ok: problems.length === 0, ...base, problems }, null, 2)}\n`)
         else for (const p of problems) io.stdout.write(`${p.problem}\n`)
         for (const n of plan.notes) if (opts.json !== true) info(io, n)
@@ -62,7 +64,10 @@ async function runGitSetup(ctx: CommandContext, opts: GitSetupFlags & o.GlobalOp
         throw new SecretsError(ExitCode.Generic, `not set up: ${n} thing${n === 1 ? "" : "s"} missing or wrong`, [`run \`secrets git setup${opts.global === true ? " --global" : ""}\``])
     }
     const done = await applyGitSetup(plan)
-    if (opts.json === true) io.stdout.write(`${JSON.stringify({ ok: true, ...base, done }, null, 2)}\n`)
+    const overridden = (await plan.overrides?.()) ?? []
+    for (const line of overridden) warn(io, line)
+    if (overridden.length > 0) io.stderr.write(`secrets: hint: find the line with \`git check-attr -a -- FILE\` and the attributes files (a later line in .gitattributes, one in a subdirectory, .git/info/attributes), and remove its diff/merge setting\n`)
+    if (opts.json === true) io.stdout.write(`${JSON.stringify({ ok: overridden.length === 0, ...base, done, overridden }, null, 2)}\n`)
     else {
         for (const line of done) info(io, line)
         // The notes (paths listed file by file) come with a change; a run with nothing to do stays one line.
