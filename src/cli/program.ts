@@ -41,6 +41,7 @@ import { registerScan } from "./commands/scan.js"
 import { registerLog } from "./commands/log.js"
 import { registerShow } from "./commands/show.js"
 import { registerRestore } from "./commands/restore.js"
+import { registerAgent } from "./commands/agent.js"
 import { unknownCommandHints } from "./command-suggestions.js"
 
 export const VERSION = "0.1.0"
@@ -132,6 +133,7 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerLog(program, ctx)
     registerShow(program, ctx)
     registerRestore(program, ctx)
+    registerAgent(program, ctx)
     registerAudit(program, ctx)
     registerMetrics(program, ctx)
     registerCompletion(program, ctx)

@@ -20,6 +20,7 @@ import type { AgeIdentity } from "../keys/age.js"
 import { isOpReference } from "../integrations/op-reference.js"
 import { decryptIdentityFile, isPassphraseProtected, parseIdentities, parseSshKeyIdentities } from "../keys/identity-file.js"
 import { isLockedPemKey, isSshPrivateKey } from "../keys/ssh-parse.js"
+import type { UnlockedIdentity } from "./agent-protocol.js"
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -55,6 +56,11 @@ export interface IdentityContext {
      * 1Password source is configured; absent, such a source is reported unusable.
      */
     readOpReference?(reference: string): Promise<string>
+    /**
+     * Given an identity that cost a prompt or an `op read` once it is unlocked, to
+     * keep in a running agent (docs/agent.md); absent without one. Never throws.
+     */
+    rememberUnlocked?(identity: UnlockedIdentity): Promise<void>
 }
 
 /** Every identity found, every place considered (annotated), and what went wrong. */
@@ -254,6 +260,7 @@ async function fromContent(
             out.warnings.push(describe(e))
             return
         }
+        await ctx.rememberUnlocked?.({ kind: "keys", source, text })
     } else {
         text = typeof content === "string" ? content : new TextDecoder().decode(content)
     }
@@ -297,6 +304,9 @@ async function fromSshKey(
     const sshUnlock = {
         ...(ctx.promptPassphrase !== undefined ? { askPassphrase: ctx.promptPassphrase.bind(ctx) } : {}),
         report: (message: string) => out.deferred.push(message),
+        ...(ctx.rememberUnlocked !== undefined
+            ? { unlocked: (passphrase: string) => ctx.rememberUnlocked!({ kind: "ssh", source, text, passphrase, ...(sshPublicKeyLine !== undefined ? { publicKeyLine: sshPublicKeyLine } : {}) }) }
+            : {}),
     }
     try {
         const { identities, label } = parseSshKeyIdentities(text, source, { sshUnlock, ...(sshPublicKeyLine !== undefined ? { sshPublicKeyLine } : {}) })
@@ -385,6 +395,9 @@ async function readOpSettings(ctx: IdentityContext, out: Collector, settings: re
             out.warnings.push(`${place}: ${describe(e)}`)
             continue
         }
+        // Worth keeping: each read may be a Touch ID prompt or a service account's quota.
+        // A passphrase-protected one is kept once opened, by fromContent.
+        if (!isPassphraseProtected(text)) await ctx.rememberUnlocked?.({ kind: "keys", source: place, text })
         await fromContent(ctx, out, place, place, text)
     }
 }

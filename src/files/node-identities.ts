@@ -14,6 +14,7 @@ import { collectConfigOpIdentities, collectIdentities, explainNoIdentity, type C
 import type { Io } from "./io.js"
 import { identityOptionsOf } from "./identity-options.js"
 import { warn } from "./diagnostics.js"
+import { runningAgent } from "./agent-client.js"
 import { trace, traceOn } from "./trace.js"
 
 /**
@@ -24,7 +25,21 @@ import { trace, traceOn } from "./trace.js"
  * `op`. The exit-128 error lists every place looked in, both rounds.
  */
 export async function withIdentities<T>(io: Io, recipients: readonly string[], advice: string, attempt: (ids: readonly AgeIdentity[]) => Promise<T>): Promise<T> {
+    // A running agent first (docs/agent.md): collecting identities may prompt. On a
+    // miss (or no agent answering) everything below runs as without one.
+    const agent = runningAgent(io.env)
+    if (agent !== undefined) {
+        try {
+            const result = await attempt([agent.identity])
+            trace(io, "identities: opened by the agent")
+            return result
+        } catch (e) {
+            if (!(e instanceof NoIdentityError)) throw e
+            trace(io, "identities: the agent holds no key of this file")
+        }
+    }
     const ctx = await identityContext(io, recipients)
+    if (agent !== undefined) ctx.rememberUnlocked = agent.remember
     const first = await collectIdentities(ctx)
     for (const w of first.warnings) warn(io, w)
     traceSources(io, first.lookedIn)

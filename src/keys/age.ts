@@ -24,6 +24,20 @@ import { dearmorStrict, unwrapNativeX25519 } from "./age-x25519-native.js"
 /** Anything typage's Decrypter.addIdentity accepts: an `AGE-SECRET-KEY-…` string or an Identity object. */
 export type AgeIdentity = string | Identity
 
+/**
+ * An identity held by another process (the agent, docs/agent.md): it is handed
+ * a whole sops entry (the armored age file of `enc`: ciphertext only, and the
+ * entry's recipient) and answers its payload, or null. Its unwrapFileKey opens
+ * nothing, so typage skips it; only {@link unwrapDataKey} asks it.
+ */
+export interface EntryUnwrapper extends Identity {
+    unwrapEntry(enc: string, recipient?: string): Promise<Uint8Array | null>
+}
+
+function isEntryUnwrapper(id: AgeIdentity): id is EntryUnwrapper {
+    return typeof id === "object" && "unwrapEntry" in id
+}
+
 /** A fresh key pair: the secret identity line and its public recipient. */
 export interface KeyPair {
     readonly identity: string
@@ -84,7 +98,14 @@ function plainX25519Key(text: string): Uint8Array | undefined {
  * stanzas do not say whom they are for, and trying would ask for a passphrase.
  */
 export async function unwrapDataKey(enc: string, allIdentities: readonly AgeIdentity[], recipient?: string): Promise<Uint8Array | null> {
-    const identities = allIdentities.filter((id) => typeof id === "string" || !isBoundToOther(id, recipient))
+    for (const id of allIdentities) {
+        if (!isEntryUnwrapper(id)) continue
+        const payload = await id.unwrapEntry(enc, recipient)
+        if (payload !== null) return payload
+    }
+    const identities = allIdentities.filter((id) => typeof id === "string" || (!isBoundToOther(id, recipient) && !isEntryUnwrapper(id)))
+    // Only the agent was asked, and it missed: nothing else to try (the caller then collects identities).
+    if (identities.length === 0 && allIdentities.some(isEntryUnwrapper)) return null
     const strict = dearmorStrict(enc)
     if (strict !== undefined) {
         const fast = unwrapNativeX25519(strict, identities)

@@ -34,6 +34,11 @@ export interface SshUnlock {
     readonly askPassphrase?: (source: string) => Promise<string>
     /** Told once per key when a file needed it but it stayed locked; never key material. */
     readonly report: (message: string) => void
+    /**
+     * Told the passphrase once it has opened the key, so that the command line can
+     * hand the key to a running agent (docs/agent.md): asked once per session.
+     */
+    readonly unlocked?: (passphrase: string) => Promise<void>
 }
 
 /**
@@ -109,7 +114,9 @@ async function unlockOnce(file: SshKeyFile & { encrypted: true }, source: string
     }
     const passphrase = await unlock.askPassphrase(source)
     try {
-        return await file.unlock(passphrase)
+        const key = await file.unlock(passphrase)
+        await unlock.unlocked?.(passphrase)
+        return key
     } catch (e) {
         if (!(e instanceof WrongPassphraseError)) throw e
         unlock.report(e.message)

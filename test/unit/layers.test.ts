@@ -31,7 +31,7 @@ const LAYERS: readonly (readonly string[])[] = [
     ["engine"],
     ["integrations"],
     ["files"],
-    ["fleet", "sync", "delivery", "run", "transfer"],
+    ["fleet", "sync", "delivery", "run", "transfer", "agent"],
     ["cli", "api"],
     ["main.ts", "bin.ts"],
 ]
