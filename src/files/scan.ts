@@ -144,6 +144,16 @@ async function scanSources(io: Io, set: SourceSet): Promise<ScanResult> {
             else findings.push(finding)
         }
     }
+    // A binary file is never a sops file (sops writes binary files as JSON): under an
+    // encrypted path it is plaintext, though its content is not scanned.
+    for (const s of set.skipped) {
+        if (s.reason !== "binary") continue
+        const rule = await encryptedPathRule(configs, s.file)
+        if (rule === undefined) continue
+        const finding = { file: s.file, line: 1, column: 1, ruleId: PLAINTEXT_RULE, message: `not encrypted, but ${rule} says it must be`, excerpt: "" }
+        if (ignoredBy(ignore, finding.file, finding.ruleId) !== undefined) ignored++
+        else findings.push(finding)
+    }
     findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column))
     return { root: set.root, findings, ignored, scanned: set.files.length, skipped: set.skipped, sources }
 }

@@ -70,6 +70,8 @@ describe("secrets scan", () => {
         writeFileSync(join(work, "keys", "age.txt"), c.age)
         writeFileSync(join(work, ".sops.yaml"), `creation_rules:\n  - path_regex: ^secrets/\n    age: ${c.agePub}\n`)
         writeFileSync(join(work, "secrets", "db.yaml"), "password: not-encrypted-yet\n")
+        // A binary file under an encrypted path: its content is not scanned, but it is plaintext.
+        writeFileSync(join(work, "secrets", "store.p12"), Buffer.from([0x30, 0x82, 0x00, 0x01, 0x02]))
         // Never scanned: dependencies, and binary files (said in --json).
         writeFileSync(join(work, "node_modules", "dep", "token.txt"), `token: ${c.github}\n`)
         writeFileSync(join(work, "blob.bin"), Buffer.concat([Buffer.from(`x\0${c.github}`)]))
@@ -90,7 +92,8 @@ describe("secrets scan", () => {
         // Masked: the first 4 characters and an ellipsis, never more.
         expect(at("config/creds.txt:4:", "@secretlint/secretlint-rule-github")[0]).toContain(`github_token: ${c.github.slice(0, 4)}…`)
         expect(at("keys/age.txt:3:", "secrets/age-secret-key")[0]).toMatch(/ {2}AGE-…$/)
-        expect(r.stderr).toContain("secrets: 7 findings in 4 files")
+        expect(at("secrets/store.p12:1:1", "secrets/plaintext-in-encrypted-path")).toHaveLength(1)
+        expect(r.stderr).toContain("secrets: 8 findings in 5 files")
 
         const json = await runCli(["scan", "--json"], { cwd: work })
         expect(json.code, json.stderr).toBe(1)
@@ -103,14 +106,16 @@ describe("secrets scan", () => {
             "keys/age.txt:3 secrets/age-secret-key",
             "keys/id_ed25519:1 @secretlint/secretlint-rule-privatekey",
             "secrets/db.yaml:1 secrets/plaintext-in-encrypted-path",
+            "secrets/store.p12:1 secrets/plaintext-in-encrypted-path",
         ])
         expect(report.skipped).toEqual([
             { file: "big.txt", reason: "too large" },
             { file: "blob.bin", reason: "binary" },
+            { file: "secrets/store.p12", reason: "binary" },
         ])
-        expect(r.stderr).toContain("2 skipped (--verbose lists them)")
+        expect(r.stderr).toContain("3 skipped (--verbose lists them)")
         const verbose = await runCli(["--verbose", "scan"], { cwd: work })
-        expect(verbose.stderr).toContain("secrets: skipped big.txt (too large)\nsecrets: skipped blob.bin (binary)\n")
+        expect(verbose.stderr).toContain("secrets: skipped big.txt (too large)\nsecrets: skipped blob.bin (binary)\nsecrets: skipped secrets/store.p12 (binary)\n")
 
         // No credential whole, anywhere: not in the text, not in the JSON (nor any half of the AWS secret).
         for (const out of [output(r), output(json), output(verbose)]) {
@@ -122,7 +127,7 @@ describe("secrets scan", () => {
         const ignored = await runCli(["scan"], { cwd: work })
         expect(ignored.code).toBe(1)
         expect(ignored.stdout).not.toContain("secretlint-rule-slack")
-        expect(ignored.stderr).toContain("secrets: 6 findings in 4 files, 1 ignored by .secretsignore")
+        expect(ignored.stderr).toContain("secrets: 7 findings in 5 files, 1 ignored by .secretsignore")
         writeFileSync(join(work, ".secretsignore"), "# accepted findings\nkeys/\n")
         const bad = await runCli(["scan"], { cwd: work })
         expect(bad.code).toBe(2)
