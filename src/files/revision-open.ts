@@ -36,8 +36,7 @@ export interface FileRevision extends ResolvedRevision {
 export async function readRevision(io: Io, file: string, rev: string): Promise<FileRevision> {
     const abs = resolve(io.cwd, file)
     const real = realOrSelf(abs)
-    const dir = dirname(real)
-    const top = existsSync(dir) ? await gitTopLevel(dir, io.env) : undefined
+    const top = await gitTopLevel(existingAncestor(dirname(real)), io.env)
     if (top === undefined) {
         throw new SecretsError(ExitCode.Generic, `${quote(file)} is not in a git work tree: it has no revisions`, ["run this inside the repository that holds the file"])
     }
@@ -57,6 +56,21 @@ export async function readRevision(io: Io, file: string, rev: string): Promise<F
         throw new SecretsError(ExitCode.Generic, `${quote(file)} did not exist at ${rev} (${resolved.short})`, [LOG_HINT(file)])
     }
     return { ...resolved, path, bytes }
+}
+
+/**
+ * The nearest directory at or above `dir` that exists: git must run somewhere, and
+ * `git rm` of a directory's last file removes the directory, while the file's old
+ * revisions are still there to read.
+ */
+export function existingAncestor(dir: string): string {
+    let d = dir
+    while (!existsSync(d)) {
+        const up = dirname(d)
+        if (up === d) break
+        d = up
+    }
+    return d
 }
 
 /** The name a revision is shown by in messages: `secrets.yaml@1a2b3c4`. */

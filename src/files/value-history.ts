@@ -30,6 +30,7 @@ import { ExitCode, quote, SecretsError } from "../errors.js"
 import { commitAuthors } from "../integrations/git-authors.js"
 import { blobReader, firstParentHistory } from "../integrations/git-history.js"
 import { gitTopLevel } from "../integrations/git.js"
+import { existingAncestor } from "./revision-open.js"
 import type { AgeIdentity } from "../keys/age.js"
 import { formatForPath, loadStore } from "../stores/index.js"
 import { metadataFromTree } from "../stores/metadata.js"
@@ -71,7 +72,7 @@ type Revision =
  */
 export async function valueHistory(file: string, opts: ValueHistoryOptions): Promise<ValueHistoryEntry[]> {
     const abs = realpathOrSelf(resolve(file))
-    const top = await gitTopLevel(dirname(abs), opts.env)
+    const top = await gitTopLevel(existingAncestor(dirname(abs)), opts.env)
     if (top === undefined) {
         throw new SecretsError(ExitCode.Generic, `${quote(file)} is not in a git work tree: it has no history to list`, ["run this inside the repository that holds the file"])
     }

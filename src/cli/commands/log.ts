@@ -57,15 +57,13 @@ export function registerLog(program: Command, ctx: CommandContext): void {
 async function runLog(ctx: CommandContext, file: string, keyPath: string | undefined, opts: LogOptions): Promise<void> {
     const { io } = ctx
     const { resolve, dirname } = await import("node:path")
-    const { existsSync } = await import("node:fs")
     // A malformed path fails before git runs (exit 91, as `set` and `--extract`).
     if (keyPath !== undefined) (await import("../../core/tree-path.js")).parseTreePath(keyPath)
     const abs = resolve(io.cwd, file)
-    if (!existsSync(dirname(abs))) {
-        throw new SecretsError(ExitCode.NoFileSpecified, `${quote(file)}: its directory does not exist`, ["give the path of the file in the work tree (a deleted file's directory must still exist)"])
-    }
     const { gitTopLevel, fileCommits } = await import("../../integrations/git.js")
-    const top = await gitTopLevel(dirname(abs), io.env)
+    const { existingAncestor } = await import("../../files/revision-open.js")
+    // A deleted file's directory may be gone too: its history is still there.
+    const top = await gitTopLevel(existingAncestor(dirname(abs)), io.env)
     if (top === undefined) {
         throw new SecretsError(ExitCode.Generic, `${quote(file)} is not in a git work tree: it has no history to list`, ["run this inside the repository that holds the file"])
     }
