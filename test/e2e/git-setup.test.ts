@@ -170,6 +170,11 @@ describe("secrets git setup", () => {
         expect(lstatSync(join(repo, ".githooks", "pre-commit")).mode & 0o777).toBe(0o755)
         expect(existsSync(join(repo, ".git", "hooks", "pre-commit"))).toBe(false)
         expect((await cli(["--check", "--command", REAL])).code).toBe(0)
+        // Our hook without its executable bits (git would skip it): reported, then restored.
+        chmodSync(join(repo, ".githooks", "pre-commit"), 0o644)
+        expect((await cli(["--check", "--command", REAL])).stdout).toBe("pre-commit hook: .githooks/pre-commit has mode 0644, not 0755\n")
+        expect((await cli(["--command", REAL])).stderr).toBe("secrets: made .githooks/pre-commit executable (0755)\n")
+        expect(lstatSync(join(repo, ".githooks", "pre-commit")).mode & 0o777).toBe(0o755)
 
         // The installed hook runs the real `secrets git pre-commit`: a plaintext file
         // under an encrypted path is refused, the encrypted demo files go through.
@@ -278,6 +283,16 @@ describe("secrets git setup", () => {
         expect(read(victim)).toBe("precious\n")
         expect(existsSync(join(repo, ".gitattributes"))).toBe(false)
         expect(existsSync(join(repo, ".git", "hooks", "pre-commit.secrets-chained"))).toBe(false)
+
+        // Someone else's hook with a chained hook already beside it: which to keep is the user's call.
+        execFileSync("rm", [join(repo, ".git", "hooks", "pre-commit")])
+        writeFileSync(join(repo, ".git", "hooks", "pre-commit"), "#!/bin/sh\nexit 0\n", { mode: 0o755 })
+        writeFileSync(join(repo, ".git", "hooks", "pre-commit.secrets-chained"), "#!/bin/sh\nexit 0\n", { mode: 0o755 })
+        const both = await cli(["--command", REAL])
+        expect(both.code).toBe(3)
+        expect(both.stderr).toMatch(/^secrets: error: refusing to set up: ".*pre-commit" is not secrets' hook, and ".*pre-commit\.secrets-chained" exists already\n/)
+        expect(read(join(repo, ".git", "hooks", "pre-commit"))).toBe("#!/bin/sh\nexit 0\n")
+        expect(existsSync(join(repo, ".gitattributes"))).toBe(false)
 
         const outside = await cli(["--command", REAL], root)
         expect(outside.code).toBe(2)
