@@ -18,6 +18,7 @@
  * Pure: text in, entries out.
  */
 import { ExitCode, SecretsError } from "../errors.js"
+import { compileGoRegex, type GoRegex } from "./go-regex.js"
 
 export const IGNORE_FILE_NAME = ".secretsignore"
 
@@ -29,7 +30,7 @@ export interface IgnoreEntry {
     readonly reason: string
     /** 1-based line in the ignore file. */
     readonly line: number
-    readonly matcher: RegExp
+    readonly matcher: GoRegex
 }
 
 /** A bad ignore file is a fatal error of the scan: exit 2, as secretlint's. */
@@ -74,8 +75,12 @@ export function ignoredBy(entries: readonly IgnoreEntry[], path: string, ruleId:
     return entries.find((e) => (e.ruleId === undefined || e.ruleId === ruleId) && e.matcher.test(path))
 }
 
-/** A `.gitignore`-style pattern as a regular expression over a whole relative path. */
-export function globMatcher(pattern: string): RegExp {
+/**
+ * A `.gitignore`-style pattern as a regular expression over a whole relative path.
+ * RE2 (linear time), not a backtracking RegExp: the ignore file comes from the
+ * repository, and `**a**a**a**b` against a long planted name must not hang a hook.
+ */
+export function globMatcher(pattern: string): GoRegex {
     let p = pattern.replace(/^\.\//, "")
     const dirOnly = p.endsWith("/")
     if (dirOnly) p = p.replace(/\/+$/, "")
@@ -99,5 +104,6 @@ export function globMatcher(pattern: string): RegExp {
         else body += c.replace(/[.+^${}()|[\]\\]/g, "\\$&")
     }
     // A name matches at any depth; a directory's pattern covers what is under it.
-    return new RegExp(`^${anchored ? "" : "(?:.*/)?"}${body}${dirOnly ? "/.*" : "(?:/.*)?"}$`)
+    // (?s): a name may hold a newline, and `*` must still match it.
+    return compileGoRegex(`(?s)^${anchored ? "" : "(?:.*/)?"}${body}${dirOnly ? "/.*" : "(?:/.*)?"}$`, IGNORE_FILE_NAME)
 }

@@ -67,5 +67,11 @@ describe("globs", () => {
         expect(m("?.env", "a.env")).toBe(true)
         expect(m("?.env", "ab.env")).toBe(false)
         expect(m("a.b", "axb")).toBe(false)
+        expect(m("*.txt", "line\nbreak.txt")).toBe(true)
+    })
+
+    it("match in linear time: a planted pattern cannot hang the hook", () => {
+        // A backtracking engine takes O(n^6) steps here and never returns.
+        expect(m("**a**a**a**a**a**a**b", "a".repeat(5000))).toBe(false)
     })
 })
