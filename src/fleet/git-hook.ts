@@ -62,6 +62,8 @@ export interface HookInspection {
     readonly state: HookState
     /** The directory is missing and would be created. */
     readonly createDir: boolean
+    /** The hooks directory is outside the repository (an absolute core.hooksPath): other repositories run this hook too. */
+    readonly shared: boolean
 }
 
 /** Where the hook goes and what is there; throws the refusals described above. */
@@ -95,7 +97,8 @@ export function inspectHook(repo: GitRepository, script: string): HookInspection
     const chained = join(dir, CHAINED_NAME)
     const shownRel = relative(repo.top, hook)
     const shown = shownRel.startsWith("..") || isAbsolute(shownRel) ? hook : shownRel.split(sep).join("/")
-    return { dir, hook, chained, shown, createDir, state: hookState(hook, chained, script, roots) }
+    const shared = !roots.slice(0, 2).some((r) => inside(nearestReal(dir), r))
+    return { dir, hook, chained, shown, createDir, shared, state: hookState(hook, chained, script, roots) }
 }
 
 function hookState(hook: string, chained: string, script: string, roots: readonly string[]): HookState {

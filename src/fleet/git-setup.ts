@@ -125,6 +125,7 @@ export async function planGitSetup(io: Io, opts: GitSetupOptions): Promise<GitSe
     if (repo !== undefined) {
         const script = hookScript(command)
         const hook = inspectHook(repo, script)
+        if (hook.shared) notes.push(`core.hooksPath ${JSON.stringify(hook.dir)} is outside this repository: every repository using it runs the hook`)
         const problem = hookProblem(hook)
         if (problem !== undefined) items.push({ part: "hook", problem, apply: () => installHook(hook, script) })
     }

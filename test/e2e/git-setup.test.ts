@@ -160,7 +160,7 @@ describe("secrets git setup", () => {
         expect(git(["log", "--format=%s"])).toBe("c.txt\n")
     })
 
-    it("installs into core.hooksPath, relative to the top of the work tree", { timeout: 120_000 }, async () => {
+    it("installs into core.hooksPath, relative to the top of the work tree (or absolute)", { timeout: 120_000 }, async () => {
         const { repo, env, git, cli } = demoRepo()
         git(["config", "core.hooksPath", ".githooks"])
         mkdirSync(join(repo, "sub"))
@@ -186,6 +186,14 @@ describe("secrets git setup", () => {
         expect(refused.status).not.toBe(0)
         expect(refused.stderr).toContain("secrets/dev/plain.yaml: not encrypted")
         expect(git(["log", "--format=%s"])).toBe("demo\n")
+
+        // An absolute core.hooksPath outside the repository is the user's choice: used, and said to be shared.
+        const shared = join(repo, "..", "shared-hooks")
+        git(["config", "core.hooksPath", shared])
+        const r2 = await cli(["--command", REAL])
+        expect(r2.code, r2.stderr).toBe(0)
+        expect(r2.stderr).toContain(`secrets: installed ${shared}/pre-commit\n`)
+        expect(r2.stderr).toContain(`secrets: core.hooksPath "${shared}" is outside this repository: every repository using it runs the hook\n`)
     })
 
     it("--global writes the user's ~/.gitconfig and nothing in the repository", { timeout: 120_000 }, async () => {
