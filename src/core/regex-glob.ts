@@ -6,16 +6,17 @@
  * `secrets git setup`.
  *
  * Only patterns whose translation is EXACT are translated: the globs match a
- * relative file path if and only if the regex does. Anything else (a bare `.`, `\d`,
- * counted repeats, flags, nested groups) gives a reason instead, and the caller lists
- * the files the regex matches today. An inexact glob would mark other files with
+ * relative file path (without a newline, which Go's `.` does not match) if and only
+ * if the regex does. Anything else (a bare `.`, `\d`, counted repeats, flags, a
+ * repeated group) gives a reason instead, and the caller lists the files the regex
+ * matches today. An inexact glob would mark other files with
  * `merge=secrets` (a plain file sent through the secrets merge driver) or miss
  * encrypted ones (git's own line merge on a sops file: the mac conflicts of sops #52).
  *
  * The subset: `^` first, `$` last, literals and escaped punctuation, `.*` (any
  * string, `/` included), `.+` where it cannot be empty anyway, `[^/]*` and `[^/]+`
- * (inside one component), groups of literal alternatives `(a|b)` / `(?:a|b)`, and
- * top-level `|`. Pure: no I/O.
+ * (inside one component), groups of alternatives `(a|b)` / `(?:a|b)` (spliced out:
+ * `(a|b)c` is `ac|bc`), and top-level `|`. Pure: no I/O.
  */
 
 /** What {@link pathRegexGlobs} makes of a pattern. */
@@ -162,7 +163,7 @@ function parseBranch(b: string): Item[] {
             if (q !== "*" && q !== "+") throw new Unsupported("a character class")
             items.push({ t: "comp", nonEmpty: q === "+" })
             i += 5
-        } else if ("[]{}*+?^$".includes(ch)) {
+        } else if ("[]{}*+?^$()|".includes(ch)) {
             throw new Unsupported(`\`${ch}\` here`)
         } else {
             lit(ch)

@@ -49,7 +49,7 @@ describe("pathRegexGlobs", () => {
     })
 
     it("gives a reason for what it cannot translate exactly", () => {
-        for (const re of ["\\d+\\.yaml$", "secrets/.*.yaml", "(?i)secrets/", "^a{2}/", "x+\\.yaml", "^[abc]/", "(a|b)*/", "^/etc/", "^a.+b$"]) {
+        for (const re of ["\\d+\\.yaml$", "secrets/.*.yaml", "(?i)secrets/", "^a{2}/", "x+\\.yaml", "^[abc]/", "(a|b)*/", "^/etc/", "^a.+b$", "(a\\)|b)", "a\\|b)"]) {
             const d = pathRegexGlobs(re)
             expect(d.kind, re).toBe("unsupported")
             if (d.kind === "unsupported") expect(d.reason.length).toBeGreaterThan(0)
@@ -79,7 +79,7 @@ const CORPUS = [
 const TRANSLATED = [
     "^secrets/hosts/web1/", "\\.enc\\.yaml$", ".*\\.enc\\.yaml$", "^secrets/.*\\.yaml$", "secrets/.*\\.yaml$", "(prod|staging)/.*\\.env$",
     "\\.(yaml|json)$", "^a/|^b/", "^foo\\.yaml$", "^secrets/[^/]*\\.yaml$", "^a.*b$", ".*/secrets/.*", "^a/.+$", "secrets/", "prod",
-    "^a[^/]+b$", "^a.*/b$", "a.*b", "\\.yaml", "^secrets/.*",
+    "^a[^/]+b$", "^a.*/b$", "a.*b", "\\.yaml", "^secrets/.*", "^(secrets|x)/.*\\.yaml$", "(a.*|b)b$", "^(?:a|(b|c)/)x",
 ]
 
 describe("pathRegexGlobs against git check-attr", () => {
