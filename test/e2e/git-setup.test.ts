@@ -112,6 +112,33 @@ describe("secrets git setup", () => {
         expect(git(["check-attr", "merge", "--", "deep/x.enc.json"])).toBe("deep/x.enc.json: merge: secrets\n")
     })
 
+    it("wires git to secrets: git show prints values, git merge of two branches' keys is clean", { timeout: 120_000 }, async () => {
+        const { repo, home, env, git, cli } = demoRepo()
+        expect((await cli(["--command", REAL])).code).toBe(0)
+        // A reader of secrets/dev/ (the public demo key of user alice), for git's drivers too.
+        const keyFile = join(CHECKOUT, "examples", "keys", "alice.txt")
+        const reader = { ...env, SOPS_AGE_KEY_FILE: keyFile }
+        const gitR = (args: string[]) => execFileSync("git", args, { cwd: repo, env: reader, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+        const set = async (key: string, value: string) => {
+            const r = await runCli(["set", "secrets/dev/app.yaml", `["${key}"]`, JSON.stringify(value)], { cwd: repo, home, env: { SOPS_AGE_KEY_FILE: keyFile } })
+            expect(r.code, r.stderr).toBe(0)
+        }
+        git(["add", "."])
+        gitR(["commit", "-qm", "demo"])
+        gitR(["checkout", "-qb", "theirs"])
+        await set("THEIRS_KEY", "from-theirs")
+        gitR(["commit", "-qam", "theirs"])
+        expect(gitR(["show", "HEAD"])).toContain("+THEIRS_KEY: from-theirs\n")
+        gitR(["checkout", "-q", "main"])
+        await set("OURS_KEY", "from-ours")
+        gitR(["commit", "-qam", "ours"])
+        gitR(["merge", "-q", "--no-edit", "theirs"])
+        const merged = await runCli(["decrypt", "secrets/dev/app.yaml"], { cwd: repo, home, env: { SOPS_AGE_KEY_FILE: keyFile } })
+        expect(merged.code, merged.stderr).toBe(0)
+        expect(merged.stdout).toContain("OURS_KEY: from-ours\n")
+        expect(merged.stdout).toContain("THEIRS_KEY: from-theirs\n")
+    })
+
     it("keeps an existing pre-commit hook working: its failure blocks the commit, its success lets ours run", { timeout: 120_000 }, async () => {
         const { root, repo, git, cli } = demoRepo()
         const log = join(root, "calls.log")
