@@ -113,15 +113,39 @@ export function maskedExcerpt(text: string, offset: number, mask: readonly { sta
     return `${from > 0 ? "…" : ""}${out.slice(from, from + EXCERPT_WIDTH).trim()}${from + EXCERPT_WIDTH < out.length ? "…" : ""}`
 }
 
-/** 1-based line and column of `offset` in `text` (columns count UTF-16 units, as secretlint's). */
-export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-    let line = 1
-    let lineStart = 0
-    for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-        line++
-        lineStart = i + 1
+/**
+ * Where each line of a text starts, for turning offsets into 1-based lines and
+ * columns (columns count UTF-16 units, as secretlint's) by binary search: a file
+ * with thousands of findings must not cost thousands of passes over it.
+ */
+export class LineIndex {
+    private readonly starts: number[] = [0]
+
+    constructor(text: string) {
+        for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) this.starts.push(i + 1)
     }
-    return { line, column: offset - lineStart + 1 }
+
+    /** The 0-based index of the line holding `offset`. */
+    lineOf(offset: number): number {
+        let lo = 0
+        let hi = this.starts.length - 1
+        while (lo < hi) {
+            const mid = (lo + hi + 1) >> 1
+            if ((this.starts[mid] as number) <= offset) lo = mid
+            else hi = mid - 1
+        }
+        return lo
+    }
+
+    locate(offset: number): { line: number; column: number } {
+        const line = this.lineOf(offset)
+        return { line: line + 1, column: offset - (this.starts[line] as number) + 1 }
+    }
+}
+
+/** 1-based line and column of `offset` in `text`. */
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+    return new LineIndex(text).locate(offset)
 }
 
 /**
@@ -134,8 +158,34 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
  */
 export function clearPartsOfSopsText(text: string): string {
     const blank = (s: string) => s.replace(/[^\n]/g, " ")
-    return text
-        .replace(/ENC\[[A-Za-z0-9_]+,[^\]\n]*\]/g, blank)
-        .replace(/-----BEGIN (AGE ENCRYPTED FILE|PGP MESSAGE)-----[\s\S]*?-----END \1-----/g, blank)
+    return blankArmor(text.replace(/ENC\[[A-Za-z0-9_]+,[^\]\n]*\]/g, blank), blank)
         .replace(/((?:^|[\s"'_])enc["']?\s*[:=]\s*["']?)([A-Za-z0-9+/=:_.-]{16,})/gm, (_m, head: string, value: string) => head + blank(value))
+}
+
+/**
+ * Armored age and PGP blocks blanked, found with indexOf rather than a lazy
+ * `BEGIN[\s\S]*?END` regex, which rescans to the end of the text from every BEGIN
+ * that has no END: quadratic on a planted file of BEGIN lines.
+ */
+function blankArmor(text: string, blank: (s: string) => string): string {
+    let out = ""
+    let at = 0
+    // A type with no END after some BEGIN has none after any later BEGIN either.
+    const unterminated = new Set<string>()
+    const begins = /-----BEGIN (AGE ENCRYPTED FILE|PGP MESSAGE)-----/g
+    for (let begin = begins.exec(text); begin !== null; begin = begins.exec(text)) {
+        const type = begin[1] as string
+        if (begin.index < at || unterminated.has(type)) continue
+        const endMarker = `-----END ${type}-----`
+        const end = text.indexOf(endMarker, begin.index)
+        if (end === -1) {
+            unterminated.add(type)
+            continue
+        }
+        const stop = end + endMarker.length
+        out += text.slice(at, begin.index) + blank(text.slice(begin.index, stop))
+        at = stop
+        begins.lastIndex = stop
+    }
+    return out + text.slice(at)
 }

@@ -25,7 +25,7 @@ import {
     TOOL_STATE_RULE,
     ageSecretKeyMatches,
     clearPartsOfSopsText,
-    lineAndColumn,
+    LineIndex,
     maskedExcerpt,
     toolStateReason,
     type TextMatch,
@@ -134,10 +134,11 @@ async function scanSources(io: Io, set: SourceSet): Promise<ScanResult> {
         }
         const scanned = sops.kind === "sops" ? clearPartsOfSopsText(text) : text
         matches.push(...ageSecretKeyMatches(scanned), ...(await lintOrFail(lint, scanned, f)))
-        const ranges = matches.map(widenToToken(text))
+        const lines = new LineIndex(text)
+        const masks = masksByLine(lines, matches.map(widenToToken(text)))
         const own: ScanFinding[] = [
             ...wholeFile.map((w) => ({ file: f.file, line: 1, column: 1, ruleId: w.ruleId, message: w.message, excerpt: "" })),
-            ...matches.map((m) => ({ file: f.file, ...lineAndColumn(text, m.start), ruleId: m.ruleId, message: m.message, excerpt: maskedExcerpt(text, m.start, ranges) })),
+            ...matches.map((m) => ({ file: f.file, ...lines.locate(m.start), ruleId: m.ruleId, message: m.message, excerpt: maskedExcerpt(text, m.start, masks(m.start)) })),
         ]
         for (const finding of own) {
             if (ignoredBy(ignore, finding.file, finding.ruleId) !== undefined) ignored++
@@ -167,6 +168,26 @@ async function lintOrFail(lint: Secretlint, text: string, f: { file: string; abs
         const why = e instanceof Error ? (e.message.split("\n")[0] ?? "") : "unknown error"
         throw new SecretsError(ExitCode.CouldNotReadInputFile, `${quote(f.file)}: secretlint failed: ${why.slice(0, 200)}`)
     }
+}
+
+/**
+ * The masks that can touch the line of an offset: those starting on it, and the
+ * few that span lines (a PEM key). Grouped once per file, so that a file with
+ * thousands of findings does not filter every mask for every finding.
+ */
+function masksByLine(lines: LineIndex, ranges: readonly { start: number; end: number }[]): (offset: number) => { start: number; end: number }[] {
+    const byLine = new Map<number, { start: number; end: number }[]>()
+    const spanning: { start: number; end: number }[] = []
+    for (const r of ranges) {
+        const line = lines.lineOf(r.start)
+        if (lines.lineOf(Math.max(r.start, r.end - 1)) !== line) spanning.push(r)
+        else {
+            const on = byLine.get(line)
+            if (on === undefined) byLine.set(line, [r])
+            else on.push(r)
+        }
+    }
+    return (offset) => [...(byLine.get(lines.lineOf(offset)) ?? []), ...spanning]
 }
 
 /** A `.lock` whose content is our lock's JSON line. */

@@ -9,6 +9,7 @@ import {
     AGE_SECRET_KEY_RULE,
     ageSecretKeyMatches,
     clearPartsOfSopsText,
+    LineIndex,
     lineAndColumn,
     maskCredential,
     maskedExcerpt,
@@ -92,6 +93,23 @@ describe("masking", () => {
     })
 })
 
+describe("line index", () => {
+    it("turns offsets into 1-based lines and columns", () => {
+        const text = "ab\ncd\n\nef"
+        const lines = new LineIndex(text)
+        expect([0, 1, 2, 3, 6, 7, 8].map((o) => lines.locate(o))).toEqual([
+            { line: 1, column: 1 },
+            { line: 1, column: 2 },
+            { line: 1, column: 3 },
+            { line: 2, column: 1 },
+            { line: 3, column: 1 },
+            { line: 4, column: 1 },
+            { line: 4, column: 2 },
+        ])
+        expect(lineAndColumn(text, 7)).toEqual({ line: 4, column: 1 })
+    })
+})
+
 describe("clear parts of a sops file", () => {
     it("blanks ENC values, armored data keys and key envelopes, offsets and lines kept; clear values stay", () => {
         const enc = "ENC[AES256_GCM,data:Zm9vYmFyYmF6cXV4,iv:aXZpdml2aXZpdml2aXZpdg==,tag:dGFndGFndGFndGFndGFndA==,type:str]"
@@ -123,6 +141,11 @@ describe("clear parts of a sops file", () => {
         expect(clear).toContain("recipient: age1xyz")
         // JSON metadata too.
         const json = `{"a": "${enc}", "sops": {"age": [{"recipient": "age1x", "enc": "-----BEGIN AGE ENCRYPTED FILE-----\\nYWdlLWVuY3J5cHRpb24ub3Jn\\n-----END AGE ENCRYPTED FILE-----\\n"}]}}`
+        // Unterminated armor is left as it is, in one pass (a lazy regex rescans to the end from each BEGIN).
+        const planted = "-----BEGIN AGE ENCRYPTED FILE-----\n".repeat(50_000) + "x: -----BEGIN PGP MESSAGE-----\nQUJD\n-----END PGP MESSAGE-----\n"
+        const plantedClear = clearPartsOfSopsText(planted)
+        expect(plantedClear.startsWith("-----BEGIN AGE ENCRYPTED FILE-----\n")).toBe(true)
+        expect(plantedClear).not.toContain("QUJD")
         const clearJson = clearPartsOfSopsText(json)
         expect(clearJson).toHaveLength(json.length)
         expect(clearJson).not.toContain("YWdl")
