@@ -13,9 +13,8 @@ import { ExitCode, SecretsError } from "../errors.js"
 import { unwrapDataKey, type AgeIdentity } from "../keys/age.js"
 import { parseIdentities } from "../keys/identity-file.js"
 import { lazySshIdentity } from "../keys/ssh-lazy.js"
-import { readSshKeyFile, type SshPrivateKey } from "../keys/ssh-parse.js"
 import { x25519IdentityOf } from "../keys/ssh-to-age.js"
-import { MAX_SOURCES, type UnlockedIdentity } from "../files/agent-protocol.js"
+import { MAX_SOURCES, sshKeyOf, type UnlockedIdentity } from "../files/agent-protocol.js"
 
 interface Held {
     readonly source: string
@@ -40,11 +39,13 @@ export class Keyring {
 
     /** Unlock and keep `u`; the number of identities it gave. Throws SecretsError for a key that does not parse or open. */
     async add(u: UnlockedIdentity): Promise<number> {
-        const id = createHash("sha256").update(u.kind).update("\0").update(u.text).digest("hex")
+        const id = createHash("sha256")
+            .update(u.kind === "keys" ? `keys\0${u.text}` : `ssh\0${u.publicKey}`)
+            .digest("hex")
         const known = this.#held.get(id)
         if (known !== undefined) return known.identities.length
         if (this.#held.size >= MAX_SOURCES) throw new SecretsError(ExitCode.Generic, `the agent holds ${MAX_SOURCES} key sources already`, ["run secrets agent lock"])
-        const held = u.kind === "keys" ? { source: u.source, identities: parseIdentities(u.text, u.source), secrets: [] } : await unlockSsh(u)
+        const held = u.kind === "keys" ? { source: u.source, identities: parseIdentities(u.text, u.source), secrets: [] } : sshHeld(u)
         this.#held.set(id, held)
         return held.identities.length
     }
@@ -65,9 +66,8 @@ export class Keyring {
     }
 }
 
-async function unlockSsh(u: UnlockedIdentity & { kind: "ssh" }): Promise<Held> {
-    const file = readSshKeyFile(u.text, u.source, u.publicKeyLine)
-    const key: SshPrivateKey = file.encrypted ? await file.unlock(u.passphrase) : file.key
+function sshHeld(u: UnlockedIdentity & { kind: "ssh" }): Held {
+    const key = sshKeyOf(u)
     // As ssh-lazy.ts for an unlocked key: the SSH identity, and for ed25519 its X25519 twin.
     const identities: AgeIdentity[] = key.type === "ssh-ed25519" ? [lazySshIdentity(key), x25519IdentityOf(key)] : [lazySshIdentity(key)]
     return { source: u.source, identities, secrets: key.type === "ssh-ed25519" ? [key.seed] : [] }

@@ -104,7 +104,12 @@ export class AgentConnection {
                 new Promise<AgentAnswer | undefined>((resolve) => {
                     if (this.#closed) return resolve(undefined)
                     this.socket.ref()
+                    // An agent that is stopped (SIGSTOP) or wedged must not hang the command:
+                    // after a minute it counts as a miss. A hang guard, not a speed expectation.
+                    const guard = setTimeout(() => this.close(), 60_000)
+                    guard.unref()
                     this.#waiting.push((a) => {
+                        clearTimeout(guard)
                         this.socket.unref()
                         resolve(a)
                     })

@@ -14,8 +14,11 @@
  * sops entry's payload (the data key or a Shamir share) out.
  */
 import { lstatSync } from "node:fs"
-import { timingSafeEqual } from "node:crypto"
+import { createPrivateKey, timingSafeEqual } from "node:crypto"
 import { join } from "node:path"
+
+import { FormatError } from "../errors.js"
+import { formatSshPublicKey, parseSshPublicKey, type SshPrivateKey } from "../keys/ssh-parse.js"
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -23,8 +26,13 @@ type Env = Readonly<Record<string, string | undefined>>
 export type UnlockedIdentity =
     /** A key file's text (from a passphrase-protected age file, or from 1Password). */
     | { readonly kind: "keys"; readonly source: string; readonly text: string }
-    /** A passphrase-protected SSH key: the agent unlocks it and keeps only the key. */
-    | { readonly kind: "ssh"; readonly source: string; readonly text: string; readonly passphrase: string; readonly publicKeyLine?: string }
+    /**
+     * A passphrase-protected SSH key once unlocked: its public key line and its
+     * private half (an ed25519 seed, or an RSA key as PKCS#8 DER), base64. Unlocked
+     * here, not by the agent: the passphrase never leaves the command, and the
+     * agent does not run the slow KDF a second time.
+     */
+    | { readonly kind: "ssh"; readonly source: string; readonly publicKey: string; readonly secret: string }
 
 export type AgentRequest =
     | { readonly op: "unwrap"; readonly enc: string; readonly recipient?: string }
@@ -118,11 +126,33 @@ export function parseRequest(line: string): AgentRequest | { readonly error: str
 function unlockedIdentity(v: unknown): UnlockedIdentity | undefined {
     if (typeof v !== "object" || v === null) return undefined
     const o = v as Record<string, unknown>
-    if (!isText(o.source) || !isText(o.text)) return undefined
-    if (o.kind === "keys") return { kind: "keys", source: o.source, text: o.text }
-    if (o.kind !== "ssh" || typeof o.passphrase !== "string") return undefined
-    if (o.publicKeyLine !== undefined && !isText(o.publicKeyLine)) return undefined
-    return { kind: "ssh", source: o.source, text: o.text, passphrase: o.passphrase, ...(o.publicKeyLine !== undefined ? { publicKeyLine: o.publicKeyLine } : {}) }
+    if (!isText(o.source)) return undefined
+    if (o.kind === "keys") return isText(o.text) ? { kind: "keys", source: o.source, text: o.text } : undefined
+    if (o.kind !== "ssh" || !isText(o.publicKey) || !isText(o.secret)) return undefined
+    return { kind: "ssh", source: o.source, publicKey: o.publicKey, secret: o.secret }
+}
+
+/** What the command line sends for an SSH key it unlocked. */
+export function unlockedSshKey(source: string, key: SshPrivateKey): UnlockedIdentity {
+    const secret = key.type === "ssh-ed25519" ? Buffer.from(key.seed) : key.key.export({ format: "der", type: "pkcs8" })
+    return { kind: "ssh", source, publicKey: formatSshPublicKey(key.publicKey), secret: secret.toString("base64") }
+}
+
+/** The agent's side: the key back from {@link unlockedSshKey}'s fields. Throws FormatError for a malformed one. */
+export function sshKeyOf(u: UnlockedIdentity & { kind: "ssh" }): SshPrivateKey {
+    const publicKey = parseSshPublicKey(u.publicKey)
+    const secret = Buffer.from(u.secret, "base64")
+    if (publicKey.type === "ssh-ed25519") {
+        if (secret.length !== 32) throw new FormatError(`${u.source}: an ed25519 seed is 32 bytes`)
+        return { type: "ssh-ed25519", publicKey, seed: new Uint8Array(secret) }
+    }
+    try {
+        return { type: "ssh-rsa", publicKey, key: createPrivateKey({ key: secret, format: "der", type: "pkcs8" }) }
+    } catch {
+        throw new FormatError(`${u.source}: not an RSA private key`)
+    } finally {
+        secret.fill(0)
+    }
 }
 
 function isText(v: unknown): v is string {

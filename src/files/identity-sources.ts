@@ -20,7 +20,8 @@ import type { AgeIdentity } from "../keys/age.js"
 import { isOpReference } from "../integrations/op-reference.js"
 import { decryptIdentityFile, isPassphraseProtected, parseIdentities, parseSshKeyIdentities } from "../keys/identity-file.js"
 import { isLockedPemKey, isSshPrivateKey } from "../keys/ssh-parse.js"
-import type { UnlockedIdentity } from "./agent-protocol.js"
+import type { SshPrivateKey } from "../keys/ssh-parse.js"
+import { unlockedSshKey, type UnlockedIdentity } from "./agent-protocol.js"
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -305,7 +306,7 @@ async function fromSshKey(
         ...(ctx.promptPassphrase !== undefined ? { askPassphrase: ctx.promptPassphrase.bind(ctx) } : {}),
         report: (message: string) => out.deferred.push(message),
         ...(ctx.rememberUnlocked !== undefined
-            ? { unlocked: (passphrase: string) => ctx.rememberUnlocked!({ kind: "ssh", source, text, passphrase, ...(sshPublicKeyLine !== undefined ? { publicKeyLine: sshPublicKeyLine } : {}) }) }
+            ? { unlocked: (key: SshPrivateKey) => ctx.rememberUnlocked!(unlockedSshKey(source, key)) }
             : {}),
     }
     try {

@@ -35,10 +35,10 @@ export interface SshUnlock {
     /** Told once per key when a file needed it but it stayed locked; never key material. */
     readonly report: (message: string) => void
     /**
-     * Told the passphrase once it has opened the key, so that the command line can
-     * hand the key to a running agent (docs/agent.md): asked once per session.
+     * Given the key once its passphrase opened it, so that the command line can
+     * hand it to a running agent (docs/agent.md): asked once per session.
      */
-    readonly unlocked?: (passphrase: string) => Promise<void>
+    readonly unlocked?: (key: SshPrivateKey) => Promise<void>
 }
 
 /**
@@ -115,7 +115,7 @@ async function unlockOnce(file: SshKeyFile & { encrypted: true }, source: string
     const passphrase = await unlock.askPassphrase(source)
     try {
         const key = await file.unlock(passphrase)
-        await unlock.unlocked?.(passphrase)
+        await unlock.unlocked?.(key)
         return key
     } catch (e) {
         if (!(e instanceof WrongPassphraseError)) throw e

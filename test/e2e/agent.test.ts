@@ -1,0 +1,237 @@
+/**
+ * `secrets agent` through the built binary (issue 16 §3): real passphrase-protected
+ * keys (Debian `age -p`, `ssh-keygen -N`) typed at a real terminal (tmux), a real
+ * detached agent, real socket modes. Counts prompts on the screen; no clocks.
+ */
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+
+import { BIN, runCli } from "../helpers/cli.js"
+import { ageKeygen, run, tempDir } from "../helpers/tmp.js"
+import { exitOf, hasTmux, Tty } from "../helpers/tty.js"
+
+const SECRET = "agent-guarded-value"
+const PASS = "correct horse battery"
+
+/** Agents started by a test, by the runtime dir they live in; stopped (and killed by pid if need be) after it. */
+const started: { runtime: string; pid: number }[] = []
+
+afterEach(async () => {
+    for (const a of started.splice(0)) {
+        await runCli(["agent", "stop"], { cwd: a.runtime, env: { XDG_RUNTIME_DIR: a.runtime } })
+        try {
+            process.kill(a.pid, "SIGKILL")
+        } catch {
+            // stopped already
+        }
+    }
+})
+
+async function startAgent(runtime: string, home: string): Promise<number> {
+    const r = await runCli(["agent", "start"], { cwd: home, env: { XDG_RUNTIME_DIR: runtime } })
+    expect(r.stderr).toBe("")
+    expect(r.code).toBe(0)
+    const status = JSON.parse((await runCli(["agent", "status", "--json"], { cwd: home, env: { XDG_RUNTIME_DIR: runtime } })).stdout) as { pid: number; identities: number }
+    started.push({ runtime, pid: status.pid })
+    return status.pid
+}
+
+async function agentStatus(runtime: string, home: string): Promise<{ running: boolean; identities?: number }> {
+    return JSON.parse((await runCli(["agent", "status", "--json"], { cwd: home, env: { XDG_RUNTIME_DIR: runtime } })).stdout) as { running: boolean; identities?: number }
+}
+
+/** A home with a key file made by Debian `age -p` (passphrase typed in tmux) and app.yaml encrypted to its key. */
+async function ageHome(): Promise<{ home: string; runtime: string; keyFile: string }> {
+    const home = tempDir()
+    const runtime = join(home, "run")
+    mkdirSync(runtime, { mode: 0o700 })
+    const plain = ageKeygen(home, "plain")
+    const keyFile = join(home, "key.age")
+    const tty = new Tty(home, `age -p -o '${keyFile}' '${plain.file}'`)
+    try {
+        await tty.waitFor(/Enter passphrase/)
+        tty.type(PASS)
+        await tty.waitFor(/Confirm passphrase/)
+        tty.type(PASS)
+        expect(await exitOf(home)).toBe("exit=0")
+    } finally {
+        tty.kill()
+    }
+    run("rm", [plain.file, join(home, "rc.txt")])
+    expect(readFileSync(keyFile, "utf8").startsWith("age-encryption.org/v1")).toBe(true)
+    writeFileSync(join(home, "app.yaml"), `password: ${SECRET}\n`)
+    const enc = await runCli(["encrypt", "-i", "--age", plain.recipient, "app.yaml"], { cwd: home })
+    expect(enc.code, enc.stderr).toBe(0)
+    return { home, runtime, keyFile }
+}
+
+/** Run `script` (sh) at a terminal with the test's environment; the screen once it ended and its exit line. */
+function shellEnv(home: string, runtime: string, extra = ""): string {
+    return `cd '${home}' && export HOME='${home}' XDG_CONFIG_HOME='${home}/.config' XDG_RUNTIME_DIR='${runtime}' PATH='${process.env.PATH ?? "/usr/bin:/bin"}' ${extra}`
+}
+
+const secrets = `'${process.execPath}' '${BIN}'`
+const prompts = (screen: string) => (screen.match(/passphrase for/g) ?? []).length
+
+describe.skipIf(!hasTmux())("an age -p key file with the agent", () => {
+    it("ten decrypts ask once; after lock the next asks again; SECRETS_AGENT=0 asks with the agent running", { timeout: 300_000 }, async () => {
+        const { home, runtime, keyFile } = await ageHome()
+        await startAgent(runtime, home)
+        const ten = `for i in 1 2 3 4 5 6 7 8 9 10; do ${secrets} decrypt app.yaml > out$i.yaml || exit 1; done; echo all-done`
+        let tty = new Tty(home, `${shellEnv(home, runtime, `SOPS_AGE_KEY_FILE='${keyFile}'`)} && ${ten}`)
+        try {
+            await tty.waitFor(/passphrase for/)
+            tty.type(PASS)
+            expect(await exitOf(home)).toBe("exit=0")
+            await tty.waitFor(/all-done/)
+            expect(prompts(tty.screen())).toBe(1)
+        } finally {
+            tty.kill()
+        }
+        for (let i = 1; i <= 10; i++) expect(readFileSync(join(home, `out${i}.yaml`), "utf8")).toBe(`password: ${SECRET}\n`)
+        const held = await agentStatus(runtime, home)
+        expect(held.identities).toBe(1)
+        // Off a terminal the agent opens it too: no prompt possible, and none needed.
+        const quiet = await runCli(["decrypt", "app.yaml"], { cwd: home, env: { XDG_RUNTIME_DIR: runtime, SOPS_AGE_KEY_FILE: keyFile } })
+        expect(quiet.stderr).toBe("")
+        expect(quiet.stdout).toBe(`password: ${SECRET}\n`)
+
+        // SECRETS_AGENT=0: as without an agent, so off a terminal the locked key is skipped (exit 128).
+        const bypass = await runCli(["decrypt", "app.yaml"], { cwd: home, env: { XDG_RUNTIME_DIR: runtime, SOPS_AGE_KEY_FILE: keyFile, SECRETS_AGENT: "0" } })
+        expect(bypass.code).toBe(128)
+        expect(bypass.stderr).toContain("protected by a passphrase and there is no terminal")
+
+        const lock = await runCli(["agent", "lock"], { cwd: home, env: { XDG_RUNTIME_DIR: runtime } })
+        expect(lock.code).toBe(0)
+        expect((await agentStatus(runtime, home)).identities).toBe(0)
+        const afterLock = await runCli(["decrypt", "app.yaml"], { cwd: home, env: { XDG_RUNTIME_DIR: runtime, SOPS_AGE_KEY_FILE: keyFile } })
+        expect(afterLock.code).toBe(128)
+
+        run("rm", [join(home, "rc.txt")])
+        tty = new Tty(home, `${shellEnv(home, runtime, `SOPS_AGE_KEY_FILE='${keyFile}'`)} && ${secrets} decrypt app.yaml > again.yaml && ${secrets} decrypt app.yaml > again2.yaml && echo all-done`)
+        try {
+            await tty.waitFor(/passphrase for/)
+            tty.type(PASS)
+            expect(await exitOf(home)).toBe("exit=0")
+            await tty.waitFor(/all-done/)
+            expect(prompts(tty.screen())).toBe(1)
+        } finally {
+            tty.kill()
+        }
+        expect(readFileSync(join(home, "again2.yaml"), "utf8")).toBe(`password: ${SECRET}\n`)
+    })
+
+    it("a killed agent (kill -9): the decrypt asks as without one, and does not hang", { timeout: 300_000 }, async () => {
+        const { home, runtime, keyFile } = await ageHome()
+        const pid = await startAgent(runtime, home)
+        process.kill(pid, "SIGKILL")
+        // The stale socket stays behind; wait for the process to be gone, not for a time.
+        while ((await agentStatus(runtime, home)).running) await new Promise((r) => setTimeout(r, 100))
+        expect(statSync(join(runtime, "secrets", "agent.sock")).isSocket()).toBe(true)
+        const tty = new Tty(home, `${shellEnv(home, runtime, `SOPS_AGE_KEY_FILE='${keyFile}'`)} && ${secrets} decrypt app.yaml > out.yaml`)
+        try {
+            await tty.waitFor(/passphrase for/)
+            tty.type(PASS)
+            expect(await exitOf(home)).toBe("exit=0")
+        } finally {
+            tty.kill()
+        }
+        expect(readFileSync(join(home, "out.yaml"), "utf8")).toBe(`password: ${SECRET}\n`)
+        // And a new agent replaces the stale socket.
+        await startAgent(runtime, home)
+        expect((await agentStatus(runtime, home)).running).toBe(true)
+    })
+})
+
+describe.skipIf(!hasTmux())("an ssh-keygen -N key with the agent", () => {
+    it("three decrypts ask once, and the agent holds the SSH identity and its X25519 twin", { timeout: 300_000 }, async () => {
+        const home = tempDir()
+        const runtime = join(home, "run")
+        mkdirSync(runtime, { mode: 0o700 })
+        mkdirSync(join(home, ".ssh"), { mode: 0o700 })
+        const key = join(home, ".ssh", "id_ed25519")
+        run("ssh-keygen", ["-q", "-t", "ed25519", "-N", PASS, "-C", "me@laptop", "-f", key])
+        writeFileSync(join(home, "app.yaml"), `password: ${SECRET}\n`)
+        const enc = await runCli(["encrypt", "-i", "--age", readFileSync(`${key}.pub`, "utf8").trim(), "app.yaml"], { cwd: home })
+        expect(enc.code, enc.stderr).toBe(0)
+        await startAgent(runtime, home)
+        const three = `for i in 1 2 3; do ${secrets} decrypt app.yaml > out$i.yaml || exit 1; done; echo all-done`
+        const tty = new Tty(home, `${shellEnv(home, runtime)} && ${three}`)
+        try {
+            await tty.waitFor(/passphrase for/)
+            tty.type(PASS)
+            expect(await exitOf(home)).toBe("exit=0")
+            await tty.waitFor(/all-done/)
+            expect(prompts(tty.screen())).toBe(1)
+        } finally {
+            tty.kill()
+        }
+        for (let i = 1; i <= 3; i++) expect(readFileSync(join(home, `out${i}.yaml`), "utf8")).toBe(`password: ${SECRET}\n`)
+        expect((await agentStatus(runtime, home)).identities).toBe(2)
+    })
+})
+
+describe("the agent's socket and directory", () => {
+    it("the socket is 0600 in a 0700 directory of ours, with a 0600 cookie", async () => {
+        const home = tempDir()
+        const runtime = join(home, "run")
+        mkdirSync(runtime, { mode: 0o700 })
+        await startAgent(runtime, home)
+        const dir = join(runtime, "secrets")
+        expect(statSync(dir).mode & 0o777).toBe(0o700)
+        expect(statSync(join(dir, "agent.sock")).mode & 0o777).toBe(0o600)
+        expect(statSync(join(dir, "agent.cookie")).mode & 0o777).toBe(0o600)
+        expect(statSync(dir).uid).toBe(process.getuid?.())
+    })
+
+    it("a directory open to others is refused by start, and a running agent's is ignored by the CLI", async () => {
+        const home = tempDir()
+        const runtime = join(home, "run")
+        mkdirSync(join(runtime, "secrets"), { recursive: true, mode: 0o700 })
+        chmodSync(join(runtime, "secrets"), 0o755)
+        const r = await runCli(["agent", "start"], { cwd: home, env: { XDG_RUNTIME_DIR: runtime } })
+        expect(r.code).toBe(1)
+        expect(r.stderr).toBe(
+            `secrets: error: refusing to put the agent's socket there: ${join(runtime, "secrets")} is open to other users (mode 0755); it must be 0700\n` +
+                `secrets: hint: remove ${join(runtime, "secrets")} or make it yours with mode 0700\n`,
+        )
+        // An agent whose directory becomes open is not used: status says none runs.
+        chmodSync(join(runtime, "secrets"), 0o700)
+        await startAgent(runtime, home)
+        chmodSync(join(runtime, "secrets"), 0o755)
+        expect((await agentStatus(runtime, home)).running).toBe(false)
+        chmodSync(join(runtime, "secrets"), 0o700)
+    })
+
+    it.skipIf(process.getuid?.() !== 0)("a directory owned by another user is refused", async () => {
+        const home = tempDir()
+        const runtime = join(home, "run")
+        mkdirSync(join(runtime, "secrets"), { recursive: true, mode: 0o700 })
+        chownSync(join(runtime, "secrets"), 65534, 65534)
+        const r = await runCli(["agent", "start"], { cwd: home, env: { XDG_RUNTIME_DIR: runtime } })
+        expect(r.code).toBe(1)
+        expect(r.stderr).toContain(`${join(runtime, "secrets")} belongs to uid 65534, not to you (uid 0)`)
+    })
+
+    it("a plain key decrypts as before with an agent that holds nothing, with a stale socket, and stop cleans up", async () => {
+        const home = tempDir()
+        const runtime = join(home, "run")
+        mkdirSync(runtime, { mode: 0o700 })
+        const key = ageKeygen(home, "k")
+        writeFileSync(join(home, "app.yaml"), `password: ${SECRET}\n`)
+        expect((await runCli(["encrypt", "-i", "--age", key.recipient, "app.yaml"], { cwd: home })).code).toBe(0)
+        const env = { XDG_RUNTIME_DIR: runtime, SOPS_AGE_KEY_FILE: key.file }
+        await startAgent(runtime, home)
+        const withAgent = await runCli(["decrypt", "app.yaml"], { cwd: home, env })
+        expect(withAgent.stderr).toBe("")
+        expect(withAgent.stdout).toBe(`password: ${SECRET}\n`)
+        // A plain key cost no prompt: the agent is not given it.
+        expect((await agentStatus(runtime, home)).identities).toBe(0)
+        const stop = await runCli(["agent", "stop"], { cwd: home, env })
+        expect(stop.stdout).toBe("agent stopped\n")
+        while ((await agentStatus(runtime, home)).running) await new Promise((r) => setTimeout(r, 100))
+        const after = await runCli(["decrypt", "app.yaml"], { cwd: home, env })
+        expect(after.stdout).toBe(`password: ${SECRET}\n`)
+    })
+})
