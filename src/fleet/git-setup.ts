@@ -95,14 +95,17 @@ export function driverConfig(command: string): [name: string, value: string][] {
 
 /** Everything that is missing or wrong; nothing is written. */
 export async function planGitSetup(io: Io, opts: GitSetupOptions): Promise<GitSetupPlan> {
-    const command = opts.command ?? "secrets"
-    if (/[\r\n\0]/.test(command) || command.trim() === "") {
+    if (opts.command !== undefined && (/[\r\n\0]/.test(opts.command) || opts.command.trim() === "")) {
         throw new SecretsError(ExitCode.ConflictingParameters, "--command must be one line of shell words, e.g. /usr/local/bin/secrets")
     }
-    const commandNotOnPath = opts.command === undefined && !onPath("secrets", io.env)
     const scope: GitConfigScope = opts.global ? "global" : "local"
     const repo = opts.global ? undefined : await gitRepository(io.cwd, io.env)
     const cwd = repo?.top ?? io.cwd
+    // Without --command, the command an earlier setup wrote stays: a plain re-run
+    // after a .sops.yaml change must not replace `--command /opt/secrets` with a
+    // `secrets` that is not on PATH.
+    const command = opts.command ?? (await earlierCommand(io, cwd, scope)) ?? "secrets"
+    const commandNotOnPath = command === "secrets" && !onPath("secrets", io.env)
     const items: SetupItem[] = []
     const notes: string[] = []
     let overrides: (() => Promise<string[]>) | undefined
@@ -207,6 +210,13 @@ async function configItems(io: Io, cwd: string, scope: GitConfigScope, command: 
         })
     }
     return items
+}
+
+/** The command word of the textconv an earlier setup wrote (`CMD git diff-text`), if any. */
+async function earlierCommand(io: Io, cwd: string, scope: GitConfigScope): Promise<string | undefined> {
+    const textconv = await gitConfigGet(cwd, scope === "global" ? "global" : undefined, `diff.${DRIVER}.textconv`, io.env)
+    const m = textconv === undefined ? null : /^(.+) git diff-text$/.exec(textconv)
+    return m?.[1] !== undefined && m[1].trim() !== "" && !/[\r\n\0]/.test(m[1]) ? m[1] : undefined
 }
 
 /** Whether an executable `name` is on PATH, as the shell that runs git's drivers would find it. */

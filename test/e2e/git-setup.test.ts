@@ -102,6 +102,9 @@ describe("secrets git setup", () => {
         const after = await cli(["--check", "--command", REAL])
         expect(after.code, after.stderr).toBe(0)
         expect(after.stdout).toBe("")
+        // Without --command, the command set up before stays.
+        expect((await cli([])).stderr).toBe("secrets: already set up\n")
+        expect(snapshot()).toEqual(was)
 
         // A rule added to .sops.yaml makes the block stale; setup rewrites it in place.
         const rule = "  - path_regex: \\.enc\\.json$\n    age: age1tfk39spsppnjan7qd2680cte27fggk7ywvp7nw35ypjd9tz0m5jq6mxpm6\n"

@@ -22,7 +22,7 @@ export function registerGitSetup(git: Command, ctx: CommandContext): void {
         .addOption(new Option("--check", "change nothing: list what is missing or wrong, exit 1 when anything is"))
         .addOption(new Option("--global", "the diff and merge drivers in your global git config only (attributes and hooks are per repository)"))
         .addOption(new Option("--json", "print the result as JSON"))
-        .addOption(new Option("--command <cmd>", "the command git runs for secrets (default: secrets, found on PATH)"))
+        .addOption(new Option("--command <cmd>", "the command git runs for secrets (default: the one set up before, else secrets, found on PATH)"))
         .action(async (_opts: GitSetupFlags, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<GitSetupFlags & o.GlobalOpts>(), ctx.io.env)
             await ctx.dispatch("git setup", [], opts, () => runGitSetup(ctx, opts))
