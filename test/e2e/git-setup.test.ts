@@ -277,6 +277,8 @@ describe("secrets git setup", () => {
         const check = await cli(["--check", "--command", REAL])
         expect(check.code).toBe(1)
         expect(check.stdout).toBe('secrets/dev/app.yaml: diff is "unset", not "secrets" (another attributes line overrides setup\'s)\n')
+        expect(check.stderr).toMatch(/^secrets: hint: remove the diff\/merge setting that overrides setup's/m)
+        expect(check.stderr).not.toContain("run `secrets git setup`")
         const setup = await cli(["--command", REAL])
         expect(setup.code).toBe(0)
         expect(setup.stderr).toContain('secrets: warning: secrets/dev/app.yaml: diff is "unset", not "secrets"')

@@ -29,10 +29,13 @@ export function registerGitSetup(git: Command, ctx: CommandContext): void {
         })
 }
 
+/** What to do about files whose attributes another line overrides: setup does not edit the user's lines. */
+const OVERRIDE_HINT = "remove the diff/merge setting that overrides setup's: a later line in .gitattributes, a .gitattributes in a subdirectory, or .git/info/attributes"
+
 async function runGitSetup(ctx: CommandContext, opts: GitSetupFlags & o.GlobalOpts): Promise<void> {
     const { io } = ctx
     const { planGitSetup, applyGitSetup } = await import("../../fleet/git-setup.js")
-    const { info, warn } = await import("../report.js")
+    const { info, warn, hint } = await import("../../files/diagnostics.js")
     const plan = await planGitSetup(io, {
         global: opts.global === true,
         ...(opts.command !== undefined ? { command: opts.command } : {}),
@@ -45,13 +48,14 @@ async function runGitSetup(ctx: CommandContext, opts: GitSetupFlags & o.GlobalOp
     })
     if (plan.commandNotOnPath) {
         warn(io, "`secrets` is not on PATH, where git looks for the drivers and the hook")
-        io.stderr.write("secrets: hint: put it on PATH, or run setup again with --command /path/to/secrets\n")
+        hint(io, "put it on PATH, or run setup again with --command /path/to/secrets")
     }
     const base = { scope: plan.scope === "global" ? "global" : "repository", top: plan.top ?? null, notes: plan.notes }
     if (opts.check === true) {
         const problems = plan.items.map((i) => ({ part: i.part, problem: i.problem }))
         // With our block current, ask git what the files really get.
-        if (!plan.items.some((i) => i.part === "attributes")) for (const problem of (await plan.overrides?.()) ?? []) problems.push({ part: "attributes", problem })
+        const overridden = plan.items.some((i) => i.part === "attributes") ? [] : ((await plan.overrides?.()) ?? [])
+        for (const problem of overridden) problems.push({ part: "attributes", problem })
         if (opts.json === true) io.stdout.write(`${JSON.stringify({ ok: problems.length === 0, ...base, problems }, null, 2)}\n`)
         else for (const p of problems) io.stdout.write(`${p.problem}\n`)
         for (const n of plan.notes) if (opts.json !== true) info(io, n)
@@ -61,12 +65,16 @@ async function runGitSetup(ctx: CommandContext, opts: GitSetupFlags & o.GlobalOp
         }
         const { ExitCode, SecretsError } = await import("../../errors.js")
         const n = problems.length
-        throw new SecretsError(ExitCode.Generic, `not set up: ${n} thing${n === 1 ? "" : "s"} missing or wrong`, [`run \`secrets git setup${opts.global === true ? " --global" : ""}\``])
+        const hints = [
+            ...(plan.items.length > 0 ? [`run \`secrets git setup${opts.global === true ? " --global" : ""}\``] : []),
+            ...(overridden.length > 0 ? [OVERRIDE_HINT] : []),
+        ]
+        throw new SecretsError(ExitCode.Generic, `not set up: ${n} thing${n === 1 ? "" : "s"} missing or wrong`, hints)
     }
     const done = await applyGitSetup(plan)
     const overridden = (await plan.overrides?.()) ?? []
     for (const line of overridden) warn(io, line)
-    if (overridden.length > 0) io.stderr.write(`secrets: hint: find the line with \`git check-attr -a -- FILE\` and the attributes files (a later line in .gitattributes, one in a subdirectory, .git/info/attributes), and remove its diff/merge setting\n`)
+    if (overridden.length > 0) hint(io, OVERRIDE_HINT)
     if (opts.json === true) io.stdout.write(`${JSON.stringify({ ok: overridden.length === 0, ...base, done, overridden }, null, 2)}\n`)
     else {
         for (const line of done) info(io, line)
