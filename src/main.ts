@@ -8,6 +8,8 @@ import type { Io } from "./files/io.js"
 import type { Dispatch } from "./cli/context.js"
 import { reportError } from "./cli/report.js"
 import { trace, verboseRequested, withTrace } from "./files/trace.js"
+import { attachAuditCollector } from "./files/audit-collector.js"
+import { isAudited, recordRun, type DispatchedCommand } from "./cli/audit-record.js"
 
 export async function main(argv: readonly string[], plainIo: Io, dispatch?: Dispatch): Promise<number> {
     const verbose = verboseRequested(argv)
@@ -17,12 +19,23 @@ export async function main(argv: readonly string[], plainIo: Io, dispatch?: Disp
     return code
 }
 
-async function run(argv: readonly string[], io: Io, verbose: boolean, dispatch?: Dispatch): Promise<number> {
+async function run(argv: readonly string[], plainIo: Io, verbose: boolean, dispatch?: Dispatch): Promise<number> {
     const state: RunState = { exitCode: ExitCode.Ok }
-    const program = createProgram(io, state, dispatch, argv)
+    // The audit record (issue 16 §1): the dispatched command is noted, run, and
+    // recorded with its exit status once that is known (cli/audit-record.ts).
+    const io = Object.create(plainIo) as Io
+    const collector = attachAuditCollector(io)
+    let dispatched: DispatchedCommand | undefined
+    const inner = dispatch ?? ((_c, _a, _o, go) => go())
+    const noting: Dispatch = (command, args, opts, go) => {
+        dispatched = { command, args, opts, startedMs: performance.now() }
+        return inner(command, args, opts, go)
+    }
+    const program = createProgram(io, state, noting, argv)
+    let code: number
     try {
         await program.parseAsync([...argv], { from: "user" })
-        return state.exitCode
+        code = state.exitCode
     } catch (err) {
         if (err instanceof CommanderError) {
             // Help and --version end with exit code 0. Usage errors were printed by
@@ -30,6 +43,9 @@ async function run(argv: readonly string[], io: Io, verbose: boolean, dispatch?:
             // error reaches log.Fatal), and 2 already means "could not read input".
             return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Generic
         }
-        return reportError(io, err, verbose)
+        code = reportError(io, err, verbose)
     }
+    // Only a command that really ran (a test's recording dispatcher runs nothing).
+    if (dispatched !== undefined && dispatch === undefined && isAudited(dispatched.command)) await recordRun(io, dispatched, collector, code)
+    return code
 }

@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 /**
@@ -6,9 +8,13 @@ import { join } from "node:path"
  * the same two steps as `npm run build` (tsc, then the bundle that bin/secrets.cjs
  * runs), so the tests exercise exactly what ships.
  */
-export default function setup(): void {
+export default function setup(): () => void {
+    // Where test/helpers/state-home.ts puts the audit log the tests give the binary.
+    const state = mkdtempSync(join(tmpdir(), "secrets-test-state-"))
+    process.env.SECRETS_TEST_STATE_HOME = state
     const root = join(import.meta.dirname, "..")
     const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, stdio: "inherit" })
     node([join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")])
     node([join(root, "scripts/bundle.mjs")])
+    return () => rmSync(state, { recursive: true, force: true })
 }

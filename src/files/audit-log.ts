@@ -19,7 +19,7 @@ import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rea
 import { randomBytes } from "node:crypto"
 import { basename, dirname, join } from "node:path"
 import { anchorFor, chainLine, type AuditAnchor } from "../core/audit-chain.js"
-import { withFileLock } from "./file-lock.js"
+import { withFileLock, type FileLockOptions } from "./file-lock.js"
 
 /** Where a log and its anchor live. */
 export interface AuditTarget {
@@ -39,7 +39,11 @@ const TAIL_BYTES = 64 * 1024
  * Append one entry (chained to the last line) and move the anchor to it. Throws on
  * any failure; the caller (the CLI) turns that into a warning, never a failed command.
  */
-export async function appendAudit(target: AuditTarget, entry: Readonly<Record<string, unknown>>, lockEnv?: Readonly<Record<string, string | undefined>>): Promise<void> {
+export async function appendAudit(
+    target: AuditTarget,
+    entry: Readonly<Record<string, unknown>>,
+    lock: Pick<FileLockOptions, "env" | "stderr" | "noticeAfterMs"> = {},
+): Promise<void> {
     mkdirSync(dirname(target.log), { recursive: true, mode: 0o700 })
     await withFileLock(
         target.log,
@@ -58,7 +62,9 @@ export async function appendAudit(target: AuditTarget, entry: Readonly<Record<st
                 closeSync(fd)
             }
         },
-        lockEnv !== undefined ? { env: lockEnv } : {},
+        // The caller's stderr, not process.stderr: touching that builds a stream the
+        // fast paths never otherwise need (issue 14 target 2).
+        lock,
     )
 }
 

@@ -14,7 +14,7 @@
  * git-ignored file, never a lock anyone waits for. The break lock's name is
  * derived from the lock, so it needs no listing (lock-files.ts tidyAbandoned).
  */
-import { readdir } from "node:fs/promises"
+import { readdir } from "node:fs"
 import { basename, dirname, join } from "node:path"
 
 /** `.NAME.lock.<12 hex>.tmp`: a lock's temp file, the group being `NAME.lock`. */
@@ -41,7 +41,9 @@ export interface DebrisIndex {
 }
 
 export function createDebrisIndex(opts: DebrisIndexOptions = {}): DebrisIndex {
-    const list = opts.readdir ?? ((dir: string) => readdir(dir))
+    // node:fs's callback form: node:fs/promises loads readline's internals, a cost the
+    // fast paths (which take the audit log's lock) avoid at start-up (issue 14 target 2).
+    const list = opts.readdir ?? ((dir: string) => new Promise<string[]>((done, fail) => readdir(dir, (e, names) => (e ? fail(e) : done(names)))))
     const now = opts.now ?? Date.now
     const relistAfterMs = opts.relistAfterMs ?? 60_000
     const listings = new Map<string, Promise<Listing>>()

@@ -7,6 +7,7 @@ import { readFileSync, statSync } from "node:fs"
 import { resolve } from "node:path"
 import { ExitCode, SecretsError, quote } from "../errors.js"
 import { inputTooLarge, MAX_INPUT_BYTES } from "../core/input-limits.js"
+import { noteFile } from "./audit-collector.js"
 import type { Io } from "./io.js"
 import { readStdin } from "./io.js"
 
@@ -19,6 +20,7 @@ export interface ReadLimit {
 /** The bytes of `file` (or stdin when undefined); a missing file exits 100 as in sops. */
 export async function readInput(io: Io, file: string | undefined, limit?: ReadLimit): Promise<Uint8Array> {
     if (file === undefined || file === "-") return readStdin(io)
+    noteFile(io, file)
     try {
         const path = resolve(io.cwd, file)
         // Refuse a file too large to handle before reading it (input-limits.ts).

@@ -1,4 +1,5 @@
 import { join } from "node:path"
+import { testAuditLog } from "./state-home.js"
 import { runProcess } from "./process.js"
 
 export const BIN = join(import.meta.dirname, "../../bin/secrets.cjs")
@@ -23,6 +24,7 @@ export function runCli(
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         HOME: opts.home ?? opts.cwd,
         XDG_CONFIG_HOME: join(opts.home ?? opts.cwd, ".config"),
+        SECRETS_AUDIT_LOG: testAuditLog(),
         ...opts.env,
     }
     return runProcess(process.execPath, [BIN, ...args], { cwd: opts.cwd, env, input: opts.input }).then((r) => ({

@@ -11,6 +11,7 @@
  */
 import { Readable } from "node:stream"
 import { join } from "node:path"
+import { testAuditLog } from "./state-home.js"
 import { main } from "../../src/main.js"
 import type { CliResult } from "./cli.js"
 
@@ -22,6 +23,7 @@ export async function runInProcess(
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         HOME: opts.home ?? opts.cwd,
         XDG_CONFIG_HOME: join(opts.home ?? opts.cwd, ".config"),
+        SECRETS_AUDIT_LOG: testAuditLog(),
         ...opts.env,
     }
     const out: Buffer[] = []

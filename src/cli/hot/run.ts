@@ -14,6 +14,7 @@
 import { ExitCode } from "../../errors.js"
 import type { Io } from "../../files/io.js"
 import { reportError } from "../report.js"
+import { withAuditRecord } from "../audit-record.js"
 import { runNow, type CommandContext } from "../context.js"
 import { withEnvDefaults, withIdentityOptions } from "../options.js"
 import { runDecrypt } from "../commands/decrypt.js"
@@ -28,6 +29,11 @@ export { hotPlan, isHotCommand, type HotPlan } from "./argv.js"
 
 /** Run `plan` (made from `argv`) as the full program would run `argv`; the exit code. */
 export async function runHot(plan: HotPlan, io: Io, argv: readonly string[]): Promise<number> {
+    // Recorded in the audit log as main.ts records the full program's commands (issue 16 §1).
+    return withAuditRecord(io, plan.command, [plan.file], plan.opts, (auditedIo) => runHotUnaudited(plan, auditedIo, argv))
+}
+
+async function runHotUnaudited(plan: HotPlan, io: Io, argv: readonly string[]): Promise<number> {
     const state = { exitCode: ExitCode.Ok as number }
     const ctx: CommandContext = { io, state, dispatch: runNow, argv }
     try {

@@ -15,6 +15,7 @@
 import { ExitCode } from "../../errors.js"
 import type { Io } from "../../files/io.js"
 import { reportError } from "../report.js"
+import { withAuditRecord } from "../audit-record.js"
 import { runNow, type CommandContext } from "../context.js"
 import { withEnvDefaults, withIdentityOptions } from "../options.js"
 import { runEncrypt, type EncryptOptions } from "../commands/encrypt.js"
@@ -29,6 +30,11 @@ export { hotWritePlan, type HotWritePlan } from "./write-argv.js"
 
 /** Run `plan` (made from `argv`) as the full program would run `argv`; the exit code. */
 export async function runHotWrite(plan: HotWritePlan, io: Io, argv: readonly string[]): Promise<number> {
+    // Recorded in the audit log as main.ts records the full program's commands (issue 16 §1).
+    return withAuditRecord(io, plan.command, "files" in plan ? plan.files : [plan.file], plan.opts, (auditedIo) => runHotWriteUnaudited(plan, auditedIo, argv))
+}
+
+async function runHotWriteUnaudited(plan: HotWritePlan, io: Io, argv: readonly string[]): Promise<number> {
     const state = { exitCode: ExitCode.Ok as number }
     const ctx: CommandContext = { io, state, dispatch: runNow, argv }
     try {

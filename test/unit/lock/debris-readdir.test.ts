@@ -1,5 +1,5 @@
 /**
- * Through the real lock (withFileLock) and the real node:fs/promises, counted: a
+ * Through the real lock (withFileLock) and the real node:fs readdir, counted: a
  * run that locks 40 files of one directory one after the other reads the
  * directory once, not once per lock (issue 14 target 5), and the dead-process
  * debris beside each of those locks is still gone afterwards.
@@ -11,13 +11,13 @@ import { join } from "node:path"
 import { describe, expect, it, vi } from "vitest"
 
 const listed = vi.hoisted(() => [] as string[])
-vi.mock("node:fs/promises", async (importOriginal) => {
-    const fsp = await importOriginal<typeof import("node:fs/promises")>()
-    const readdir = (async (dir: string, ...rest: unknown[]) => {
+vi.mock("node:fs", async (importOriginal) => {
+    const fs = await importOriginal<typeof import("node:fs")>()
+    const readdir = ((dir: string, ...rest: unknown[]) => {
         listed.push(String(dir))
-        return (fsp.readdir as (...a: unknown[]) => Promise<unknown>)(dir, ...rest)
-    }) as typeof fsp.readdir
-    return { ...fsp, default: { ...fsp, readdir }, readdir }
+        return (fs.readdir as (...a: unknown[]) => unknown)(dir, ...rest)
+    }) as typeof fs.readdir
+    return { ...fs, default: { ...fs, readdir }, readdir }
 })
 
 const { withFileLock } = await import("../../../src/files/file-lock.js")
