@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { BIN, runCli } from "../helpers/cli.js"
 import { ageKeygen, run, tempDir } from "../helpers/tmp.js"
 import { exitOf, hasTmux, Tty } from "../helpers/tty.js"
+import { item, makeOpStandin, seedStore } from "../helpers/op-standin.js"
 
 const SECRET = "agent-guarded-value"
 const PASS = "correct horse battery"
@@ -233,5 +234,33 @@ describe("the agent's socket and directory", () => {
         while ((await agentStatus(runtime, home)).running) await new Promise((r) => setTimeout(r, 100))
         const after = await runCli(["decrypt", "app.yaml"], { cwd: home, env })
         expect(after.stdout).toBe(`password: ${SECRET}\n`)
+    })
+})
+
+describe("an identity in 1Password (stand-in op) with the agent", () => {
+    it("three decrypts run op read once; after lock, once more", { timeout: 120_000 }, async () => {
+        const dir = tempDir()
+        const runtime = join(dir, "run")
+        mkdirSync(runtime, { mode: 0o700 })
+        const key = ageKeygen(dir, "key")
+        run("rm", [key.file])
+        writeFileSync(join(dir, "s.yaml"), `password: ${SECRET}\n`)
+        expect((await runCli(["encrypt", "--age", key.recipient, "-i", "s.yaml"], { cwd: dir })).code).toBe(0)
+        const store = seedStore()
+        store.vaults[0]!.items.push(item({ title: "age", category: "API_CREDENTIAL", fields: [{ label: "identity", value: key.text, type: "CONCEALED" }] }))
+        const op = await makeOpStandin(dir, store)
+        const env = { ...op.env, XDG_RUNTIME_DIR: runtime, SECRETS_AGE_KEY_OP: "op://Dev/age/identity" }
+        await startAgent(runtime, dir)
+        for (let i = 0; i < 3; i++) {
+            const r = await runCli(["decrypt", "s.yaml"], { cwd: dir, env })
+            expect(r.stderr).toBe("")
+            expect(r.stdout).toBe(`password: ${SECRET}\n`)
+        }
+        expect((await op.readLog()).length).toBe(1)
+        expect((await agentStatus(runtime, dir)).identities).toBe(1)
+        await runCli(["agent", "lock"], { cwd: dir, env })
+        expect((await runCli(["decrypt", "s.yaml"], { cwd: dir, env })).code).toBe(0)
+        expect((await runCli(["decrypt", "s.yaml"], { cwd: dir, env })).code).toBe(0)
+        expect((await op.readLog()).length).toBe(2)
     })
 })
