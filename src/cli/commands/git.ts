@@ -16,7 +16,7 @@ interface DiffTextOptions {
 }
 
 export function registerGit(program: Command, ctx: CommandContext): void {
-    const git = program.command("git").description("git integration: readable diffs of encrypted files")
+    const git = program.command("git").description("git integration: readable diffs, merges by key path, conflict resolution, setup and the pre-commit hook")
     registerGitSetup(git, ctx)
     git.command("diff-text")
         .description("print a file as a diff should show it (git's textconv): recipients, a data key id, the plaintext; the file unchanged for whoever cannot decrypt")
