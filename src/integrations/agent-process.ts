@@ -8,7 +8,13 @@ import { spawn } from "node:child_process"
 
 /** Start `node script args…` detached; its pid. The caller waits for the socket. */
 export function startDetached(script: string, args: readonly string[], env: Readonly<Record<string, string | undefined>>): number | undefined {
-    const child = spawn(process.execPath, [...process.execArgv, script, ...args], { detached: true, stdio: "ignore", env: { ...env } })
+    const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
+        detached: true,
+        stdio: "ignore",
+        env: { ...env },
+        // Not the caller's directory: a daemon must not keep a mount or a deleted checkout busy.
+        cwd: "/",
+    })
     // A spawn failure (ENOENT of node itself) shows up as the socket never answering.
     child.on("error", () => {})
     child.unref()

@@ -76,7 +76,7 @@ const secrets = `'${process.execPath}' '${BIN}'`
 const prompts = (screen: string) => (screen.match(/passphrase for/g) ?? []).length
 
 describe.skipIf(!hasTmux())("an age -p key file with the agent", () => {
-    it("ten decrypts ask once; after lock the next asks again; SECRETS_AGENT=0 asks with the agent running", { timeout: 300_000 }, async () => {
+    it("ten decrypts ask once; SECRETS_AGENT=0 bypasses the agent that holds the key; after lock the next asks again", { timeout: 300_000 }, async () => {
         const { home, runtime, keyFile } = await ageHome()
         await startAgent(runtime, home)
         const ten = `for i in 1 2 3 4 5 6 7 8 9 10; do ${secrets} decrypt app.yaml > out$i.yaml || exit 1; done; echo all-done`

@@ -4,6 +4,7 @@
  * per session. `agent serve` (hidden) is the process itself; `start` runs it
  * detached and waits until it answers.
  */
+import { resolve } from "node:path"
 import { InvalidArgumentError, Option, type Command } from "commander"
 import { ExitCode, SecretsError } from "../../errors.js"
 import type { CommandContext } from "../context.js"
@@ -99,7 +100,8 @@ async function runStart(io: Io, idle: number): Promise<void> {
     const { startDetached } = await import("../../integrations/agent-process.js")
     const script = process.argv[1]
     if (script === undefined) throw new SecretsError(ExitCode.Generic, "cannot tell which program to start")
-    startDetached(script, ["agent", "serve", "--idle", `${Math.round(idle / 1000)}s`], io.env)
+    // Absolute: the agent runs in / (agent-process.ts), and `node bin/secrets.cjs` gives a relative path.
+    startDetached(resolve(io.cwd, script), ["agent", "serve", "--idle", `${Math.round(idle / 1000)}s`], io.env)
     // Wait for the agent to answer: a condition, not a fixed sleep (about a minute on a loaded machine).
     for (let i = 0; i < 600; i++) {
         const c = await connected(io)
