@@ -86,7 +86,10 @@ export async function recordRun(io: Io, run: DispatchedCommand, collector: Audit
         // command's stderr, touched only if it is written: the fast paths' Io builds a
         // stream on first use of its streams' properties (cli/hot/io.ts).
         const stderr = { write: (chunk: string) => io.stderr.write(chunk) }
-        await appendAudit(place.target, auditRecord(io, run, collector, exitCode, performance.now()), { env: io.env, stderr, noticeAfterMs: 30_000 })
+        // A fixed bound, not SECRETS_LOCK_TIMEOUT: that setting is about the user's files
+        // (and a malformed one is that command's error to report, not the log's); the
+        // log's lock is held for a write of one line, and a dead holder is taken over at once.
+        await appendAudit(place.target, auditRecord(io, run, collector, exitCode, performance.now()), { stderr, noticeAfterMs: 30_000, timeoutMs: 5_000 })
     } catch (e) {
         const why = (e as { code?: string }).code ?? (e instanceof Error ? e.message : "unknown error")
         warn(io, `not recorded in the audit log: ${why}`)

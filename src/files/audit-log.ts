@@ -42,7 +42,7 @@ const TAIL_BYTES = 64 * 1024
 export async function appendAudit(
     target: AuditTarget,
     entry: Readonly<Record<string, unknown>>,
-    lock: Pick<FileLockOptions, "env" | "stderr" | "noticeAfterMs"> = {},
+    lock: Pick<FileLockOptions, "env" | "stderr" | "noticeAfterMs" | "timeoutMs"> = {},
 ): Promise<void> {
     mkdirSync(dirname(target.log), { recursive: true, mode: 0o700 })
     await withFileLock(
