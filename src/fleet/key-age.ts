@@ -17,7 +17,7 @@
 import { realpath } from "node:fs/promises"
 import { relative, sep } from "node:path"
 import type { Metadata } from "../core/metadata.js"
-import { fileAt, fileCommits, gitTopLevel } from "../integrations/git.js"
+import { blobAt, fileCommits, gitTopLevel } from "../integrations/git.js"
 import { formatForPath, loadStore } from "../stores/index.js"
 import { metadataFromTree } from "../stores/metadata.js"
 
@@ -93,7 +93,7 @@ export async function keyDate(
     // Read versions lazily: the walk stops at the first one that breaks the chain,
     // so a long history costs one `git show` per commit since the last rotation.
     for (const c of commits) {
-        const bytes = await fileAt(top, c.commit, rel, env)
+        const bytes = await blobAt(top, c.commit, rel, env)
         let blocks: Set<string> | undefined
         if (bytes !== undefined) {
             try {

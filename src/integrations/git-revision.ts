@@ -7,6 +7,8 @@
 import { execa } from "execa"
 import { gitEnv } from "./git.js"
 
+export { blobAt } from "./git.js"
+
 /** A commit the user named, resolved. */
 export interface ResolvedRevision {
     /** The full id. */
@@ -50,24 +52,4 @@ export async function resolveRevision(top: string, rev: string, env: Readonly<Re
     const [short = "", iso = ""] = shown.exitCode === 0 ? shown.stdout.trim().split("\0") : []
     const date = new Date(iso)
     return { commit, short: short === "" ? commit.slice(0, 7) : short, date: Number.isNaN(date.getTime()) ? new Date(0) : date }
-}
-
-/**
- * The bytes of `relPath` (relative to `top`, `/`-separated) at `commit` (a full id
- * from {@link resolveRevision}), or undefined when no file was there (absent, or a
- * directory).
- */
-export async function blobAt(top: string, commit: string, relPath: string, env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array | undefined> {
-    if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined
-    // `<commit>:<path>` names the path from the top of the tree (no pathspec magic applies).
-    const r = await execa("git", ["cat-file", "blob", `${commit}:${relPath}`], {
-        cwd: top,
-        env: gitEnv(env),
-        extendEnv: false,
-        reject: false,
-        stdin: "ignore",
-        encoding: "buffer",
-        stripFinalNewline: false,
-    })
-    return r.exitCode === 0 ? r.stdout : undefined
 }

@@ -54,9 +54,16 @@ export async function fileCommits(top: string, relPath: string, env: Readonly<Re
     return out
 }
 
-/** The bytes of `relPath` at `commit`, or undefined when it did not exist there. */
-export async function fileAt(top: string, commit: string, relPath: string, env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array | undefined> {
-    const r = await execa("git", ["show", `${commit}:${relPath}`], {
+/**
+ * The bytes of `relPath` (relative to `top`, `/`-separated) at `commit` (a full id),
+ * or undefined when no file was there (absent, or a directory). `cat-file blob`,
+ * not `show`: the bytes as stored, never through a textconv a repository's
+ * attributes name (`secrets git diff-text` would print plaintext).
+ */
+export async function blobAt(top: string, commit: string, relPath: string, env: Readonly<Record<string, string | undefined>>): Promise<Uint8Array | undefined> {
+    if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined
+    // `<commit>:<path>` names the path from the top of the tree (no pathspec magic applies).
+    const r = await execa("git", ["cat-file", "blob", `${commit}:${relPath}`], {
         cwd: top,
         env: gitEnv(env),
         extendEnv: false,
@@ -65,6 +72,5 @@ export async function fileAt(top: string, commit: string, relPath: string, env: 
         encoding: "buffer",
         stripFinalNewline: false,
     })
-    if (r.exitCode !== 0) return undefined
-    return r.stdout
+    return r.exitCode === 0 ? r.stdout : undefined
 }
