@@ -6,27 +6,18 @@
  * disk (git's temp dir, the repository, refs/notes).
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { BIN, runCli } from "../helpers/cli.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 import { exitOf, hasTmux, Tty } from "../helpers/tty.js"
 import { armor, Encrypter } from "age-encryption"
+import { filesUnder } from "../helpers/files-under.js"
 
 const OLD = "hunter2-old-value"
 const NEW = "s3cr3t-new-value"
 
-/** Every file under `dir` (the .git directory's objects are compressed: plaintext would not show there anyway, refs/notes is checked apart). */
-function filesUnder(dir: string): string[] {
-    const out: string[] = []
-    for (const name of readdirSync(dir)) {
-        const p = join(dir, name)
-        if (statSync(p).isDirectory()) out.push(...filesUnder(p))
-        else out.push(p)
-    }
-    return out
-}
 
 describe("secrets git diff-text (textconv) under real git", () => {
     it("reader sees values, recipients and data key changes; non-reader sees ciphertext; no plaintext on disk", { timeout: 120_000 }, async () => {

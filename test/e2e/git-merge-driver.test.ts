@@ -6,21 +6,12 @@
  * ours left encrypted; a rotation on one side wins; a recipient added on one side
  * stays; a tampered side or a missing key is a conflict (never git's crash status).
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { encStrings, mergeRepo } from "../helpers/git-merge-repo.js"
+import { filesUnder } from "../helpers/files-under.js"
 
-/** Every file under `dir`, .git included (objects are compressed, but MERGE_MSG and the like are not). */
-function filesUnder(dir: string): string[] {
-    const out: string[] = []
-    for (const name of readdirSync(dir)) {
-        const p = join(dir, name)
-        if (statSync(p).isDirectory()) out.push(...filesUnder(p))
-        else out.push(p)
-    }
-    return out
-}
 
 describe("secrets git merge-driver under real git", () => {
     it("disjoint changes merge cleanly: both values, ours' other ENC strings kept, MAC verified, no plaintext on disk", { timeout: 180_000 }, async () => {
