@@ -15,12 +15,14 @@ import type { RotationPolicy } from "../../fleet/policy.js"
 import type { LoadedFleetConfig } from "../../fleet/rekey-repo.js"
 import type { ProfileStatus } from "../../fleet/profile-readers.js"
 import type { ProgressLine } from "../progress.js"
+import type { CertificateScan } from "../../fleet/cert-scan.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
 interface StatusFlags {
     json?: boolean
     check?: boolean
+    certWindow?: string
 }
 
 /** One file's status: the `--json` shape of each `files` item. */
@@ -36,6 +38,8 @@ export interface FileStatus {
     readonly keyAgeDays: number | null
     readonly keySource: KeyAgeSource | null
     readonly due: boolean
+    /** The categories of its values (value policies' `category:`); only when the config gives categories. */
+    readonly categories?: string[]
     /** What is wrong with the file, in words; empty when nothing is. */
     readonly problems: string[]
 }
@@ -49,6 +53,8 @@ export interface StatusReport {
     readonly interruptedRotations?: string[]
     /** Which keys open each profile; only when the config declares profiles. */
     readonly profiles?: ProfileStatus[]
+    /** Certificates stored as values; only when the config has `secrets.expiry` or `secrets.values`, or with --cert-window. */
+    readonly certificates?: CertificateScan
     readonly ok: boolean
 }
 
@@ -57,7 +63,8 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
         .command("status")
         .description("show every file under the config: encrypted, recipients in step, data-key age, due for rotation")
         .addOption(new Option("--json", "print the status as JSON"))
-        .addOption(new Option("--check", "exit 1 when a file is unencrypted, out of step or due (for CI)"))
+        .addOption(new Option("--check", "exit 1 when a file is unencrypted, out of step or due, or a value or certificate expires (for CI)"))
+        .addOption(new Option("--cert-window <days>", "report certificates stored as values that expire within this many days (d) or weeks (w); default secrets.expiry.certificate_window, else 30d"))
         .action(async (_opts: StatusFlags, cmd: Command) => {
             const opts = o.withEnvDefaults(cmd.optsWithGlobals<StatusFlags & o.GlobalOpts>(), ctx.io.env)
             await ctx.dispatch("status", [], opts, () => runStatus(ctx, opts))
@@ -73,20 +80,26 @@ export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.Globa
     const rotations = await interruptedRotations(io, collected.loaded)
     const { profileStatuses, renderProfileStatuses } = await import("../../fleet/profile-readers.js")
     const profiles = await profileStatuses(io, collected.loaded, collected.entries)
+    const expiry = await collectExpiry(io, collected, opts.certWindow)
+    const { certificateProblems, describeExpiry } = await import("../../fleet/cert-scan.js")
+    const now = io.now()
+    const expiryProblems = expiry.certificates === undefined ? [] : certificateProblems(expiry.certificates, now)
     const report: StatusReport = {
         ...collected.report,
+        files: expiry.files,
         interruptedRotations: rotations,
         ...(profiles.length > 0 ? { profiles } : {}),
-        ok: collected.report.ok && rotations.length === 0,
+        ...(expiry.certificates !== undefined ? { certificates: expiry.certificates } : {}),
+        ok: collected.report.ok && rotations.length === 0 && expiryProblems.length === 0,
     }
     if (opts.json === true) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-    else io.stdout.write(renderStatus(report) + renderProfileStatuses(profiles))
+    else io.stdout.write(renderStatus(report) + renderProfileStatuses(profiles) + renderCertificates(report.certificates, now, describeExpiry))
     const { info, warn } = await import("../report.js")
     if (opts.json !== true) {
         info(io, report.policy === null ? "no rotation policy: set secrets.rotation.max_age (e.g. 90d) in .sops.yaml" : `rotation policy: max_age ${report.policy.maxAge}`)
     }
     for (const r of rotations) warn(io, r)
-    const problems = report.files.flatMap((f) => f.problems.map((p) => `${f.path}: ${p}`))
+    const problems = [...report.files.flatMap((f) => f.problems.map((p) => `${f.path}: ${p}`)), ...expiryProblems]
     if (opts.check !== true) return
     for (const p of problems) warn(io, p)
     if (problems.length === 0 && rotations.length > 0) {
@@ -95,7 +108,7 @@ export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.Globa
     }
     if (problems.length > 0) {
         const { ExitCode, SecretsError } = await import("../../errors.js")
-        const files = report.files.filter((f) => f.problems.length > 0).length
+        const files = new Set([...report.files.filter((f) => f.problems.length > 0).map((f) => f.path), ...(report.certificates?.certificates ?? []).filter((c) => c.state !== "ok").map((c) => c.file)]).size
         const also = rotations.length === 0 ? "" : ` and ${rotations.length} interrupted key rotation${rotations.length === 1 ? "" : "s"}`
         throw new SecretsError(ExitCode.Generic, `status check failed: ${problems.length} problem${problems.length === 1 ? "" : "s"} in ${files} file${files === 1 ? "" : "s"}${also}`, hintsFor(report))
     }
@@ -107,6 +120,9 @@ function hintsFor(report: StatusReport): string[] {
     if (report.files.some((f) => f.encrypted && !f.inStep && f.rule)) hints.push("bring recipients in step with `secrets updatekeys -y FILE...`")
     if (report.files.some((f) => f.encrypted && !f.rule)) hints.push("add a creation rule for files no rule matches, or move them")
     if (report.files.some((f) => f.due)) hints.push("rotate the due data keys with `secrets rotate --due`")
+    if ((report.certificates?.certificates ?? []).some((c) => c.state === "expired" || c.state === "expiring")) {
+        hints.push("renew the certificates and store them with `secrets set FILE KEYPATH`")
+    }
     if (report.files.some((f) => f.problems.some((p) => p.startsWith("its encryption rule")))) {
         hints.push("apply the creation rule's encryption rule with `secrets rotate -i --strict FILE`")
     }
@@ -237,4 +253,59 @@ export function renderStatus(report: StatusReport): string {
 export function table(rows: readonly (readonly string[])[]): string {
     const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? []
     return rows.map((r) => r.map((cell, c) => (c < r.length - 1 ? cell.padEnd(widths[c] ?? 0) : cell)).join("  ").trimEnd() + "\n").join("")
+}
+
+/**
+ * The value-level part of status (issue 16 §5): each file's categories, and the
+ * certificates stored as values. Only when the config asks for it (`secrets.values`
+ * or `secrets.expiry`) or `--cert-window` is given: certificates mean decrypting
+ * every file the caller can open, which a plain `status` never did (it stays fast on
+ * 1,000 files, and runs no key command in a CI job that has no key).
+ */
+async function collectExpiry(
+    io: Io,
+    collected: Awaited<ReturnType<typeof collectStatus>>,
+    certWindowFlag: string | undefined,
+): Promise<{ files: FileStatus[]; certificates?: CertificateScan }> {
+    const { relative } = await import("node:path")
+    const { valuePolicies } = await import("../../fleet/value-policy.js")
+    const { configuredWindow, parseWindow, scanCertificates, DEFAULT_CERT_WINDOW } = await import("../../fleet/cert-scan.js")
+    const { fileCategories, hasCategories } = await import("../../fleet/value-categories.js")
+    const where = relative(io.cwd, collected.loaded.path) || collected.loaded.path
+    const secrets = collected.loaded.config.secrets
+    // Checked first: a bad flag or config costs no decrypt.
+    const fromFlag = certWindowFlag === undefined ? undefined : parseWindow(certWindowFlag, "--cert-window")
+    const fromConfig = configuredWindow(secrets, where)
+    const policies = valuePolicies(secrets, where)
+    let files = collected.report.files
+    if (hasCategories(policies)) {
+        const byPath = new Map(collected.entries.map((e) => [e.path, e]))
+        files = await Promise.all(
+            files.map(async (f) => {
+                const entry = byPath.get(f.path)
+                return { ...f, categories: entry === undefined ? [] : await fileCategories(policies, entry) }
+            }),
+        )
+    }
+    if (fromFlag === undefined && fromConfig === undefined && policies.length === 0) return { files }
+    const window = fromFlag ?? fromConfig ?? parseWindow(DEFAULT_CERT_WINDOW, "the default window")
+    return { files, certificates: await scanCertificates(io, collected.entries, io.now(), window) }
+}
+
+/** The certificates found in values, and the files that could not be opened to look. */
+export function renderCertificates(scan: CertificateScan | undefined, now: Date, describeExpiry: (at: Date, now: Date) => string): string {
+    if (scan === undefined) return ""
+    const head = `\ncertificates stored as values (window ${scan.window.text}):`
+    if (scan.certificates.length === 0 && scan.notChecked.length === 0) return `${head} none\n`
+    const rows: string[][] = [["FILE", "KEY", "SUBJECT", "STATE"]]
+    for (const c of scan.certificates) {
+        if (c.state === "unreadable") {
+            rows.push([c.file, c.keyPath, "-", `UNREADABLE: ${c.error}`])
+            continue
+        }
+        const when = describeExpiry(new Date(c.notAfter), now)
+        rows.push([c.file, c.keyPath, c.subject, c.state === "ok" ? when : `${c.state.toUpperCase()}: ${when}`])
+    }
+    for (const n of scan.notChecked) rows.push([n.file, "-", "-", `not checked: ${n.reason}`])
+    return `${head}\n${table(rows)}`
 }

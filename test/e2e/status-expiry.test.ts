@@ -1,0 +1,109 @@
+/**
+ * `status` and `status --check` on certificates stored as values (issue 16 §5),
+ * in process (test/helpers/in-process.ts): certificates made by Debian's openssl
+ * expiring in 10 and 100 days, files encrypted with keys from Debian's age-keygen,
+ * one file the caller cannot open. The certificates' dates come from the real
+ * clock (openssl's -days counts from now), so these runs do not pin SECRETS_NOW.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { runInProcess } from "../helpers/in-process.js"
+import { ageKeygen, tempDir } from "../helpers/tmp.js"
+
+const SLOW = 120_000
+
+function certificate(dir: string, cn: string, days: number): string {
+    const out = join(dir, `${cn}.pem`)
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, `${cn}.key`), "-out", out, "-days", String(days), "-subj", `/CN=${cn}`], { stdio: "ignore" })
+    return readFileSync(out, "utf8")
+}
+
+/** A YAML block scalar holding `pem` under `key`. */
+function yamlBlock(key: string, pem: string): string {
+    return `${key}: |\n${pem.trimEnd().split("\n").map((l) => `    ${l}`).join("\n")}\n`
+}
+
+async function makeRepo(secretsBlock: string) {
+    const dir = tempDir()
+    const keysDir = tempDir()
+    const alice = ageKeygen(keysDir, "alice")
+    const bob = ageKeygen(keysDir, "bob")
+    writeFileSync(
+        join(dir, ".sops.yaml"),
+        [
+            "creation_rules:",
+            "    - path_regex: ^secrets/bob/",
+            `      age: ${bob.recipient}`,
+            "    - path_regex: ^secrets/",
+            `      age: ${alice.recipient}`,
+            secretsBlock,
+        ].join("\n"),
+    )
+    const cli = (args: string[], env: Record<string, string> = {}) => runInProcess(args, { cwd: dir, env: { SOPS_AGE_KEY_FILE: alice.file, ...env } })
+    const encrypt = async (file: string, plain: string) => {
+        mkdirSync(join(dir, file, ".."), { recursive: true })
+        writeFileSync(join(dir, file), plain)
+        const r = await cli(["encrypt", "-i", file])
+        expect(r.code, r.stderr).toBe(0)
+    }
+    return { dir, keysDir, cli, encrypt }
+}
+
+describe("status: certificates stored as values", () => {
+    it("reports the one expiring within the window and fails --check; a 7-day window passes; a file nobody here opens is not checked", { timeout: SLOW }, async () => {
+        const repo = await makeRepo("secrets:\n    expiry:\n        certificate_window: 30d\n")
+        await repo.encrypt("secrets/web/tls.yaml", yamlBlock("cert", certificate(repo.keysDir, "soon.example", 10)) + "name: web\n")
+        await repo.encrypt("secrets/api/tls.yaml", yamlBlock("chain", certificate(repo.keysDir, "later.example", 100)))
+        await repo.encrypt("secrets/bob/tls.yaml", yamlBlock("cert", certificate(repo.keysDir, "bob.example", 5)))
+
+        const check = await repo.cli(["status", "--check"])
+        expect(check.code).toBe(1)
+        const lines = check.stdout.split("\n")
+        expect(lines).toContain("certificates stored as values (window 30d):")
+        expect(lines.find((l) => l.includes("soon.example"))).toMatch(/^secrets\/web\/tls\.yaml +\["cert"\] +CN=soon\.example +EXPIRING: expires \d{4}-\d\d-\d\d \(in (9|10) days\)$/)
+        expect(lines.find((l) => l.includes("later.example"))).toMatch(/ expires \d{4}-\d\d-\d\d \(in (99|100) days\)$/)
+        expect(lines.find((l) => l.startsWith("secrets/bob/tls.yaml") && l.includes("not checked"))).toMatch(/not checked: no identity$/)
+        expect(check.stderr).toMatch(/secrets: warning: secrets\/web\/tls\.yaml \["cert"\]: certificate CN=soon\.example expires /)
+        expect(check.stderr).not.toContain("later.example")
+        expect(check.stderr).toMatch(/secrets: error: status check failed: 1 problem in 1 file\n/)
+        // bob.example expires in 5 days, but nobody here can open its file: it cannot fail the check, and is said.
+        expect(check.stdout).not.toContain("bob.example")
+
+        const json = JSON.parse((await repo.cli(["status", "--json"])).stdout) as {
+            ok: boolean
+            certificates: { window: { days: number }; certificates: { file: string; keyPath: string; state: string; daysLeft: number }[]; notChecked: { file: string; reason: string }[] }
+        }
+        expect(json.ok).toBe(false)
+        expect(json.certificates.window.days).toBe(30)
+        expect(json.certificates.certificates.map((c) => [c.file, c.keyPath, c.state])).toEqual([
+            ["secrets/api/tls.yaml", '["chain"]', "ok"],
+            ["secrets/web/tls.yaml", '["cert"]', "expiring"],
+        ])
+        expect(json.certificates.notChecked).toEqual([{ file: "secrets/bob/tls.yaml", reason: "no identity" }])
+
+        const week = await repo.cli(["status", "--check", "--cert-window", "7d"])
+        expect(week.stderr).toBe("secrets: no rotation policy: set secrets.rotation.max_age (e.g. 90d) in .sops.yaml\n")
+        expect(week.code).toBe(0)
+        expect(week.stdout).toContain("(window 7d)")
+        expect(week.stdout).not.toContain("EXPIRING")
+
+        const bad = await repo.cli(["status", "--cert-window", "a month"])
+        expect(bad.code).toBe(1)
+        expect(bad.stderr).toBe("secrets: error: --cert-window is not a number of days (d) or weeks (w)\nsecrets: hint: e.g. 30d or 2w\n")
+    })
+
+    it("an expired certificate fails --check; without secrets.expiry, secrets.values or --cert-window status decrypts nothing", { timeout: SLOW }, async () => {
+        const repo = await makeRepo("")
+        await repo.encrypt("secrets/old/tls.yaml", yamlBlock("cert", certificate(repo.keysDir, "old.example", 1)))
+        const plain = await repo.cli(["status", "--check"])
+        expect(plain.code).toBe(0)
+        expect(plain.stdout).not.toContain("certificates")
+        // A day from now (the clock pinned) the certificate has expired; the default window is 30d.
+        const later = new Date(Date.now() + 2 * 86_400_000).toISOString()
+        const expired = await repo.cli(["status", "--check", "--cert-window", "30d"], { SECRETS_NOW: later })
+        expect(expired.code).toBe(1)
+        expect(expired.stdout).toMatch(/CN=old\.example +EXPIRED: expired \d{4}-\d\d-\d\d\n/)
+    })
+})
