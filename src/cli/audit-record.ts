@@ -25,8 +25,11 @@ const NOT_AUDITED = new Set([
     "groups add", "groups delete",
 ])
 
+/** Commands that give files new data keys or values new values: counted as rotations by `metrics`. */
+const ROTATIONS = new Set(["rotate", "rotate --due", "keys rotate", "keys revoke", "rotate-value", "rotate-value --due"])
+
 /** Where each command's key path is among its dispatched arguments. */
-const KEY_PATH_ARG: Readonly<Record<string, number>> = { set: 1, unset: 1, restore: 1, log: 1 }
+const KEY_PATH_ARG: Readonly<Record<string, number>> = { set: 1, unset: 1, restore: 1, log: 1, "rotate-value": 1 }
 
 export interface DispatchedCommand {
     readonly command: string
@@ -47,7 +50,7 @@ export function auditRecord(io: Io, run: DispatchedCommand, collector: AuditColl
     if (typeof arg === "string") keyPaths.add(arg)
     const extract = (run.opts as { extract?: unknown }).extract
     if (typeof extract === "string") keyPaths.add(extract)
-    const identities = [...collector.identities]
+    const recipients = [...collector.recipients]
     return {
         time: io.now().toISOString(),
         user: userName(io),
@@ -55,7 +58,8 @@ export function auditRecord(io: Io, run: DispatchedCommand, collector: AuditColl
         command: run.command,
         files: [...collector.files],
         keyPaths: [...keyPaths],
-        ...(identities.length > 0 ? { identity: identities.join(", ") } : {}),
+        ...(recipients.length > 0 ? { recipients } : {}),
+        ...(ROTATIONS.has(run.command) ? { event: "rotation" } : {}),
         result: exitCode === 0 ? "ok" : "error",
         exitCode,
         durationMs: Math.max(0, Math.round(endedMs - run.startedMs)),

@@ -20,8 +20,12 @@ export interface AuditEntry {
     readonly files: readonly string[]
     /** Key paths read or changed, in index syntax; empty when the whole file was. */
     readonly keyPaths: readonly string[]
-    /** The identity that opened the file, by its `.sops.yaml` name where it has one. */
-    readonly identity?: string
+    /**
+     * The recipients whose key entries the caller's identities opened: public keys,
+     * exact, so that a later `.sops.yaml` edit cannot relabel who it was; `audit show`
+     * prints their `.sops.yaml` names.
+     */
+    readonly recipients?: readonly string[]
     readonly result: AuditResult
     readonly exitCode: number
     readonly durationMs: number
@@ -40,7 +44,7 @@ export function entryOf(parsed: unknown): AuditEntry | undefined {
     if (!isStrings(r.files) || !isStrings(r.keyPaths)) return undefined
     if (r.result !== "ok" && r.result !== "error") return undefined
     if (typeof r.exitCode !== "number" || typeof r.durationMs !== "number" || !(r.durationMs >= 0)) return undefined
-    if (r.identity !== undefined && typeof r.identity !== "string") return undefined
+    if (r.recipients !== undefined && !isStrings(r.recipients)) return undefined
     if (r.event !== undefined && typeof r.event !== "string") return undefined
     return {
         time: r.time,
@@ -49,7 +53,7 @@ export function entryOf(parsed: unknown): AuditEntry | undefined {
         command: r.command,
         files: r.files,
         keyPaths: r.keyPaths,
-        ...(r.identity !== undefined ? { identity: r.identity as string } : {}),
+        ...(r.recipients !== undefined ? { recipients: r.recipients as string[] } : {}),
         result: r.result,
         exitCode: r.exitCode,
         durationMs: r.durationMs,

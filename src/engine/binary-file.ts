@@ -63,7 +63,7 @@ export async function openBinary(
     opts: OpenOptions = {},
 ): Promise<Uint8Array[] | null> {
     const metadata = metadataFromTree(located.doc.metadata)
-    const dataKey = await recoverFileKey(metadata, identities, opts.decryptionOrder)
+    const dataKey = await recoverFileKey(metadata, identities, opts.decryptionOrder, opts.onRecipient)
     return decryptBinaryWithKey(input, located, metadata, dataKey, opts)
 }
 

@@ -29,6 +29,8 @@ export interface OpenOptions {
     readonly ignoreMac?: boolean
     /** Key type ids to try first, in order (`--decryption-order`, default age then pgp). */
     readonly decryptionOrder?: readonly string[]
+    /** Told each recipient whose key entry an identity opened: the audit record's "who" (issue 16 §1). */
+    readonly onRecipient?: (recipient: string) => void
 }
 
 /** Parse `input` with `store`, recover its data key with `identities`, decrypt and verify. */
@@ -53,7 +55,7 @@ export async function openDocument(
     opts: OpenOptions = {},
 ): Promise<OpenedFile> {
     const metadata = metadataFromTree(doc.metadata)
-    const dataKey = await recoverFileKey(metadata, identities, opts.decryptionOrder)
+    const dataKey = await recoverFileKey(metadata, identities, opts.decryptionOrder, opts.onRecipient)
     return decryptWithDataKey(doc.branches, metadata, dataKey, store.format === "binary", opts)
 }
 
@@ -62,12 +64,18 @@ export async function recoverFileKey(
     metadata: Metadata,
     identities: readonly AgeIdentity[],
     order?: readonly string[],
+    onRecipient?: (recipient: string) => void,
 ): Promise<Uint8Array> {
     try {
         return await recoverDataKey(
             metadata.keyGroups,
             metadata.shamirThreshold,
-            async (key) => (key.type === "age" ? unwrapDataKey(key.enc, identities, key.recipient) : null),
+            async (key) => {
+                if (key.type !== "age") return null
+                const part = await unwrapDataKey(key.enc, identities, key.recipient)
+                if (part !== null) onRecipient?.(key.recipient)
+                return part
+            },
             order,
         )
     } catch (e) {

@@ -1,7 +1,9 @@
 /**
  * What a command touched, gathered while it runs for its audit record (issue 16
- * §1): the files read or written, the key paths named, the identities that opened
- * them. The file services note as they go (read-input.ts notes every file it
+ * §1): the files read or written, the key paths named, the recipients whose key
+ * entries the caller's identities opened (public keys: `audit show` names them
+ * from `.sops.yaml` when it prints, so the log keeps the exact key and a later
+ * config edit cannot relabel who it was). The file services note as they go (read-input.ts notes every file it
  * reads), so a fleet command's record lists every file it re-keyed without each
  * command keeping its own list.
  *
@@ -16,12 +18,12 @@ const COLLECTOR = Symbol("audit collector")
 export interface AuditCollector {
     readonly files: Set<string>
     readonly keyPaths: Set<string>
-    readonly identities: Set<string>
+    readonly recipients: Set<string>
 }
 
 /** A new collector on `io` (the run's Io, before any command derives from it). */
 export function attachAuditCollector(io: object): AuditCollector {
-    const collector: AuditCollector = { files: new Set(), keyPaths: new Set(), identities: new Set() }
+    const collector: AuditCollector = { files: new Set(), keyPaths: new Set(), recipients: new Set() }
     Object.defineProperty(io, COLLECTOR, { value: collector })
     return collector
 }
@@ -41,7 +43,7 @@ export function noteKeyPath(io: object, keyPath: string): void {
     collectorOf(io)?.keyPaths.add(keyPath)
 }
 
-/** The identity that opened a file, by its `.sops.yaml` name where it has one. */
-export function noteIdentity(io: object, identity: string): void {
-    collectorOf(io)?.identities.add(identity)
+/** The recipient whose key entry the caller's identity opened (engine OpenOptions.onRecipient). */
+export function noteRecipient(io: object, recipient: string): void {
+    collectorOf(io)?.recipients.add(recipient.trim())
 }

@@ -15,6 +15,7 @@ import type { Io } from "./io.js"
 import { NO_IDENTITY_ADVICE, type ReadLimit } from "./open-file.js"
 import { withIdentities } from "./node-identities.js"
 import { trace } from "./trace.js"
+import { noteRecipient } from "./audit-collector.js"
 
 /** The read limit for a binary plaintext (encrypt); `file` names it. */
 export function binaryPlainLimit(file: string): ReadLimit {
@@ -52,7 +53,7 @@ export async function openBinaryInput(io: Io, name: string, input: Uint8Array, s
     trace(io, `file: ${quote(name)} as binary (read as bytes), encrypted to ${recipients.length} age recipient${recipients.length === 1 ? "" : "s"}`)
     let plain
     try {
-        plain = await withIdentities(io, recipients, NO_IDENTITY_ADVICE, (ids) => openBinary(input, located, ids, opts))
+        plain = await withIdentities(io, recipients, NO_IDENTITY_ADVICE, (ids) => openBinary(input, located, ids, { ...opts, onRecipient: (r) => noteRecipient(io, r) }))
     } catch (e) {
         throw e instanceof SecretsError ? e.about(quote(name)) : e
     }

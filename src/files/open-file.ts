@@ -9,6 +9,7 @@ import type { EncryptedDocument, Store } from "../stores/store.js"
 import type { Io } from "./io.js"
 import { withIdentities } from "./node-identities.js"
 import { trace } from "./trace.js"
+import { noteRecipient } from "./audit-collector.js"
 
 export { readInput, type ReadLimit } from "./read-input.js"
 
@@ -28,7 +29,8 @@ export async function openInput(io: Io, name: string, input: Uint8Array, store: 
     trace(io, `file: ${quote(name)} as ${store.format}, encrypted to ${recipients.length} age recipient${recipients.length === 1 ? "" : "s"}`)
     const advice = NO_IDENTITY_ADVICE
     try {
-        const opened = await withIdentities(io, recipients, advice, (ids) => openDocument(doc, store, ids, opts))
+        const noted: OpenOptions = { ...opts, onRecipient: (r) => noteRecipient(io, r) }
+        const opened = await withIdentities(io, recipients, advice, (ids) => openDocument(doc, store, ids, noted))
         trace(io, opts.ignoreMac === true ? "values decrypted; MAC not checked (--ignore-mac)" : "values decrypted and the MAC verified")
         return opened
     } catch (e) {

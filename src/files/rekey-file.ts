@@ -24,6 +24,7 @@ import { writeFileAtomic } from "./fs-atomic.js"
 import type { Io } from "./io.js"
 import { withIdentities } from "./node-identities.js"
 import { readInput } from "./open-file.js"
+import { noteRecipient } from "./audit-collector.js"
 
 /** What re-keying one file to its creation rule would change. */
 export interface FileRekeyPlan {
@@ -143,14 +144,14 @@ export async function recoverKey(io: Io, file: string, metadata: Metadata, decry
     const known = session?.ids
     if (known !== undefined) {
         try {
-            return await recoverFileKey(metadata, known, order)
+            return await recoverFileKey(metadata, known, order, (r) => noteRecipient(io, r))
         } catch (e) {
             if (!(e instanceof NoIdentityError)) throw e
         }
     }
     const lookup = (): Promise<Uint8Array> =>
         withIdentities(io, recipients, advice, async (ids) => {
-            const key = await recoverFileKey(metadata, ids, order)
+            const key = await recoverFileKey(metadata, ids, order, (r) => noteRecipient(io, r))
             if (session !== undefined) session.ids = ids
             return key
         })

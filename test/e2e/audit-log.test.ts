@@ -27,9 +27,10 @@ function setup() {
 
 describe("the audit log", () => {
     it("records the fast paths and the full program, files and key paths, never a value", { timeout: 120_000 }, async () => {
-        const { dir, log, env } = setup()
+        const { dir, log, env, key } = setup()
         expect((await runCli(["encrypt", "-i", "app.yaml"], { cwd: dir, env })).code).toBe(0)
         expect((await runCli(["decrypt", "--extract", '["db"]["password"]', "app.yaml"], { cwd: dir, env })).stdout).toBe(SECRET)
+        expect((await runCli(["rotate", "-i", "app.yaml"], { cwd: dir, env })).code).toBe(0)
         expect((await runCli(["set", "app.yaml", '["db"]["user"]', '"admin-7788"'], { cwd: dir, env })).code).toBe(0)
         expect((await runCli(["decrypt", "missing.yaml"], { cwd: dir, env })).code).toBe(100)
         expect((await runCli(["filestatus", "app.yaml"], { cwd: dir, env })).code).toBe(0)
@@ -43,13 +44,19 @@ describe("the audit log", () => {
         expect(entries.map((e) => [e.command, e.result, e.exitCode])).toEqual([
             ["encrypt", "ok", 0],
             ["decrypt", "ok", 0],
+            ["rotate", "ok", 0],
             ["set", "ok", 0],
             ["decrypt", "error", 100],
         ])
         expect(entries[1]!.files).toEqual([join(dir, "app.yaml")])
         expect(entries[1]!.keyPaths).toEqual(['["db"]["password"]'])
-        expect(entries[2]!.keyPaths).toEqual(['["db"]["user"]'])
-        expect(entries[3]!.files).toEqual([join(dir, "missing.yaml")])
+        // Who: the recipient whose key entry the caller's identity opened (public, exact).
+        expect(entries[1]!.recipients).toEqual([key.recipient])
+        expect(entries[0]!.recipients).toBeUndefined()
+        expect(entries[2]!.event).toBe("rotation")
+        expect(entries[3]!.keyPaths).toEqual(['["db"]["user"]'])
+        expect(entries[3]!.recipients).toEqual([key.recipient])
+        expect(entries[4]!.files).toEqual([join(dir, "missing.yaml")])
         for (const e of entries) {
             expect(e.durationMs).toBeGreaterThanOrEqual(0)
             expect(e.user).not.toBe("")

@@ -63,17 +63,26 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
                     ...(flags.file !== undefined ? { file: flags.file } : {}),
                     ...(flags.command !== undefined ? { command: flags.command } : {}),
                 })
-                ctx.io.stdout.write(flags.json === true ? JSON.stringify(entries, null, 2) + "\n" : entries.map(showLine).join(""))
+                if (flags.json === true) {
+                    ctx.io.stdout.write(JSON.stringify(entries, null, 2) + "\n")
+                    return
+                }
+                // Names from the .sops.yaml found from here, as a courtesy: the log keeps the keys.
+                const { recipientNamer } = await import("../../files/recipient-names.js")
+                const { findConfig } = await import("../../config/find.js")
+                const { existsSync } = await import("node:fs")
+                const name = recipientNamer(findConfig({ cwd: ctx.io.cwd, exists: existsSync }))
+                ctx.io.stdout.write(entries.map((e) => showLine(e, name)).join(""))
             })
         })
 }
 
 const logOption = () => new Option("--log <file>", "the audit log to read (default: $SECRETS_AUDIT_LOG, else ~/.local/state/secrets/audit.jsonl)")
 
-/** One record as a line: time, result, command, files, key paths, identity, duration. */
-function showLine(e: AuditEntry): string {
+/** One record as a line: time, result, command, files, key paths, who, duration. */
+function showLine(e: AuditEntry, name: (recipient: string) => string): string {
     const what = [e.files.join(","), e.keyPaths.length > 0 ? e.keyPaths.join(",") : ""].filter((s) => s !== "").join(" ")
-    const who = `${e.user}@${e.host}${e.identity !== undefined ? ` as ${e.identity}` : ""}`
+    const who = `${e.user}@${e.host}${e.recipients !== undefined && e.recipients.length > 0 ? ` as ${e.recipients.map(name).join(", ")}` : ""}`
     const result = e.result === "ok" ? "ok" : `error ${e.exitCode}`
     return `${e.time}  ${result.padEnd(9)} ${e.command}${what !== "" ? ` ${what}` : ""}  ${who}  ${e.durationMs} ms\n`
 }

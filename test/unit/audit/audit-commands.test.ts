@@ -4,6 +4,7 @@
  * tampering fails with the integrity exit code and names the line, and show
  * filters records.
  */
+import { execFileSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -11,11 +12,14 @@ import { afterEach, describe, expect, it } from "vitest"
 import { appendAudit, auditTargetAt } from "../../../src/files/audit-log.js"
 import { runInProcess } from "../../helpers/in-process.js"
 
+// The demo fleet's public key for alice: a real recipient for .sops.yaml to name.
+const ALICE = execFileSync("age-keygen", ["-y", join(import.meta.dirname, "../../../examples/keys/alice.txt")], { encoding: "utf8" }).trim()
+
 const dirs: string[] = []
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 function record(command: string, time: string) {
-    return { time, user: "alice", host: "laptop", command, files: ["secrets/app.yaml"], keyPaths: ['["db"]["password"]'], identity: "user alice", result: "ok", exitCode: 0, durationMs: 12 }
+    return { time, user: "alice", host: "laptop", command, files: ["secrets/app.yaml"], keyPaths: ['["db"]["password"]'], recipients: [ALICE], result: "ok", exitCode: 0, durationMs: 12 }
 }
 
 async function logOf(n: number) {
@@ -68,7 +72,12 @@ describe("audit show", () => {
         expect((JSON.parse(sets.stdout) as { command: string }[]).map((e) => e.command)).toEqual(["set", "set", "set", "set"])
         const recent = await runInProcess(["audit", "show", "--log", target.log, "--since", "2026-12-04"], { cwd: dir })
         expect(recent.stdout.trimEnd().split("\n")).toHaveLength(4)
-        expect(recent.stdout).toContain('decrypt secrets/app.yaml ["db"]["password"]  alice@laptop as user alice  12 ms')
+        // No .sops.yaml here: the recipient as a short key.
+        expect(recent.stdout).toContain(`decrypt secrets/app.yaml ["db"]["password"]  alice@laptop as ${ALICE.slice(0, 9)}…${ALICE.slice(-5)}  12 ms`)
+        // The log keeps the key; show names it from the .sops.yaml found from where it runs.
+        writeFileSync(join(dir, ".sops.yaml"), `keys:\n  - &user_alice ${ALICE}\ncreation_rules:\n  - age: *user_alice\n`)
+        const named = await runInProcess(["audit", "show", "--log", target.log, "--since", "2026-12-05"], { cwd: dir })
+        expect(named.stdout).toContain(`alice@laptop as user alice (${ALICE.slice(0, 9)}…${ALICE.slice(-5)})  12 ms`)
         const other = await runInProcess(["audit", "show", "--log", target.log, "--file", "other.yaml"], { cwd: dir })
         expect(other.stdout).toBe("")
         const bad = await runInProcess(["audit", "show", "--log", target.log, "--since", "3 months"], { cwd: dir })
