@@ -15,6 +15,7 @@ import { registerEdit } from "./commands/edit.js"
 import { registerSet } from "./commands/set.js"
 import { registerUnset } from "./commands/unset.js"
 import { registerRotate } from "./commands/rotate.js"
+import { registerRotateValue } from "./commands/rotate-value.js"
 import { registerUpdatekeys } from "./commands/updatekeys.js"
 import { registerGroups } from "./commands/groups.js"
 import { registerExecEnv } from "./commands/exec-env.js"
@@ -110,6 +111,7 @@ export function createProgram(io: Io, state: RunState, dispatch: Dispatch = runN
     registerSet(program, ctx)
     registerUnset(program, ctx)
     registerRotate(program, ctx)
+    registerRotateValue(program, ctx)
     registerUpdatekeys(program, ctx)
     registerExecEnv(program, ctx)
     registerExecFile(program, ctx)
