@@ -10,6 +10,7 @@
 import { Command, Option } from "commander"
 import type { InventoryEntry } from "../../fleet/inventory.js"
 import type { NamedKey } from "../../config/named-keys.js"
+import type { LoadedFleetConfig } from "../../fleet/rekey-repo.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
@@ -27,7 +28,7 @@ export interface AccessKey {
 
 /** The `--json` document. */
 export interface AccessReport {
-    readonly files: { path: string; recipients: string[]; expected: string[]; inStep: boolean }[]
+    readonly files: { path: string; recipients: string[]; expected: string[]; inStep: boolean; categories?: string[] }[]
     readonly keys: AccessKey[]
 }
 
@@ -60,7 +61,7 @@ export async function runAccess(ctx: CommandContext, opts: AccessFlags & o.Globa
         progress.clear()
     }
     for (const e of entries) if (!e.encrypted) warn(io, `${e.path} is not encrypted: anyone with the repository can read it`)
-    const report = accessReport(readNamedKeys(loaded.text), entries)
+    const report = await withCategories(io, loaded, accessReport(readNamedKeys(loaded.text), entries), entries)
     io.stdout.write(opts.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderAccess(report))
 }
 
@@ -100,10 +101,30 @@ export function accessReport(named: readonly NamedKey[], entries: readonly Inven
     return { files, keys }
 }
 
-/** FILE | one column per key | a trailing mark for files out of step. */
+/**
+ * Each file's categories (the `category:` of the value policies matching its key
+ * paths, read from the encrypted text: nothing is decrypted), only when the config
+ * gives categories, so that the table of a config without them is unchanged.
+ */
+async function withCategories(io: CommandContext["io"], loaded: LoadedFleetConfig, report: AccessReport, entries: readonly InventoryEntry[]): Promise<AccessReport> {
+    const { relative } = await import("node:path")
+    const { valuePolicies } = await import("../../fleet/value-policy.js")
+    const { fileCategories, hasCategories } = await import("../../fleet/value-categories.js")
+    const policies = valuePolicies(loaded.config.secrets, relative(io.cwd, loaded.path) || loaded.path)
+    if (!hasCategories(policies)) return report
+    const byPath = new Map(entries.map((e) => [e.path, e]))
+    const files = await Promise.all(report.files.map(async (f) => {
+        const entry = byPath.get(f.path)
+        return { ...f, categories: entry === undefined ? [] : await fileCategories(policies, entry) }
+    }))
+    return { ...report, files }
+}
+
+/** FILE [| CATEGORIES] | one column per key | a trailing mark for files out of step. */
 export function renderAccess(report: AccessReport): string {
     if (report.files.length === 0) return "no encrypted files under the config's directory\n"
-    const rows: string[][] = [["FILE", ...report.keys.map((k) => k.name), ""]]
+    const withCategories = report.files.some((f) => f.categories !== undefined)
+    const rows: string[][] = [["FILE", ...(withCategories ? ["CATEGORIES"] : []), ...report.keys.map((k) => k.name), ""]]
     for (const f of report.files) {
         const has = new Set(f.recipients)
         const want = new Set(f.expected)
@@ -111,7 +132,8 @@ export function renderAccess(report: AccessReport): string {
             if (has.has(k.name)) return f.inStep || want.has(k.name) ? "x" : "+"
             return !f.inStep && want.has(k.name) ? "-" : "."
         })
-        rows.push([f.path, ...cells, f.inStep ? "" : f.expected.length === 0 ? "! no rule" : "! out of step"])
+        const categories = withCategories ? [f.categories === undefined || f.categories.length === 0 ? "-" : f.categories.join(",")] : []
+        rows.push([f.path, ...categories, ...cells, f.inStep ? "" : f.expected.length === 0 ? "! no rule" : "! out of step"])
     }
     const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? []
     const lines = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  ").trimEnd())

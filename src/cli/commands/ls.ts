@@ -13,6 +13,8 @@
 import { Command, Option } from "commander"
 import type { Leaf, MaskedValue } from "../../core/masked-listing.js"
 import type { GoRegex } from "../../core/go-regex.js"
+import type { PathStep } from "../../core/tree-path.js"
+import type { LoadedFleetConfig } from "../../fleet/rekey-repo.js"
 import type { ExitCode } from "../../errors.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
@@ -31,6 +33,8 @@ interface LsRow {
     readonly file: string
     /** The profile the file belongs to, null when none does. */
     readonly profile: string | null
+    /** The `category:` of the value policy for this key path, null when none; only when the config gives categories. */
+    readonly category?: string | null
     readonly path: string
     readonly value: MaskedValue | string | number | boolean | null
 }
@@ -81,6 +85,7 @@ export async function runLs(ctx: CommandContext, files: string[], opts: LsFlags 
     const { resolve } = await import("node:path")
     let targets: readonly string[]
     let categories: Map<string, string>
+    let loaded: LoadedFleetConfig | undefined
     if (profileName !== undefined) {
         targets = someFiles(await selectProfile(io, profileName, opts.config))
         categories = new Map(targets.map((f) => [resolve(io.cwd, f), profileName]))
@@ -90,8 +95,10 @@ export async function runLs(ctx: CommandContext, files: string[], opts: LsFlags 
     } else {
         const repo = await repoFiles(ctx, opts.config)
         targets = repo.files
+        loaded = repo.loaded
         categories = await profilesByFile(io, opts.config, repo.loaded)
     }
+    const categoryOf = await valueCategoryLookup(ctx, opts.config, loaded)
     const { leavesOf, keyPathText, maskText, maskValue, revealJson, revealText } = await import("../../core/masked-listing.js")
     const { loadStore, formatForPath } = await import("../../stores/index.js")
     const { readInput, openInput } = await import("../../files/open-file.js")
@@ -118,12 +125,19 @@ export async function runLs(ctx: CommandContext, files: string[], opts: LsFlags 
             if (grep !== undefined && !grep.test(path)) continue
             const reveal = opts.reveal === true
             const profile = categories.get(resolve(io.cwd, file)) ?? null
-            rows.push({ file, profile, path, value: reveal ? revealJson(leaf.value) : maskValue(leaf.value) })
-            text.push([file, ...(categories.size > 0 ? [profile ?? "-"] : []), path, reveal ? revealText(leaf.value) : maskText(leaf.value)])
+            const category = categoryOf === undefined ? undefined : (categoryOf(file, leaf.path) ?? null)
+            rows.push({ file, profile, ...(category !== undefined ? { category } : {}), path, value: reveal ? revealJson(leaf.value) : maskValue(leaf.value) })
+            text.push([
+                file,
+                ...(categories.size > 0 ? [profile ?? "-"] : []),
+                ...(categoryOf !== undefined ? [category ?? "-"] : []),
+                path,
+                reveal ? revealText(leaf.value) : maskText(leaf.value),
+            ])
         }
     }
     if (opts.json === true) io.stdout.write(`${JSON.stringify({ revealed: opts.reveal === true, keys: rows }, null, 2)}\n`)
-    else io.stdout.write(table(categories.size > 0 ? ["FILE", "PROFILE", "KEY", "VALUE"] : ["FILE", "KEY", "VALUE"], text))
+    else io.stdout.write(table(["FILE", ...(categories.size > 0 ? ["PROFILE"] : []), ...(categoryOf !== undefined ? ["CATEGORY"] : []), "KEY", "VALUE"], text))
     if (failed.length > 0) {
         throw new SecretsError(failed[0]?.code ?? 1, `${failed.length} of ${targets.length} file${targets.length === 1 ? "" : "s"} could not be opened`, [
             "the other files are listed above",
@@ -165,7 +179,40 @@ async function repoFiles(ctx: CommandContext, config: string | undefined) {
     return { loaded, files: (await findEncryptedFiles(ctx.io, loaded.dir)).map((f) => f.shown) }
 }
 
-/** FILE  [PROFILE]  KEY  VALUE, columns aligned (the last one is not padded). */
+/**
+ * The category of a value (issue 16 §5: the `category:` of the first value policy
+ * matching the file and key path), or undefined when the config gives no
+ * categories, so that a listing without them keeps its columns. Files given on the
+ * command line with no `.sops.yaml` above them have none.
+ */
+async function valueCategoryLookup(
+    ctx: CommandContext,
+    config: string | undefined,
+    known: LoadedFleetConfig | undefined,
+): Promise<((file: string, keyPath: readonly PathStep[]) => string | undefined) | undefined> {
+    const { io } = ctx
+    const { relative, resolve, sep } = await import("node:path")
+    const { ConfigError } = await import("../../errors.js")
+    let loaded = known
+    if (loaded === undefined) {
+        const { fleetConfigPath } = await import("./status.js")
+        const { loadFleetConfig } = await import("../../fleet/rekey-repo.js")
+        try {
+            loaded = await loadFleetConfig(io, await fleetConfigPath(io, config))
+        } catch (e) {
+            if (e instanceof ConfigError && config === undefined) return undefined
+            throw e
+        }
+    }
+    const { valuePolicies } = await import("../../fleet/value-policy.js")
+    const { categoryOf, hasCategories } = await import("../../fleet/value-categories.js")
+    const policies = valuePolicies(loaded.config.secrets, relative(io.cwd, loaded.path) || loaded.path)
+    if (!hasCategories(policies)) return undefined
+    const dir = loaded.dir
+    return (file, keyPath) => categoryOf(policies, relative(dir, resolve(io.cwd, file)).split(sep).join("/"), keyPath)
+}
+
+/** FILE  [PROFILE]  [CATEGORY]  KEY  VALUE, columns aligned (the last one is not padded). */
 function table(header: readonly string[], rows: readonly string[][]): string {
     if (rows.length === 0) return ""
     const all = [header, ...rows]

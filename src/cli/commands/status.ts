@@ -228,13 +228,15 @@ export async function collectStatus(
     return { loaded, entries, policy, report }
 }
 
-/** The table: FILE | ENCRYPTED | RECIPIENTS | KEY AGE | SOURCE | DUE. */
+/** The table: FILE | ENCRYPTED | RECIPIENTS | KEY AGE | SOURCE | DUE [| CATEGORIES, when the config gives categories]. */
 export function renderStatus(report: StatusReport): string {
     if (report.files.length === 0) return "no files under the config's directory\n"
-    const rows: string[][] = [["FILE", "ENCRYPTED", "RECIPIENTS", "KEY AGE", "SOURCE", "DUE"]]
+    const withCategories = report.files.some((f) => f.categories !== undefined)
+    const categories = (f: FileStatus) => (withCategories ? [f.categories === undefined || f.categories.length === 0 ? "-" : f.categories.join(",")] : [])
+    const rows: string[][] = [["FILE", "ENCRYPTED", "RECIPIENTS", "KEY AGE", "SOURCE", "DUE", ...(withCategories ? ["CATEGORIES"] : [])]]
     for (const f of report.files) {
         if (!f.encrypted) {
-            rows.push([f.path, "NO", "-", "-", "-", "-"])
+            rows.push([f.path, "NO", "-", "-", "-", "-", ...categories(f)])
             continue
         }
         rows.push([
@@ -244,6 +246,7 @@ export function renderStatus(report: StatusReport): string {
             f.keyAgeDays === null ? "unknown" : `${f.keyAgeDays}d`,
             f.keySource ?? "-",
             report.policy === null ? "-" : f.due ? "DUE" : "no",
+            ...categories(f),
         ])
     }
     return table(rows)
