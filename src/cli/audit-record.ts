@@ -93,10 +93,27 @@ export async function recordRun(io: Io, run: DispatchedCommand, collector: Audit
         // A fixed bound, not SECRETS_LOCK_TIMEOUT: that setting is about the user's files
         // (and a malformed one is that command's error to report, not the log's); the
         // log's lock is held for a write of one line, and a dead holder is taken over at once.
-        await appendAudit(place.target, auditRecord(io, run, collector, exitCode, performance.now()), { stderr, noticeAfterMs: 30_000, timeoutMs: 5_000 })
+        const line = await appendAudit(place.target, auditRecord(io, run, collector, exitCode, performance.now()), { stderr, noticeAfterMs: 30_000, timeoutMs: 5_000 })
+        if (io.env.SECRETS_AUDIT_SYSLOG !== undefined && io.env.SECRETS_AUDIT_SYSLOG !== "") await forward(io, line)
     } catch (e) {
         const why = (e as { code?: string }).code ?? (e instanceof Error ? e.message : "unknown error")
         warn(io, `not recorded in the audit log: ${why}`)
+    }
+}
+
+/** A copy of the record to syslog (integrations/syslog.ts), when the user asked for one. */
+async function forward(io: Io, line: string): Promise<void> {
+    const { sendToSyslog, syslogTarget } = await import("../integrations/syslog.js")
+    const target = syslogTarget(io.env.SECRETS_AUDIT_SYSLOG)
+    if (target === undefined) return
+    if ("error" in target) {
+        warn(io, `not forwarded to syslog: ${target.error}`)
+        return
+    }
+    try {
+        await sendToSyslog(target, line, io.env)
+    } catch (e) {
+        warn(io, `not forwarded to syslog: ${e instanceof Error ? e.message : "logger failed"}`)
     }
 }
 

@@ -36,16 +36,17 @@ export function auditTargetAt(log: string): AuditTarget {
 const TAIL_BYTES = 64 * 1024
 
 /**
- * Append one entry (chained to the last line) and move the anchor to it. Throws on
- * any failure; the caller (the CLI) turns that into a warning, never a failed command.
+ * Append one entry (chained to the last line) and move the anchor to it; the line
+ * written, without its "\n". Throws on any failure; the caller (the CLI) turns
+ * that into a warning, never a failed command.
  */
 export async function appendAudit(
     target: AuditTarget,
     entry: Readonly<Record<string, unknown>>,
     lock: Pick<FileLockOptions, "env" | "stderr" | "noticeAfterMs" | "timeoutMs"> = {},
-): Promise<void> {
+): Promise<string> {
     mkdirSync(dirname(target.log), { recursive: true, mode: 0o700 })
-    await withFileLock(
+    return withFileLock(
         target.log,
         async () => {
             const fd = openSync(target.log, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o600)
@@ -58,6 +59,7 @@ export async function appendAudit(
                 writeSync(fd, last.torn ? "\n" + line : line)
                 const seq = (last.previous?.seq ?? 0) + 1
                 writeAnchor(target.anchor, anchorFor(line.slice(0, -1), seq))
+                return line.slice(0, -1)
             } finally {
                 closeSync(fd)
             }

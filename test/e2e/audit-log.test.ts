@@ -5,6 +5,7 @@
  * once append 50 whole, chained lines; a log that cannot be written costs a
  * warning, never the command's result; SECRETS_AUDIT_LOG=off writes nothing.
  */
+import { createSocket } from "node:dgram"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -92,5 +93,31 @@ describe("the audit log", () => {
         expect(off.code).toBe(0)
         expect(existsSync(join(dir, "home", ".local"))).toBe(false)
         expect(readFileSync(join(dir, "app.yaml"), "utf8")).toContain("ENC[")
+    })
+
+    it("forwards each record to a syslog collector through logger when asked (udp://), never a value", { timeout: 120_000 }, async () => {
+        const { dir, env } = setup()
+        expect((await runCli(["encrypt", "-i", "app.yaml"], { cwd: dir, env })).code).toBe(0)
+        const server = createSocket("udp4")
+        const received: string[] = []
+        const got = new Promise<void>((done) => server.on("message", (m) => (received.push(m.toString()), done())))
+        await new Promise<void>((done) => server.bind(0, "127.0.0.1", done))
+        try {
+            const port = server.address().port
+            const r = await runCli(["decrypt", "app.yaml"], { cwd: dir, env: { ...env, SECRETS_AUDIT_SYSLOG: `udp://127.0.0.1:${port}` } })
+            expect(r.code).toBe(0)
+            expect(r.stderr).toBe("")
+            await got
+            // RFC 5424 from util-linux logger: <PRI>1 TIME HOST secrets PID - ... then our JSON line.
+            // authpriv (10) * 8 + info (6) = 86.
+            expect(received[0]).toMatch(/^<86>1 \S+ \S+ secrets /)
+            expect(received[0]).toContain('"command":"decrypt"')
+            expect(received[0]).not.toContain(SECRET)
+        } finally {
+            server.close()
+        }
+        const bad = await runCli(["decrypt", "app.yaml"], { cwd: dir, env: { ...env, SECRETS_AUDIT_SYSLOG: "tcp://x" } })
+        expect(bad.code).toBe(0)
+        expect(bad.stderr).toContain("secrets: warning: not forwarded to syslog: SECRETS_AUDIT_SYSLOG must be 1 (the local syslog) or udp://HOST:PORT")
     })
 })
