@@ -183,7 +183,7 @@ async function committedLeaves(top: string, commit: string, rel: string, input: 
 /** For messages: a due value in one short phrase. */
 export function dueReason(v: ValueDue): string {
     if (v.expired) return `expired ${v.expires?.toISOString().slice(0, 10) ?? ""}`.trim()
-    if (v.due) return `last changed ${v.lastChanged?.toISOString().slice(0, 10) ?? "?"} (${v.source})`
+    if (v.due) return `last changed ${v.lastChanged?.toISOString().slice(0, 10) ?? "?"}, by ${v.source === "git" ? "git history" : `lastmodified (${v.fallback ?? "no history"})`}`
     if (v.expiringInDays !== undefined) return `expires in ${v.expiringInDays} days`
     return "not due"
 }

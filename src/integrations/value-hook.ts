@@ -68,7 +68,9 @@ export async function runValueHook(run: ValueHookRun): Promise<void> {
         encoding: "utf8",
     })
     if (r.all !== undefined && r.all !== "") run.onOutput(r.all.endsWith("\n") ? r.all : `${r.all}\n`)
-    if (r.exitCode === 0 && !r.failed) return
+    // Exit 0 is success even if the hook never read its stdin (execa may then report EPIPE):
+    // it is the hook's word that the value is in service.
+    if (r.exitCode === 0 && r.signal === undefined) return
     const how =
         r.signal !== undefined
             ? `was killed by ${r.signal}`

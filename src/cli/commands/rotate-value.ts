@@ -150,9 +150,9 @@ export async function confirmHooks(io: Io, yes: boolean, targets: readonly Rotat
         const { program, args } = hookArgv(t.policy.hook ?? "", t.configDir)
         io.stderr.write(`secrets: the value policy in .sops.yaml runs: ${[program, ...args].join(" ")} (in ${t.configDir}, new value on stdin)\n`)
     }
-    await confirmOrRefuse(io, yes, `run ${hooks.length === 1 ? "this hook" : "these hooks"} with the new value${targets.length === 1 ? "" : "s"}?`, [
-        "the hook comes from .sops.yaml and runs as you: read it, then pass --yes to run it without a terminal (or --dry-run to only see what would happen)",
-    ])
+    const hint = "the hook comes from .sops.yaml and runs as you: read it, then pass --yes to run it without a terminal (or --dry-run to only see what would happen)"
+    if (!yes && io.stdin.isTTY !== true) throw new SecretsError(ExitCode.Generic, "not running a hook from .sops.yaml without confirmation, and there is no terminal to ask at", [hint])
+    await confirmOrRefuse(io, yes, `run ${hooks.length === 1 ? "this hook" : "these hooks"} with the new value${targets.length === 1 ? "" : "s"}?`, [hint])
 }
 
 export function generatorText(g: GeneratorSpec): string {
