@@ -105,7 +105,9 @@ export async function scanCertificates(io: Io, entries: readonly InventoryEntry[
                     continue
                 }
                 const left = daysLeft(c.notAfter, now)
-                const state = c.notAfter.getTime() <= now.getTime() ? "expired" : left < window.days ? "expiring" : "ok"
+                // Within the window as value-due.ts counts it for `expires`: at most that many days away.
+                const ms = c.notAfter.getTime() - now.getTime()
+                const state = ms <= 0 ? "expired" : ms <= window.days * 86_400_000 ? "expiring" : "ok"
                 certificates.push({ file: e.path, keyPath, subject: c.subject, notAfter: c.notAfter.toISOString(), daysLeft: left, fingerprint256: c.fingerprint256, state })
             }
         }

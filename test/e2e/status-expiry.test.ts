@@ -107,3 +107,56 @@ describe("status: certificates stored as values", () => {
         expect(expired.stdout).toMatch(/CN=old\.example +EXPIRED: expired \d{4}-\d\d-\d\d\n/)
     })
 })
+
+describe("status: values under secrets.values", () => {
+    it("lists expired, expiring and due values per file with why, in --json too, and --check fails on them (SECRETS_NOW pins the clock)", { timeout: SLOW }, async () => {
+        const repo = await makeRepo(
+            [
+                "secrets:",
+                "    values:",
+                "        - path: '[\"db\"][\"password\"]'",
+                "          rotate_every: 90d",
+                "          category: database",
+                "        - path: '[\"api\"][\"old\"]'",
+                "          expires: 2030-04-01",
+                "          category: api",
+                "        - path: '[\"api\"][\"soon\"]'",
+                "          expires: 2030-05-10",
+                "        - path: '[\"api\"][\"later\"]'",
+                "          expires: 2031-01-01",
+                "",
+            ].join("\n"),
+        )
+        // Encrypted (lastmodified) on 2030-01-01, outside git: the password is dated by lastmodified.
+        mkdirSync(join(repo.dir, "secrets/app"), { recursive: true })
+        writeFileSync(join(repo.dir, "secrets/app/app.yaml"), "db:\n    password: pw-123456789\napi:\n    old: a1\n    soon: b2\n    later: c3\n")
+        expect((await repo.cli(["encrypt", "-i", "secrets/app/app.yaml"], { SECRETS_NOW: "2030-01-01T00:00:00Z" })).code).toBe(0)
+
+        const check = await repo.cli(["status", "--check"], { SECRETS_NOW: "2030-05-01T00:00:00Z" })
+        expect(check.code).toBe(1)
+        const section = check.stdout.slice(check.stdout.indexOf("\nvalues under"))
+        expect(section.split("\n").slice(1, 6)).toEqual([
+            "values under secrets.values (4, window 30d):",
+            expect.stringMatching(/^FILE +KEY +CATEGORY +STATE +WHY$/),
+            expect.stringMatching(/^secrets\/app\/app\.yaml +\["db"\]\["password"\] +database +DUE +due: changed 120 days ago, rotate_every 90d \(dated by lastmodified: not in git\)$/),
+            expect.stringMatching(/^secrets\/app\/app\.yaml +\["api"\]\["old"\] +api +EXPIRED +expired 2030-04-01$/),
+            expect.stringMatching(/^secrets\/app\/app\.yaml +\["api"\]\["soon"\] +- +EXPIRING +expires 2030-05-10 \(in 9 days\)$/),
+        ])
+        expect(check.stdout).not.toMatch(/\["api"\]\["later"\] .*(DUE|EXPIR)/)
+        expect(check.stderr).toMatch(/status check failed: 3 problems in 1 file\n/)
+
+        const json = JSON.parse((await repo.cli(["status", "--json"], { SECRETS_NOW: "2030-05-01T00:00:00Z" })).stdout) as { ok: boolean; values: { keyPath: string; category: string | null; state: string; why: string }[] }
+        expect(json.ok).toBe(false)
+        expect(json.values.map((v) => [v.keyPath, v.category, v.state])).toEqual([
+            ['["db"]["password"]', "database", "due"],
+            ['["api"]["old"]', "api", "expired"],
+            ['["api"]["soon"]', null, "expiring"],
+            ['["api"]["later"]', null, "ok"],
+        ])
+
+        // On 2030-02-01 nothing is due or expired, and 2030-05-10 is outside a 30-day window.
+        const early = await repo.cli(["status", "--check"], { SECRETS_NOW: "2030-02-01T00:00:00Z" })
+        expect(early.code).toBe(0)
+        expect(early.stdout).toContain("values under secrets.values (4, window 30d): none expired, expiring or due\n")
+    })
+})

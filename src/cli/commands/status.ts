@@ -16,6 +16,7 @@ import type { LoadedFleetConfig } from "../../fleet/rekey-repo.js"
 import type { ProfileStatus } from "../../fleet/profile-readers.js"
 import type { ProgressLine } from "../progress.js"
 import type { CertificateScan } from "../../fleet/cert-scan.js"
+import type { ValueStatus } from "../../fleet/value-status.js"
 import * as o from "../options.js"
 import type { CommandContext } from "../context.js"
 
@@ -55,6 +56,8 @@ export interface StatusReport {
     readonly profiles?: ProfileStatus[]
     /** Certificates stored as values; only when the config has `secrets.expiry` or `secrets.values`, or with --cert-window. */
     readonly certificates?: CertificateScan
+    /** Every value a `secrets.values` policy names, judged; only when the config has value policies. */
+    readonly values?: ValueStatus[]
     readonly ok: boolean
 }
 
@@ -83,17 +86,22 @@ export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.Globa
     const expiry = await collectExpiry(io, collected, opts.certWindow)
     const { certificateProblems, describeExpiry } = await import("../../fleet/cert-scan.js")
     const now = io.now()
-    const expiryProblems = expiry.certificates === undefined ? [] : certificateProblems(expiry.certificates, now)
+    const { valueProblems } = await import("../../fleet/value-status.js")
+    const expiryProblems = [
+        ...(expiry.values === undefined ? [] : valueProblems(expiry.values)),
+        ...(expiry.certificates === undefined ? [] : certificateProblems(expiry.certificates, now)),
+    ]
     const report: StatusReport = {
         ...collected.report,
         files: expiry.files,
         interruptedRotations: rotations,
         ...(profiles.length > 0 ? { profiles } : {}),
         ...(expiry.certificates !== undefined ? { certificates: expiry.certificates } : {}),
+        ...(expiry.values !== undefined ? { values: expiry.values } : {}),
         ok: collected.report.ok && rotations.length === 0 && expiryProblems.length === 0,
     }
     if (opts.json === true) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-    else io.stdout.write(renderStatus(report) + renderProfileStatuses(profiles) + renderCertificates(report.certificates, now, describeExpiry))
+    else io.stdout.write(renderStatus(report) + renderProfileStatuses(profiles) + renderValues(report.values, report.certificates?.window.text) + renderCertificates(report.certificates, now, describeExpiry))
     const { info, warn } = await import("../report.js")
     if (opts.json !== true) {
         info(io, report.policy === null ? "no rotation policy: set secrets.rotation.max_age (e.g. 90d) in .sops.yaml" : `rotation policy: max_age ${report.policy.maxAge}`)
@@ -108,7 +116,9 @@ export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.Globa
     }
     if (problems.length > 0) {
         const { ExitCode, SecretsError } = await import("../../errors.js")
-        const files = new Set([...report.files.filter((f) => f.problems.length > 0).map((f) => f.path), ...(report.certificates?.certificates ?? []).filter((c) => c.state !== "ok").map((c) => c.file)]).size
+        const files = new Set([...report.files.filter((f) => f.problems.length > 0).map((f) => f.path), ...(report.certificates?.certificates ?? []).filter((c) => c.state !== "ok").map((c) => c.file),
+            ...(report.values ?? []).filter((v) => v.state !== "ok").map((v) => v.file),
+        ]).size
         const also = rotations.length === 0 ? "" : ` and ${rotations.length} interrupted key rotation${rotations.length === 1 ? "" : "s"}`
         throw new SecretsError(ExitCode.Generic, `status check failed: ${problems.length} problem${problems.length === 1 ? "" : "s"} in ${files} file${files === 1 ? "" : "s"}${also}`, hintsFor(report))
     }
@@ -122,6 +132,9 @@ function hintsFor(report: StatusReport): string[] {
     if (report.files.some((f) => f.due)) hints.push("rotate the due data keys with `secrets rotate --due`")
     if ((report.certificates?.certificates ?? []).some((c) => c.state === "expired" || c.state === "expiring")) {
         hints.push("renew the certificates and store them with `secrets set FILE KEYPATH`")
+    }
+    if ((report.values ?? []).some((v) => v.state !== "ok")) {
+        hints.push("rotate values with `secrets rotate-value FILE KEYPATH`, or move a policy's expires date once the credential is renewed")
     }
     if (report.files.some((f) => f.problems.some((p) => p.startsWith("its encryption rule")))) {
         hints.push("apply the creation rule's encryption rule with `secrets rotate -i --strict FILE`")
@@ -269,7 +282,7 @@ async function collectExpiry(
     io: Io,
     collected: Awaited<ReturnType<typeof collectStatus>>,
     certWindowFlag: string | undefined,
-): Promise<{ files: FileStatus[]; certificates?: CertificateScan }> {
+): Promise<{ files: FileStatus[]; certificates?: CertificateScan; values?: ValueStatus[] }> {
     const { relative } = await import("node:path")
     const { valuePolicies } = await import("../../fleet/value-policy.js")
     const { configuredWindow, parseWindow, scanCertificates, DEFAULT_CERT_WINDOW } = await import("../../fleet/cert-scan.js")
@@ -292,7 +305,27 @@ async function collectExpiry(
     }
     if (fromFlag === undefined && fromConfig === undefined && policies.length === 0) return { files }
     const window = fromFlag ?? fromConfig ?? parseWindow(DEFAULT_CERT_WINDOW, "the default window")
-    return { files, certificates: await scanCertificates(io, collected.entries, io.now(), window) }
+    const certificates = await scanCertificates(io, collected.entries, io.now(), window)
+    if (policies.length === 0) return { files, certificates }
+    const { valueStatuses } = await import("../../fleet/value-status.js")
+    // The same window for a policy's `expires` as for certificates: one "expiring soon".
+    const judged = await valueStatuses(io, collected.entries, policies, io.now(), window.days)
+    for (const u of judged.unreadable) {
+        const { warn } = await import("../report.js")
+        warn(io, `${u.file}: its values were not checked: ${u.reason}`)
+    }
+    return { files, certificates, values: judged.values }
+}
+
+/** The values under policies that are expired, due or expiring, per file; one line when none is. */
+export function renderValues(values: readonly ValueStatus[] | undefined, window: string | undefined): string {
+    if (values === undefined) return ""
+    const flagged = values.filter((v) => v.state !== "ok")
+    const head = `\nvalues under secrets.values (${values.length}, window ${window ?? "?"}):`
+    if (flagged.length === 0) return `${head} none expired, expiring or due\n`
+    const rows: string[][] = [["FILE", "KEY", "CATEGORY", "STATE", "WHY"]]
+    for (const v of flagged) rows.push([v.file, v.keyPath, v.category ?? "-", v.state.toUpperCase(), v.why])
+    return `${head}\n${table(rows)}`
 }
 
 /** The certificates found in values, and the files that could not be opened to look. */
