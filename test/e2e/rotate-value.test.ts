@@ -3,7 +3,8 @@
  * `rotate-value` generates a value of the policy's shape and writes it keeping
  * every other ciphertext byte-equal; a hook gets the new value on stdin (never in
  * argv or env) and the file holds that value only after it exits 0; a failing hook
- * leaves the file byte-identical; a hook is refused without --yes and a terminal;
+ * leaves the file byte-identical; a hook is refused without --yes and a terminal
+ * and runs after a "y" at one (tmux);
  * `--due` (clock pinned with SECRETS_NOW) rotates exactly the due values.
  */
 import { execFileSync } from "node:child_process"
@@ -11,7 +12,8 @@ import { createHash } from "node:crypto"
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { runCli } from "../helpers/cli.js"
+import { BIN, runCli } from "../helpers/cli.js"
+import { exitOf, hasTmux, Tty } from "../helpers/tty.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
 
 const SLOW = { timeout: 300_000 }
@@ -54,7 +56,7 @@ async function setup(policies = POLICIES) {
         expect(r.code, r.stderr).toBe(0)
         return r.stdout
     }
-    return { dir, cli, value, read: () => readFileSync(join(dir, FILE)) }
+    return { dir, key, cli, value, read: () => readFileSync(join(dir, FILE)) }
 }
 
 /** ENC strings of the values by key (`db.password`; the sops MAC left out), for byte-equality of the untouched values. */
@@ -157,5 +159,23 @@ describe("secrets rotate-value", () => {
         expect(changed).toEqual(["api.token", "db.password", "web.session"])
         expect(await s.value('["web"]["session"]')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
         expect(await s.value('["api"]["key"]')).toBe("fresh")
+    })
+
+    it.skipIf(!hasTmux())("at a terminal, shows the hook's command and runs it after a y", SLOW, async () => {
+        const s = await setup()
+        const original = s.read()
+        const tty = new Tty(s.dir, `cd '${s.dir}' && HOME='${s.dir}' SOPS_AGE_KEY_FILE='${s.key.file}' '${process.execPath}' '${BIN}' rotate-value ${FILE} '["db"]["password"]'`)
+        try {
+            await tty.waitFor(/run this hook with the new value\?/)
+            expect(tty.screen()).toContain(`${s.dir}/hooks/set-db.sh --flag`)
+            expect(s.read().equals(original)).toBe(true)
+            tty.type("y")
+            expect(await exitOf(s.dir)).toBe("exit=0")
+        } finally {
+            tty.kill()
+        }
+        const pw = await s.value('["db"]["password"]')
+        expect(pw).toMatch(/^[A-Za-z0-9._~-]{32}$/)
+        expect(readFileSync(join(s.dir, "hooks/stdin.sha"), "utf8").trim()).toBe(createHash("sha256").update(pw).digest("hex"))
     })
 })
