@@ -35,7 +35,7 @@ const DAY_MS = 86_400_000
 /**
  * Where `lastChanged` came from: `git` (the newest commit that changed the value),
  * `lastmodified` (the file's sops field, see `fallback` for why), or `none` when
- * the policy has no `rotate_every` and the date was not needed.
+ * the policy has neither `rotate_every` nor `expires` and the date was not needed.
  */
 export type ValueDateSource = "git" | "lastmodified" | "none"
 
@@ -57,7 +57,7 @@ export interface ValueDue {
     readonly expired: boolean
     /** Whole days left (rounded up) when not expired and within the window; absent otherwise. */
     readonly expiringInDays?: number
-    /** When the value last changed (only computed for policies with `rotate_every`). */
+    /** When the value last changed (computed for policies with `rotate_every` or `expires`). */
     readonly lastChanged?: Date
     readonly source: ValueDateSource
     /** With source `lastmodified`: why git could not date it. */
@@ -95,7 +95,7 @@ export async function valuesDue(input: ValueDueInput): Promise<ValueDue[]> {
         if (policy !== undefined) matched.push({ label, policy })
     }
     if (matched.length === 0) return []
-    const needDates = matched.some((m) => m.policy.rotateEveryDays !== undefined)
+    const needDates = matched.some((m) => m.policy.rotateEveryDays !== undefined || m.policy.expires !== undefined)
     const dates = needDates ? await gitDates(input, leaves, metadata) : undefined
     return matched.map(({ label, policy }) => judge(label, policy, input, dates))
 }
@@ -122,11 +122,11 @@ function judge(label: string, policy: ValuePolicy, input: ValueDueInput, dates: 
     const expired = policy.expires !== undefined && policy.expires.getTime() <= now
     const left = policy.expires === undefined || expired ? undefined : Math.ceil((policy.expires.getTime() - now) / DAY_MS)
     const expiring = left !== undefined && left <= input.windowDays ? { expiringInDays: left } : {}
-    if (policy.rotateEveryDays === undefined || dates === undefined) return { ...base, due: false, expired, ...expiring, source: "none" }
+    if ((policy.rotateEveryDays === undefined && policy.expires === undefined) || dates === undefined) return { ...base, due: false, expired, ...expiring, source: "none" }
     const d = dates(label)
     // No date at all (no history, no valid lastmodified): nothing says the value is old, and
     // calling it due would rotate it on every run; `status` shows it without a date instead.
-    const due = d.date !== undefined && now - d.date.getTime() > policy.rotateEveryDays * DAY_MS
+    const due = policy.rotateEveryDays !== undefined && d.date !== undefined && now - d.date.getTime() > policy.rotateEveryDays * DAY_MS
     return {
         ...base,
         due,
@@ -178,6 +178,20 @@ async function committedLeaves(top: string, commit: string, rel: string, input: 
     } catch {
         return undefined
     }
+}
+
+/**
+ * Whether `rotate-value --due` should give the value a new value: due under
+ * `rotate_every`, or expired and not changed since its expiry date. `expires` is a
+ * fixed date in the policy, so a value replaced on or after it stays "expired"
+ * (status keeps saying so until the policy gets a new date) but must not be
+ * rotated again on every run. With the `lastmodified` fallback a write of any
+ * value of the file counts as a change: the rotation may then be skipped, never repeated.
+ */
+export function needsRotation(v: ValueDue): boolean {
+    if (v.due) return true
+    if (!v.expired) return false
+    return v.lastChanged === undefined || v.expires === undefined || v.lastChanged.getTime() < v.expires.getTime()
 }
 
 /** For messages: a due value in one short phrase. */

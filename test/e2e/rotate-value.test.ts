@@ -137,10 +137,10 @@ describe("secrets rotate-value", () => {
         const s = await setup()
         const git = (args: string[], date: string) =>
             execFileSync("git", args, { cwd: s.dir, env: { PATH: process.env.PATH ?? "", HOME: s.dir, GIT_CONFIG_NOSYSTEM: "1", GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }, stdio: "ignore" })
-        git(["init", "-q", "-b", "main"], "2031-01-01T00:00:00Z")
+        git(["init", "-q", "-b", "main"], "2030-12-01T00:00:00Z")
         git(["-c", "user.name=T", "-c", "user.email=t@example.org", "add", FILE, ".sops.yaml"], "2031-01-01T00:00:00Z")
-        git(["-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q", "-m", "one"], "2031-01-01T00:00:00Z")
-        // api.key changes on 2031-02-20: 9 days old on 2031-03-01, not due; api.token and db.password are 59 days old.
+        git(["-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q", "-m", "one"], "2030-12-01T00:00:00Z")
+        // api.key changes on 2031-02-20: 9 days old on 2031-03-01, not due; api.token and db.password are 90 days old, web.session is past its expires.
         const set = await s.cli(["set", FILE, '["api"]["key"]', '"fresh"'], { SECRETS_NOW: "2031-02-20T00:00:00Z" })
         expect(set.code, set.stderr).toBe(0)
         git(["-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q", "-am", "two"], "2031-02-20T00:00:00Z")
@@ -159,6 +159,10 @@ describe("secrets rotate-value", () => {
         expect(changed).toEqual(["api.token", "db.password", "web.session"])
         expect(await s.value('["web"]["session"]')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
         expect(await s.value('["api"]["key"]')).toBe("fresh")
+        // Nothing is due any more: the expired value was replaced after its expiry date, so it is not rotated again.
+        const again = await s.cli(["rotate-value", "--due", "--dry-run"])
+        expect(again.code, again.stderr).toBe(0)
+        expect(again.stdout).toBe("")
     })
 
     it.skipIf(!hasTmux())("at a terminal, shows the hook's command and runs it after a y", SLOW, async () => {

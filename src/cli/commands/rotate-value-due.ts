@@ -19,7 +19,7 @@ export async function runRotateValueDue(ctx: CommandContext, opts: RotateValueOp
     const { loadFleetConfig } = await import("../../fleet/rekey-repo.js")
     const { takeInventory } = await import("../../fleet/inventory.js")
     const { valuePolicies } = await import("../../fleet/value-policy.js")
-    const { valuesDue, dueReason } = await import("../../fleet/value-due.js")
+    const { valuesDue, dueReason, needsRotation } = await import("../../fleet/value-due.js")
     const { withIdentities } = await import("../../files/node-identities.js")
     const { NO_IDENTITY_ADVICE } = await import("../../files/open-file.js")
     const { info, reportError } = await import("../report.js")
@@ -38,7 +38,7 @@ export async function runRotateValueDue(ctx: CommandContext, opts: RotateValueOp
             if (e.metadata === undefined) continue
             const bytes = await readFile(e.abs)
             for (const v of await valuesDue({ abs: e.abs, path: e.path, bytes, policies, now, windowDays: 0, identities, env: io.env })) {
-                if (v.due || v.expired) out.push({ file: relative(io.cwd, e.abs) || e.abs, rel: e.path, keyPath: v.keyPath, why: dueReason(v), policyIndex: v.policyIndex })
+                if (needsRotation(v)) out.push({ file: relative(io.cwd, e.abs) || e.abs, rel: e.path, keyPath: v.keyPath, why: dueReason(v), policyIndex: v.policyIndex })
             }
         }
         return out

@@ -16,7 +16,7 @@ import { ruleForNewFile } from "../../../src/engine/rules.js"
 import { generateX25519Identity, wrapDataKey } from "../../../src/keys/age.js"
 import { formatForPath, loadStore } from "../../../src/stores/index.js"
 import { valuePolicies } from "../../../src/fleet/value-policy.js"
-import { valuesDue, type ValueDue } from "../../../src/fleet/value-due.js"
+import { needsRotation, valuesDue, type ValueDue } from "../../../src/fleet/value-due.js"
 
 const POLICIES = valuePolicies({
     values: [
@@ -98,7 +98,12 @@ describe("valuesDue", () => {
         const pw = v['["db"]["password"]']
         expect(pw).toMatchObject({ policyIndex: 1, category: "database", due: true, expired: false, source: "git" })
         expect(pw?.lastChanged?.toISOString()).toBe("2030-01-01T00:00:00.000Z")
-        expect(v['["api"]["token"]']).toMatchObject({ policyIndex: 2, expired: true, due: false, source: "none" })
+        // Both api values are past `expires`; the token was replaced after that date, the id was not.
+        expect(v['["api"]["token"]']).toMatchObject({ policyIndex: 2, expired: true, due: false, source: "git" })
+        expect(v['["api"]["token"]']?.lastChanged?.toISOString()).toBe("2030-03-01T00:00:00.000Z")
+        expect(needsRotation(v['["api"]["token"]']!)).toBe(false)
+        expect(needsRotation(v['["api"]["id"]']!)).toBe(true)
+        expect(needsRotation(pw!)).toBe(true)
         // 30 days after the value's commit and not later: not yet due.
         expect((await due(dir, "2030-01-30T00:00:00Z"))['["db"]["password"]']?.due).toBe(false)
         const early = await due(dir, "2030-01-20T00:00:00Z")
