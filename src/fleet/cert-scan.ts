@@ -5,11 +5,14 @@
  * window, or fine.
  *
  * Certificates are inside the ciphertext, so this is the one part of `status` that
- * decrypts. It opens only what the caller's identities open WITHOUT asking: stdin is
- * made a non-terminal (as the git textconv does, files/diff-text.ts), so a key that
- * only a passphrase unlocks is skipped rather than prompting once per file in a CI
- * log or a pager. A file nobody here can open is listed as "not checked", never
- * silently passed: a green `status --check` must not mean "could not look".
+ * decrypts. It opens only what the caller's identities open WITHOUT asking or
+ * running anything: a running agent (docs/agent.md), then the key files found
+ * without side effects (files/caller-can-open.ts's lookup: no key command, no
+ * `op read`, no passphrase prompt; a passphrase-protected key is skipped). A
+ * `status` over 1,000 files must not prompt, or run a key command, once per file,
+ * and a CI log has nobody to answer. The identities are found once for all files.
+ * A file nobody here can open is listed as "not checked", never silently passed:
+ * a green `status --check` must not mean "could not look".
  *
  * Nothing of a value is kept or printed but a certificate's subject, expiry and
  * fingerprint, which are public parts of a certificate.
@@ -19,7 +22,12 @@ import { leavesOf, keyPathText } from "../core/masked-listing.js"
 import { ConfigError, NoIdentityError, SecretsError } from "../errors.js"
 import type { Io } from "../files/io.js"
 import { noteKeyPath } from "../files/audit-collector.js"
-import { openInput, readInput } from "../files/open-file.js"
+import { readInput } from "../files/open-file.js"
+import { collectIdentities } from "../files/identity-sources.js"
+import { localIdentityContext } from "../files/node-identities.js"
+import { runningAgent } from "../files/agent-client.js"
+import { openDocument } from "../engine/open.js"
+import type { AgeIdentity } from "../keys/age.js"
 import { loadStore } from "../stores/index.js"
 import type { InventoryEntry } from "./inventory.js"
 
@@ -78,15 +86,17 @@ export function configuredWindow(secrets: Readonly<Record<string, unknown>> | un
 
 /** Every certificate in the values of the encrypted `entries` (paths relative to the config's directory). */
 export async function scanCertificates(io: Io, entries: readonly InventoryEntry[], now: Date, window: CertificateWindow): Promise<CertificateScan> {
-    const quiet = quietIo(io)
+    let identities: AgeIdentity[] | undefined
     const certificates: CertificateFinding[] = []
     const notChecked: { file: string; reason: string }[] = []
     for (const e of entries) {
         if (!e.encrypted) continue
         let leaves
         try {
+            identities ??= await quietIdentities(io)
             const store = await loadStore(e.format, {})
-            const opened = await openInput(quiet, e.abs, await readInput(quiet, e.abs), store, {})
+            const doc = store.parseEncrypted(await readInput(io, e.abs))
+            const opened = await openDocument(doc, store, identities, {})
             leaves = opened.branches.flatMap((b) => leavesOf(b))
         } catch (err) {
             if (!(err instanceof SecretsError)) throw err
@@ -136,25 +146,9 @@ function firstLine(text: string): string {
     return text.split("\n", 1)[0] ?? text
 }
 
-/**
- * The Io with a stdin that is never a terminal (no passphrase prompt), and a stderr
- * that says each warning once: identity lookup runs per file, and its warnings
- * (a skipped passphrase-protected key) are the same for all of them.
- */
-function quietIo(io: Io): Io {
-    const quiet = Object.create(io) as Io
-    const said = new Set<string>()
-    Object.defineProperty(quiet, "stdin", { value: { isTTY: false } })
-    Object.defineProperty(quiet, "stderr", {
-        value: {
-            isTTY: io.stderr.isTTY,
-            write: (chunk: string | Uint8Array) => {
-                const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString()
-                if (said.has(text)) return true
-                said.add(text)
-                return io.stderr.write(chunk)
-            },
-        },
-    })
-    return quiet
+/** A running agent's identity (a miss there falls through to the next), then the key files found without side effects. */
+async function quietIdentities(io: Io): Promise<AgeIdentity[]> {
+    const agent = runningAgent(io.env)
+    const local = await collectIdentities(localIdentityContext(io))
+    return [...(agent !== undefined ? [agent.identity] : []), ...local.identities]
 }

@@ -89,6 +89,20 @@ describe("status: certificates stored as values", () => {
         expect(week.stdout).toContain("(window 7d)")
         expect(week.stdout).not.toContain("EXPIRING")
 
+        // The config's window applies when no flag is given; the flag wins over it.
+        const config = readFileSync(join(repo.dir, ".sops.yaml"), "utf8")
+        writeFileSync(join(repo.dir, ".sops.yaml"), config.replace("certificate_window: 30d", "certificate_window: 1w"))
+        const configWeek = await repo.cli(["status", "--check"])
+        expect(configWeek.code).toBe(0)
+        expect(configWeek.stdout).toContain("(window 1w)")
+        expect((await repo.cli(["status", "--check", "--cert-window", "30d"])).code).toBe(1)
+        // A misspelt field is an error, not the default window.
+        writeFileSync(join(repo.dir, ".sops.yaml"), config.replace("certificate_window: 30d", "certificate_windw: 1w"))
+        const typo = await repo.cli(["status"])
+        expect(typo.code).toBe(1)
+        expect(typo.stderr).toBe('secrets: error: .sops.yaml: secrets.expiry has unknown field "certificate_windw"\nsecrets: hint: the field is certificate_window\n')
+        writeFileSync(join(repo.dir, ".sops.yaml"), config)
+
         const bad = await repo.cli(["status", "--cert-window", "a month"])
         expect(bad.code).toBe(1)
         expect(bad.stderr).toBe("secrets: error: --cert-window is not a number of days (d) or weeks (w)\nsecrets: hint: e.g. 30d or 2w\n")
