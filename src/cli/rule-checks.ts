@@ -92,7 +92,7 @@ function listPaths(paths: readonly string[]): string {
  */
 export function checkClearValues(
     io: Io,
-    command: "set" | "edit" | "import" | "restore",
+    command: "set" | "edit" | "import" | "restore" | "rotate-value",
     file: string,
     before: readonly Branch[],
     after: readonly Branch[],
@@ -112,7 +112,12 @@ export function checkClearValues(
         ExitCode.Generic,
         `${listPaths(paths)} would be written in clear: the file's encryption rule (${drift.fileText}) leaves ${them} unencrypted, ` +
             `its creation rule (${drift.creationText}) encrypts ${them}`,
-        [`apply the creation rule first with \`secrets rotate -i --strict ${file}\`, or write ${them} in clear anyway with \`secrets ${command} --allow-clear\``],
+        // A generated secret is never written in clear: rotate-value has no --allow-clear.
+        [
+            command === "rotate-value"
+                ? `apply the creation rule first with \`secrets rotate -i --strict ${file}\``
+                : `apply the creation rule first with \`secrets rotate -i --strict ${file}\`, or write ${them} in clear anyway with \`secrets ${command} --allow-clear\``,
+        ],
     ).about(quote(file))
 }
 

@@ -186,7 +186,7 @@ export async function rotateOneValue(ctx: CommandContext, t: RotationTarget, opt
             const value = generateValue(t.policy.generate, (n) => randomBytes(n))
             const branches = [setAt(first, path, { kind: "str", value }), ...opened.branches.slice(1)]
             // A value the rule leaves in clear is refused before the hook runs: the service must not get it either.
-            checkClearValues(io, "set", t.file, opened.branches, branches, drift, false)
+            checkClearValues(io, "rotate-value", t.file, opened.branches, branches, drift, false)
             const sealed = await sealAgain(branches, store, opened, io, t.file)
             if (t.policy.hook !== undefined) {
                 await runValueHook({
