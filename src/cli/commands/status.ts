@@ -3,7 +3,11 @@
  * (issue 4 §6): encrypted or not, recipients in step with its creation rule or not,
  * the data key's age (from git history of the file's `enc` blocks, else
  * `lastmodified`: src/fleet/key-age.ts) and whether the rotation policy
- * (`secrets: {rotation: {max_age: 90d}}`) says it is due. Nothing is decrypted.
+ * (`secrets: {rotation: {max_age: 90d}}`) says it is due. Nothing is decrypted,
+ * unless the config has value policies (`secrets.values`) or `secrets.expiry`, or
+ * `--cert-window` is given (issue 16 §5): then the values due, expired or expiring
+ * (src/fleet/value-status.ts), the certificates stored as values in the files the
+ * caller opens without a prompt (src/fleet/cert-scan.ts), and each file's categories.
  * `--check` is for CI: it exits 1 when anything is wrong. When the config declares
  * profiles, a second table says which keys open each (src/fleet/profile-readers.ts).
  */
@@ -116,7 +120,9 @@ export async function runStatus(ctx: CommandContext, opts: StatusFlags & o.Globa
     }
     if (problems.length > 0) {
         const { ExitCode, SecretsError } = await import("../../errors.js")
-        const files = new Set([...report.files.filter((f) => f.problems.length > 0).map((f) => f.path), ...(report.certificates?.certificates ?? []).filter((c) => c.state !== "ok").map((c) => c.file),
+        const files = new Set([
+            ...report.files.filter((f) => f.problems.length > 0).map((f) => f.path),
+            ...(report.certificates?.certificates ?? []).filter((c) => c.state !== "ok").map((c) => c.file),
             ...(report.values ?? []).filter((v) => v.state !== "ok").map((v) => v.file),
         ]).size
         const also = rotations.length === 0 ? "" : ` and ${rotations.length} interrupted key rotation${rotations.length === 1 ? "" : "s"}`
@@ -310,10 +316,8 @@ async function collectExpiry(
     const { valueStatuses } = await import("../../fleet/value-status.js")
     // The same window for a policy's `expires` as for certificates: one "expiring soon".
     const judged = await valueStatuses(io, collected.entries, policies, io.now(), window.days)
-    for (const u of judged.unreadable) {
-        const { warn } = await import("../report.js")
-        warn(io, `${u.file}: its values were not checked: ${u.reason}`)
-    }
+    const { warn } = await import("../report.js")
+    for (const u of judged.unreadable) warn(io, `${u.file}: its values were not checked: ${u.reason}`)
     return { files, certificates, values: judged.values }
 }
 
