@@ -111,6 +111,7 @@ describe("status: certificates stored as values", () => {
     it("an expired certificate fails --check; without secrets.expiry, secrets.values or --cert-window status decrypts nothing", { timeout: SLOW }, async () => {
         const repo = await makeRepo("")
         await repo.encrypt("secrets/old/tls.yaml", yamlBlock("cert", certificate(repo.keysDir, "old.example", 1)))
+        await repo.encrypt("secrets/old/broken.yaml", yamlBlock("cert", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
         const plain = await repo.cli(["status", "--check"])
         expect(plain.code).toBe(0)
         expect(plain.stdout).not.toContain("certificates")
@@ -119,6 +120,9 @@ describe("status: certificates stored as values", () => {
         const expired = await repo.cli(["status", "--check", "--cert-window", "30d"], { SECRETS_NOW: later })
         expect(expired.code).toBe(1)
         expect(expired.stdout).toMatch(/CN=old\.example +EXPIRED: expired \d{4}-\d\d-\d\d\n/)
+        // A block with the armour that does not parse is said, and fails the check too.
+        expect(expired.stdout).toMatch(/^secrets\/old\/broken\.yaml +\["cert"\] +- +UNREADABLE: a certificate block that does not parse$/m)
+        expect(expired.stderr).toMatch(/status check failed: 2 problems in 2 files\n/)
     })
 })
 
