@@ -11,6 +11,8 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { runInProcess } from "../helpers/in-process.js"
 import { ageKeygen, tempDir } from "../helpers/tmp.js"
+import { exitOf, hasTmux, Tty } from "../helpers/tty.js"
+import { BIN } from "../helpers/cli.js"
 
 const SLOW = 120_000
 
@@ -176,5 +178,34 @@ describe("status: values under secrets.values", () => {
         const early = await repo.cli(["status", "--check"], { SECRETS_NOW: "2030-02-01T00:00:00Z" })
         expect(early.code).toBe(0)
         expect(early.stdout).toContain("values under secrets.values (4, window 30d): none expired, expiring or due\n")
+    })
+})
+
+describe.skipIf(!hasTmux())("status: certificates behind a passphrase, at a terminal", () => {
+    it("a file only a passphrase-protected SSH key opens is not checked, and status asks nothing", { timeout: SLOW }, async () => {
+        const keysDir = tempDir()
+        const sshKey = join(keysDir, "id_ed25519")
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "a passphrase", "-C", "", "-f", sshKey], { stdio: "ignore" })
+        const sshRecipient = readFileSync(`${sshKey}.pub`, "utf8").trim()
+        const repo = await makeRepo("secrets:\n    expiry:\n        certificate_window: 30d\n")
+        const config = readFileSync(join(repo.dir, ".sops.yaml"), "utf8")
+        writeFileSync(join(repo.dir, ".sops.yaml"), config.replace(/^creation_rules:\n/, `creation_rules:\n    - path_regex: ^secrets/locked/\n      age: ${sshRecipient}\n`))
+        await repo.encrypt("secrets/locked/tls.yaml", yamlBlock("cert", certificate(repo.keysDir, "locked.example", 10)))
+        await repo.encrypt("secrets/open/tls.yaml", yamlBlock("cert", certificate(repo.keysDir, "open.example", 100)))
+
+        // The built binary at a real terminal: a lookup that prompted would sit at
+        // "passphrase for …" and never write rc.txt (exitOf gives up after 90 s).
+        const home = tempDir()
+        const env = `export HOME='${home}' XDG_CONFIG_HOME='${home}/.config' SECRETS_AUDIT_LOG='${join(home, "audit.jsonl")}' PATH='${process.env.PATH ?? "/usr/bin:/bin"}' SOPS_AGE_KEY_FILE='${join(repo.keysDir, "alice.txt")}' SOPS_AGE_SSH_PRIVATE_KEY_FILE='${sshKey}'`
+        const tty = new Tty(home, `cd '${repo.dir}' && ${env} && '${process.execPath}' '${BIN}' status --check`)
+        try {
+            expect(await exitOf(home)).toBe("exit=0")
+            const screen = tty.screen()
+            expect(screen).not.toContain("passphrase for")
+            expect(screen).toMatch(/^secrets\/locked\/tls\.yaml +- +- +not checked: no identity$/m)
+            expect(screen).toMatch(/^secrets\/open\/tls\.yaml +\["cert"\] +CN=open\.example +expires /m)
+        } finally {
+            tty.kill()
+        }
     })
 })
