@@ -5,6 +5,11 @@
  * atomically (a temp file in the same directory, then rename), so a scrape never
  * sees half a file; the file is 0644, since the collector runs as its own user and
  * the numbers name no secret.
+ *
+ * Run inside a repository (a `.sops.yaml` found from here, or `--config`), it also
+ * counts what is due there, as `status` finds it: data keys past `max_age`, values
+ * expired, due or expiring, certificates expiring or expired. `--no-repo` leaves
+ * that out (it walks the repository and its git history).
  */
 import { Command, Option } from "commander"
 import { ExitCode, SecretsError } from "../../errors.js"
@@ -15,6 +20,15 @@ interface MetricsFlags {
     since?: string
     json?: boolean
     prometheus?: string
+    repo?: boolean
+    config?: string
+}
+
+/** What is due in the repository, as status counts it. */
+interface DueCounts {
+    readonly dataKeys: number
+    readonly values: number
+    readonly certificates: number
 }
 
 export function registerMetrics(program: Command, ctx: CommandContext): void {
@@ -25,7 +39,9 @@ export function registerMetrics(program: Command, ctx: CommandContext): void {
         .addOption(new Option("--since <when>", "only records since a span back (30m, 24h, 7d, 2w) or a date (2026-12-01)"))
         .addOption(new Option("--json", "print the summary as JSON"))
         .addOption(new Option("--prometheus <file>", "also write node_exporter's textfile format to this file (atomically)"))
-        .action(async (flags: MetricsFlags) => {
+        .addOption(new Option("--no-repo", "do not count the data keys, values and certificates due in the repository found from here"))
+        .action(async (_flags: MetricsFlags, cmd: Command) => {
+            const flags = cmd.optsWithGlobals<MetricsFlags>()
             await ctx.dispatch("metrics", [], flags, async () => {
                 const { auditEntries } = await import("../../files/audit-read.js")
                 const { auditMetrics, prometheusText } = await import("../../core/audit-metrics.js")
@@ -34,18 +50,45 @@ export function registerMetrics(program: Command, ctx: CommandContext): void {
                 const since = flags.since === undefined ? undefined : parseSince(flags.since, ctx.io.now())
                 if (since !== undefined && !(since instanceof Date)) throw new SecretsError(ExitCode.Generic, since.error)
                 const m = auditMetrics(auditEntries(await auditLogTarget(ctx.io, flags), since !== undefined ? { since } : {}))
+                const due = flags.repo === false ? undefined : await dueInRepository(ctx, flags.config)
                 if (flags.prometheus !== undefined) {
                     const { writeFileAtomic } = await import("../../files/fs-atomic.js")
                     const { resolve } = await import("node:path")
-                    await writeFileAtomic(resolve(ctx.io.cwd, flags.prometheus), new TextEncoder().encode(prometheusText(m)), { mode: 0o644 })
+                    const gauges =
+                        due === undefined
+                            ? []
+                            : [
+                                  { name: "secrets_data_keys_due", help: "Files whose data key is older than secrets.rotation.max_age.", value: due.dataKeys },
+                                  { name: "secrets_values_due", help: "Values expired, due by rotate_every or expiring within the window.", value: due.values },
+                                  { name: "secrets_certificates_expiring", help: "Certificates stored as values that expire within the window or have expired.", value: due.certificates },
+                              ]
+                    await writeFileAtomic(resolve(ctx.io.cwd, flags.prometheus), new TextEncoder().encode(prometheusText(m, gauges)), { mode: 0o644 })
                 }
                 if (flags.json === true) {
-                    ctx.io.stdout.write(JSON.stringify(m, null, 2) + "\n")
+                    ctx.io.stdout.write(JSON.stringify(due === undefined ? m : { ...m, due }, null, 2) + "\n")
                     return
                 }
                 if (flags.prometheus !== undefined) return
                 const rows = m.commands.map((c) => `${c.command.padEnd(16)} ${String(c.count).padStart(6)} ${String(c.errors).padStart(6)} ${(c.errorRate * 100).toFixed(1).padStart(6)}% ${String(c.p50Ms).padStart(7)} ${String(c.p95Ms).padStart(7)}`)
-                ctx.io.stdout.write([`${"COMMAND".padEnd(16)} ${"COUNT".padStart(6)} ${"ERRORS".padStart(6)} ${"RATE".padStart(7)} ${"P50 MS".padStart(7)} ${"P95 MS".padStart(7)}`, ...rows, `rotations: ${m.rotations}`].join("\n") + "\n")
+                const dueLine = due === undefined ? [] : [`due: ${due.dataKeys} data key(s), ${due.values} value(s), ${due.certificates} certificate(s)`]
+                ctx.io.stdout.write([`${"COMMAND".padEnd(16)} ${"COUNT".padStart(6)} ${"ERRORS".padStart(6)} ${"RATE".padStart(7)} ${"P50 MS".padStart(7)} ${"P95 MS".padStart(7)}`, ...rows, `rotations: ${m.rotations}`, ...dueLine].join("\n") + "\n")
             })
         })
+}
+
+/** What `status` finds due, counted; undefined outside a repository (no `.sops.yaml` found). */
+async function dueInRepository(ctx: CommandContext, explicitConfig: string | undefined): Promise<DueCounts | undefined> {
+    if (explicitConfig === undefined) {
+        const { findConfig } = await import("../../config/find.js")
+        const { existsSync } = await import("node:fs")
+        if (findConfig({ cwd: ctx.io.cwd, exists: existsSync }) === undefined) return undefined
+    }
+    const { collectStatus, collectExpiry } = await import("./status.js")
+    const collected = await collectStatus(ctx.io, explicitConfig)
+    const expiry = await collectExpiry(ctx.io, collected, undefined)
+    return {
+        dataKeys: collected.report.files.filter((f) => f.due).length,
+        values: (expiry.values ?? []).filter((v) => v.state !== "ok").length,
+        certificates: (expiry.certificates?.certificates ?? []).filter((c) => c.state !== "ok").length,
+    }
 }

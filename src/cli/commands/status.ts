@@ -284,7 +284,7 @@ export function table(rows: readonly (readonly string[])[]): string {
  * every file the caller can open, which a plain `status` never did (it stays fast on
  * 1,000 files, and runs no key command in a CI job that has no key).
  */
-async function collectExpiry(
+export async function collectExpiry(
     io: Io,
     collected: Awaited<ReturnType<typeof collectStatus>>,
     certWindowFlag: string | undefined,

@@ -5,7 +5,8 @@
  * accepted by Prometheus's own promtool where Debian's prometheus is installed.
  */
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
@@ -61,5 +62,30 @@ describe("metrics", () => {
             expect(check.stdout + check.stderr).toBe("")
             expect(check.status).toBe(0)
         }
+    })
+
+    it("inside a repository also counts the data keys and values due there, as status finds them", { timeout: 120_000 }, async () => {
+        const { dir, target } = await logOf()
+        execFileSync("age-keygen", ["-o", join(dir, "key.txt")], { stdio: "ignore" })
+        const recipient = execFileSync("age-keygen", ["-y", join(dir, "key.txt")], { encoding: "utf8" }).trim()
+        writeFileSync(
+            join(dir, ".sops.yaml"),
+            `creation_rules:\n  - path_regex: \\.yaml$\n    age: ${recipient}\nsecrets:\n  rotation:\n    max_age: 30d\n  values:\n    - path: '["db"]["password"]'\n      expires: 2026-01-01\n`,
+        )
+        writeFileSync(join(dir, "app.yaml"), "db:\n    password: hunter2\n    user: app\n")
+        const env = { SOPS_AGE_KEY_FILE: join(dir, "key.txt"), SECRETS_NOW: "2026-12-06T00:00:00Z" }
+        expect((await runInProcess(["encrypt", "-i", "app.yaml"], { cwd: dir, env: { ...env, SECRETS_NOW: "2026-06-01T00:00:00Z" } })).code).toBe(0)
+        const json = await runInProcess(["metrics", "--log", target.log, "--json"], { cwd: dir, env })
+        expect(json.code, json.stderr).toBe(0)
+        // The data key is 188 days old (max_age 30d); the password expired on 2026-01-01.
+        expect(JSON.parse(json.stdout).due).toEqual({ dataKeys: 1, values: 1, certificates: 0 })
+        const prom = join(dir, "secrets.prom")
+        expect((await runInProcess(["metrics", "--log", target.log, "--prometheus", prom], { cwd: dir, env })).code).toBe(0)
+        const text = readFileSync(prom, "utf8")
+        expect(text).toContain("secrets_data_keys_due 1\n")
+        expect(text).toContain("secrets_values_due 1\n")
+        if (hasPromtool) expect(spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" }).status).toBe(0)
+        const none = await runInProcess(["metrics", "--log", target.log, "--json", "--no-repo"], { cwd: dir, env })
+        expect(JSON.parse(none.stdout).due).toBeUndefined()
     })
 })
