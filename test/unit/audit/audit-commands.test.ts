@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
+import { anchorFor, chainLine } from "../../../src/core/audit-chain.js"
 import { appendAudit, auditTargetAt } from "../../../src/files/audit-log.js"
 import { runInProcess } from "../../helpers/in-process.js"
 
@@ -60,6 +61,44 @@ describe("audit verify", () => {
         const r = await runInProcess(["audit", "verify"], { cwd: dir, env: { SECRETS_AUDIT_LOG: join(dir, "none.jsonl") } })
         expect(r.code).toBe(0)
         expect(r.stdout).toContain("0 line(s)")
+    })
+})
+
+describe("audit verify on a 10,000-line log (the issue's test)", () => {
+    it("passes it whole, then finds an edit, a deletion, a reordering and a truncation, each at its line", { timeout: 120_000 }, async () => {
+        const dir = mkdtempSync(join(tmpdir(), "audit-10k-"))
+        dirs.push(dir)
+        const target = auditTargetAt(join(dir, "audit.jsonl"))
+        const lines: string[] = []
+        for (let i = 0; i < 10_000; i++) {
+            const prev = lines.length === 0 ? undefined : { text: lines[lines.length - 1]!, seq: lines.length }
+            lines.push(chainLine(prev, record(i % 7 === 0 ? "set" : "decrypt", new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString())).slice(0, -1))
+        }
+        const write = (ls: readonly string[]) => writeFileSync(target.log, ls.map((l) => l + "\n").join(""))
+        writeFileSync(target.anchor, JSON.stringify(anchorFor(lines[9_999]!, 10_000)) + "\n")
+        const verify = async () => {
+            const r = await runInProcess(["audit", "verify", "--log", target.log, "--json"], { cwd: dir })
+            return { code: r.code, report: JSON.parse(r.stdout) as { ok: boolean; lines: number; problems: string[] } }
+        }
+        write(lines)
+        expect(await verify()).toEqual({ code: 0, report: expect.objectContaining({ ok: true, lines: 10_000, problems: [] }) })
+
+        write(lines.map((l, i) => (i === 4_999 ? l.replace('"user":"alice"', '"user":"mallory"') : l)))
+        expect((await verify()).report.problems).toEqual(["line 5001 does not follow line 5000: the line before it was edited, removed or moved"])
+
+        write(lines.filter((_, i) => i !== 1_234))
+        const deleted = await verify()
+        expect(deleted.code).toBe(51)
+        expect(deleted.report.problems[0]).toBe("line 1235 carries seq 1236, expected 1235: lines were removed, added or moved before it")
+
+        write([...lines.slice(0, 7_000), lines[7_001]!, lines[7_000]!, ...lines.slice(7_002)])
+        expect((await verify()).report.problems.slice(0, 2)).toEqual([
+            "line 7001 carries seq 7002, expected 7001: lines were removed, added or moved before it",
+            "line 7001 does not follow line 7000: the line before it was edited, removed or moved",
+        ])
+
+        write(lines.slice(0, 9_990))
+        expect((await verify()).report.problems).toEqual(["the anchor records 10000 lines but the log has 9990: lines were removed from its end"])
     })
 })
 
