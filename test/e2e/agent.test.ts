@@ -75,21 +75,29 @@ function shellEnv(home: string, runtime: string, extra = ""): string {
 const secrets = `'${process.execPath}' '${BIN}'`
 const prompts = (screen: string) => (screen.match(/passphrase for/g) ?? []).length
 
+/**
+ * `n` decrypts of app.yaml one after another at one terminal (into out1.yaml …),
+ * the first passphrase prompt answered; how many prompts the screen showed.
+ */
+async function decryptsAtTerminal(home: string, runtime: string, n: number, extraEnv = ""): Promise<number> {
+    const loop = `for i in $(seq ${n}); do ${secrets} decrypt app.yaml > out$i.yaml || exit 1; done; echo all-done`
+    const tty = new Tty(home, `${shellEnv(home, runtime, extraEnv)} && ${loop}`)
+    try {
+        await tty.waitFor(/passphrase for/)
+        tty.type(PASS)
+        expect(await exitOf(home)).toBe("exit=0")
+        await tty.waitFor(/all-done/)
+        return prompts(tty.screen())
+    } finally {
+        tty.kill()
+    }
+}
+
 describe.skipIf(!hasTmux())("an age -p key file with the agent", () => {
     it("ten decrypts ask once; SECRETS_AGENT=0 bypasses the agent that holds the key; after lock the next asks again", { timeout: 300_000 }, async () => {
         const { home, runtime, keyFile } = await ageHome()
         await startAgent(runtime, home)
-        const ten = `for i in 1 2 3 4 5 6 7 8 9 10; do ${secrets} decrypt app.yaml > out$i.yaml || exit 1; done; echo all-done`
-        let tty = new Tty(home, `${shellEnv(home, runtime, `SOPS_AGE_KEY_FILE='${keyFile}'`)} && ${ten}`)
-        try {
-            await tty.waitFor(/passphrase for/)
-            tty.type(PASS)
-            expect(await exitOf(home)).toBe("exit=0")
-            await tty.waitFor(/all-done/)
-            expect(prompts(tty.screen())).toBe(1)
-        } finally {
-            tty.kill()
-        }
+        expect(await decryptsAtTerminal(home, runtime, 10, `SOPS_AGE_KEY_FILE='${keyFile}'`)).toBe(1)
         for (let i = 1; i <= 10; i++) expect(readFileSync(join(home, `out${i}.yaml`), "utf8")).toBe(`password: ${SECRET}\n`)
         const held = await agentStatus(runtime, home)
         expect(held.identities).toBe(1)
@@ -109,18 +117,9 @@ describe.skipIf(!hasTmux())("an age -p key file with the agent", () => {
         const afterLock = await runCli(["decrypt", "app.yaml"], { cwd: home, env: { XDG_RUNTIME_DIR: runtime, SOPS_AGE_KEY_FILE: keyFile } })
         expect(afterLock.code).toBe(128)
 
-        run("rm", [join(home, "rc.txt")])
-        tty = new Tty(home, `${shellEnv(home, runtime, `SOPS_AGE_KEY_FILE='${keyFile}'`)} && ${secrets} decrypt app.yaml > again.yaml && ${secrets} decrypt app.yaml > again2.yaml && echo all-done`)
-        try {
-            await tty.waitFor(/passphrase for/)
-            tty.type(PASS)
-            expect(await exitOf(home)).toBe("exit=0")
-            await tty.waitFor(/all-done/)
-            expect(prompts(tty.screen())).toBe(1)
-        } finally {
-            tty.kill()
-        }
-        expect(readFileSync(join(home, "again2.yaml"), "utf8")).toBe(`password: ${SECRET}\n`)
+        run("rm", [join(home, "rc.txt"), join(home, "out2.yaml")])
+        expect(await decryptsAtTerminal(home, runtime, 2, `SOPS_AGE_KEY_FILE='${keyFile}'`)).toBe(1)
+        expect(readFileSync(join(home, "out2.yaml"), "utf8")).toBe(`password: ${SECRET}\n`)
     })
 
     it("a killed agent (kill -9): the decrypt asks as without one, and does not hang", { timeout: 300_000 }, async () => {
@@ -157,17 +156,7 @@ describe.skipIf(!hasTmux())("an ssh-keygen -N key with the agent", () => {
         const enc = await runCli(["encrypt", "-i", "--age", readFileSync(`${key}.pub`, "utf8").trim(), "app.yaml"], { cwd: home })
         expect(enc.code, enc.stderr).toBe(0)
         await startAgent(runtime, home)
-        const three = `for i in 1 2 3; do ${secrets} decrypt app.yaml > out$i.yaml || exit 1; done; echo all-done`
-        const tty = new Tty(home, `${shellEnv(home, runtime)} && ${three}`)
-        try {
-            await tty.waitFor(/passphrase for/)
-            tty.type(PASS)
-            expect(await exitOf(home)).toBe("exit=0")
-            await tty.waitFor(/all-done/)
-            expect(prompts(tty.screen())).toBe(1)
-        } finally {
-            tty.kill()
-        }
+        expect(await decryptsAtTerminal(home, runtime, 3)).toBe(1)
         for (let i = 1; i <= 3; i++) expect(readFileSync(join(home, `out${i}.yaml`), "utf8")).toBe(`password: ${SECRET}\n`)
         expect((await agentStatus(runtime, home)).identities).toBe(2)
     })
