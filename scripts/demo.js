@@ -17,7 +17,8 @@ const out = (s) => process.stdout.write(s)
 
 /** Run `secrets ARGS` from the repository root; print the command, its output and a non-zero status. */
 function secrets(args, keyFile) {
-    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent" }
+    // No audit log either: the demo writes nothing.
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", SECRETS_AUDIT_LOG: "off" }
     if (keyFile !== undefined) env.SOPS_AGE_KEY_FILE = keyFile
     out(`\n$ ${keyFile !== undefined ? `SOPS_AGE_KEY_FILE=${keyFile} ` : ""}secrets ${args.join(" ")}\n`)
     const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env, encoding: "utf8" })

@@ -10,6 +10,7 @@
  * Never from `.sops.yaml`: a repository is someone else's input, and one that could
  * switch the log off or point it elsewhere would let whoever wrote it act unrecorded.
  */
+import { existsSync } from "node:fs"
 import { isAbsolute, posix } from "node:path"
 import { auditTargetAt, type AuditTarget } from "./audit-log.js"
 
@@ -30,5 +31,8 @@ export function auditPlace(env: Readonly<Record<string, string | undefined>>, ho
     const xdg = env.XDG_STATE_HOME ?? ""
     if (xdg.startsWith("/")) return { target: auditTargetAt(posix.join(xdg, "secrets", "audit.jsonl")) }
     if (home === "") return { problem: "the home directory is unknown: set XDG_STATE_HOME or SECRETS_AUDIT_LOG" }
+    // The state directories below HOME are made as needed, HOME itself never: a
+    // service account's HOME=/nonexistent must not appear (as root, it would).
+    if (!existsSync(home)) return { problem: `the home directory ${home} does not exist: set XDG_STATE_HOME or SECRETS_AUDIT_LOG` }
     return { target: auditTargetAt(posix.join(home, ".local", "state", "secrets", "audit.jsonl")) }
 }
