@@ -12,6 +12,9 @@ export default function setup(): () => void {
     // Where test/helpers/state-home.ts puts the audit log the tests give the binary.
     const state = mkdtempSync(join(tmpdir(), "secrets-test-state-"))
     process.env.SECRETS_TEST_STATE_HOME = state
+    // Inherited by every process a test starts with the worker's environment (the
+    // deploy crash campaign's script): none writes to /var/log/secrets or ~/.local/state.
+    process.env.SECRETS_AUDIT_LOG = join(state, "audit.jsonl")
     const root = join(import.meta.dirname, "..")
     const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, stdio: "inherit" })
     node([join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")])

@@ -6,6 +6,7 @@
 import { chmodSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { BIN } from "./cli.js"
+import { testAuditLog } from "./state-home.js"
 
 const FENCE = /^(`{3,}|~{3,})\s*(.*)$/
 
@@ -76,6 +77,8 @@ export function docsEnv(opts: { path: string; home: string; extra?: Record<strin
         LANG: "C.UTF-8",
         TERM: "dumb",
         GIT_CONFIG_NOSYSTEM: "1",
+        // The run's audit log, not deploy's /var/log/secrets (test/helpers/state-home.ts).
+        SECRETS_AUDIT_LOG: testAuditLog(),
         ...opts.extra,
     }
 }
