@@ -101,6 +101,22 @@ function raceProcesses(ours, base, runs = RUNS, input) {
     return { ours: stats(a), base: stats(b) }
 }
 
+/**
+ * CPU time (user + system, ms) and peak RSS (KiB) of one run of `argv`, from
+ * wait4(2)'s rusage: python3 forks, execs and waits (/usr/bin/time rounds CPU to
+ * 10 ms). Undefined when python3 (or its os.wait4) is missing or the run gave no
+ * figure. On a loaded machine CPU moves much less than wall time, which waits for
+ * the scheduler too.
+ */
+const WAIT4 = "import os,sys\npid=os.fork()\nif pid==0:\n os.execvp(sys.argv[1],sys.argv[1:])\n_,st,ru=os.wait4(pid,0)\nprint('rusage',ru.ru_utime+ru.ru_stime,ru.ru_maxrss,file=sys.stderr)\nsys.exit(os.waitstatus_to_exitcode(st))"
+const hasWait4 = spawnSync("python3", ["-c", "import os; os.wait4"]).status === 0
+function childRusage(argv, extraEnv = {}) {
+    if (!hasWait4) return undefined
+    const r = spawnSync("python3", ["-c", WAIT4, ...argv], { cwd: dir, env: { ...env, ...extraEnv }, stdio: ["ignore", "ignore", "pipe"] })
+    const m = /^rusage ([\d.]+) (\d+)$/m.exec(r.stderr.toString())
+    return m === null ? undefined : { cpu: Number(m[1]) * 1000, rssKb: Number(m[2]) }
+}
+
 /** Time async functions in this process, interleaved, after `warm` warm-up rounds. */
 async function raceInProcess(ours, base, runs, warm = 3) {
     const once = async (f) => {
@@ -258,7 +274,7 @@ row("   decrypt 10 MB (age-encryption)  vs  age -d", await ageRace(typageDecrypt
     for (const name of sections) {
         if (only !== undefined && !only.includes(name.replace(/\.mjs$/, ""))) continue
         const mod = await import(pathToFileURL(join(benchDir, name)).href)
-        await mod.default({ root, dir, env, node, BIN, RUNS, identity, recipient, keyFile, secrets, stats, raceProcesses, raceInProcess, row, dist })
+        await mod.default({ root, dir, env, node, BIN, RUNS, identity, recipient, keyFile, secrets, stats, raceProcesses, raceInProcess, childRusage, row, dist })
     }
 }
 

@@ -4,12 +4,11 @@
 // same extra exec. The note gives the difference in ms (wall, medians) and in CPU
 // time (the child's rusage, medians of 9 runs each), which is what the append
 // costs: the log's lock, reading the tail, one write, the anchor's rename.
-import { spawnSync } from "node:child_process"
 import { existsSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 
 export default async function audit(ctx) {
-    const { dir, env, node, BIN, RUNS, recipient, secrets, raceProcesses, row } = ctx
+    const { dir, node, BIN, RUNS, recipient, secrets, raceProcesses, childRusage, row } = ctx
     if (!existsSync(join(dir, "small.enc.yaml"))) {
         writeFileSync(join(dir, "small.yaml"), "db:\n    user: admin\n    password: hunter2\n    port: 5432\napi_key: abc123\n")
         writeFileSync(join(dir, "small.enc.yaml"), secrets(["encrypt", "--age", recipient, "small.yaml"]))
@@ -19,12 +18,7 @@ export default async function audit(ctx) {
     const off = ["/usr/bin/env", "SECRETS_AUDIT_LOG=off", node, BIN, "decrypt", "small.enc.yaml"]
     const r = raceProcesses(on, off, RUNS)
 
-    const WAIT4 = "import os,sys\npid=os.fork()\nif pid==0:\n os.execvp(sys.argv[1],sys.argv[1:])\n_,st,ru=os.wait4(pid,0)\nprint('rusage',ru.ru_utime+ru.ru_stime,file=sys.stderr)\nsys.exit(os.waitstatus_to_exitcode(st))"
-    const cpu = (argv) => {
-        const p = spawnSync("python3", ["-c", WAIT4, ...argv], { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] })
-        const m = /^rusage ([\d.]+)$/m.exec(p.stderr.toString())
-        return m === null ? undefined : Number(m[1]) * 1000
-    }
+    const cpu = (argv) => childRusage(argv)?.cpu
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
     const a = []
     const b = []

@@ -21,7 +21,7 @@ import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 
 export default async function startup(ctx) {
-    const { dir, env, node, BIN, RUNS, recipient, secrets, raceProcesses, row, root } = ctx
+    const { dir, env, node, BIN, RUNS, recipient, secrets, raceProcesses, childRusage, row, root } = ctx
     const bare = [node, "-e", "0"]
 
     // Fixtures: small.enc.yaml is bench.mjs's; a dotenv twin for exec-env.
@@ -40,17 +40,10 @@ export default async function startup(ctx) {
         }
     }
 
-    // CPU time (user + system) and peak RSS of the child, from wait4(2)'s rusage
-    // (python3 forks, execs and waits: /usr/bin/time rounds CPU to 10 ms), medians of
-    // a few runs interleaved with node -e 0. On a loaded machine the CPU ratio moves
-    // much less than the wall-clock one, which waits for the scheduler too.
-    const WAIT4 = "import os,sys\npid=os.fork()\nif pid==0:\n os.execvp(sys.argv[1],sys.argv[1:])\n_,st,ru=os.wait4(pid,0)\nprint('rusage',ru.ru_utime+ru.ru_stime,ru.ru_maxrss,file=sys.stderr)\nsys.exit(os.waitstatus_to_exitcode(st))"
-    const hasPython = spawnSync("python3", ["-c", "import os; os.wait4"]).status === 0
-    const timed = (argv, extraEnv = {}) => {
-        const r = spawnSync("python3", ["-c", WAIT4, ...argv], { cwd: dir, env: { ...env, ...extraEnv }, stdio: ["ignore", "ignore", "pipe"] })
-        const m = /^rusage ([\d.]+) (\d+)$/m.exec(r.stderr.toString())
-        return m === null ? undefined : { cpu: Number(m[1]) * 1000, rssKb: Number(m[2]) }
-    }
+    // CPU time and peak RSS of the child (ctx.childRusage: wait4's rusage), medians
+    // of a few runs interleaved with node -e 0.
+    const hasPython = childRusage(bare) !== undefined
+    const timed = childRusage
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
     const note = (argv, what, extraEnv) => {
         if (!hasPython) return `${what}; no python3 for CPU and RSS`
