@@ -48,16 +48,14 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
         .command("show")
         .description("list audit records (never values), oldest first")
         .addOption(logOption())
-        .addOption(new Option("--since <when>", "only records since a span back (30m, 24h, 7d, 2w) or a date (2026-12-01)"))
+        .addOption(sinceOption())
         .addOption(new Option("--file <path>", "only records that name this file"))
         .addOption(new Option("--command <name>", "only records of this command (e.g. decrypt, keys)"))
         .addOption(new Option("--json", "print the records as a JSON array"))
         .action(async (flags: ShowFlags) => {
             await ctx.dispatch("audit show", [], flags, async () => {
                 const { auditEntries } = await import("../../files/audit-read.js")
-                const { parseSince } = await import("../../core/since.js")
-                const since = flags.since === undefined ? undefined : parseSince(flags.since, ctx.io.now())
-                if (since !== undefined && !(since instanceof Date)) throw new SecretsError(ExitCode.Generic, since.error)
+                const since = await sinceFlag(ctx.io, flags.since)
                 const entries = auditEntries(await auditLogTarget(ctx.io, flags), {
                     ...(since !== undefined ? { since } : {}),
                     ...(flags.file !== undefined ? { file: flags.file } : {}),
@@ -77,7 +75,18 @@ export function registerAudit(program: Command, ctx: CommandContext): void {
         })
 }
 
-const logOption = () => new Option("--log <file>", "the audit log to read (default: $SECRETS_AUDIT_LOG, else ~/.local/state/secrets/audit.jsonl)")
+/** `--log` and `--since` of `audit show` and `metrics`, which read the same log the same way. */
+export const logOption = () => new Option("--log <file>", "the audit log to read (default: $SECRETS_AUDIT_LOG, else ~/.local/state/secrets/audit.jsonl)")
+export const sinceOption = () => new Option("--since <when>", "only records since a span back (30m, 24h, 7d, 2w) or a date (2026-12-01)")
+
+/** The instant `--since` names (core/since.ts), or an error naming the accepted forms. */
+export async function sinceFlag(io: Io, text: string | undefined): Promise<Date | undefined> {
+    if (text === undefined) return undefined
+    const { parseSince } = await import("../../core/since.js")
+    const since = parseSince(text, io.now())
+    if (!(since instanceof Date)) throw new SecretsError(ExitCode.Generic, since.error)
+    return since
+}
 
 /** One record as a line: time, result, command, files, key paths, who, duration. */
 function showLine(e: AuditEntry, name: (recipient: string) => string): string {

@@ -12,7 +12,7 @@
  * that out (it walks the repository and its git history).
  */
 import { Command, Option } from "commander"
-import { ExitCode, SecretsError } from "../../errors.js"
+import { auditLogTarget, logOption, sinceFlag, sinceOption } from "./audit.js"
 import type { CommandContext } from "../context.js"
 
 interface MetricsFlags {
@@ -35,8 +35,8 @@ export function registerMetrics(program: Command, ctx: CommandContext): void {
     program
         .command("metrics")
         .description("summarize the audit log: counts, error rates and p50/p95 latency per command, rotations")
-        .addOption(new Option("--log <file>", "the audit log to read (default: $SECRETS_AUDIT_LOG, else ~/.local/state/secrets/audit.jsonl)"))
-        .addOption(new Option("--since <when>", "only records since a span back (30m, 24h, 7d, 2w) or a date (2026-12-01)"))
+        .addOption(logOption())
+        .addOption(sinceOption())
         .addOption(new Option("--json", "print the summary as JSON"))
         .addOption(new Option("--prometheus <file>", "also write node_exporter's textfile format to this file (atomically)"))
         .addOption(new Option("--no-repo", "do not count the data keys, values and certificates due in the repository found from here"))
@@ -45,10 +45,7 @@ export function registerMetrics(program: Command, ctx: CommandContext): void {
             await ctx.dispatch("metrics", [], flags, async () => {
                 const { auditEntries } = await import("../../files/audit-read.js")
                 const { auditMetrics, prometheusText } = await import("../../core/audit-metrics.js")
-                const { parseSince } = await import("../../core/since.js")
-                const { auditLogTarget } = await import("./audit.js")
-                const since = flags.since === undefined ? undefined : parseSince(flags.since, ctx.io.now())
-                if (since !== undefined && !(since instanceof Date)) throw new SecretsError(ExitCode.Generic, since.error)
+                const since = await sinceFlag(ctx.io, flags.since)
                 const m = auditMetrics(auditEntries(await auditLogTarget(ctx.io, flags), since !== undefined ? { since } : {}))
                 const due = flags.repo === false ? undefined : await dueInRepository(ctx, flags.config)
                 if (flags.prometheus !== undefined) {
